@@ -1,0 +1,290 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// Lifecycle is a normalized transition of a cluster, the same for every
+// provider family.
+// +kubebuilder:validation:Enum=created;ready;upgraded;degraded;recovered;failed;deleting;deleted
+type Lifecycle string
+
+// Lifecycles, in the order a cluster usually goes through them.
+const (
+	LifecycleCreated   Lifecycle = "created"
+	LifecycleReady     Lifecycle = "ready"
+	LifecycleUpgraded  Lifecycle = "upgraded"
+	LifecycleDegraded  Lifecycle = "degraded"
+	LifecycleRecovered Lifecycle = "recovered"
+	LifecycleFailed    Lifecycle = "failed"
+	LifecycleDeleting  Lifecycle = "deleting"
+	LifecycleDeleted   Lifecycle = "deleted"
+)
+
+// Phase is where a cluster is in its lifecycle right now.
+// +kubebuilder:validation:Enum=Pending;Provisioning;Ready;Degraded;Failed;Deleting;Deleted
+type Phase string
+
+// Phases.
+const (
+	// PhasePending: the object exists but no create was observed yet.
+	PhasePending Phase = "Pending"
+	// PhaseProvisioning: the cloud is creating the cluster.
+	PhaseProvisioning Phase = "Provisioning"
+	// PhaseReady: the cluster is available and, where the kind reports a
+	// cloud state, healthy.
+	PhaseReady Phase = "Ready"
+	// PhaseDegraded: the cluster was ready and is not anymore.
+	PhaseDegraded Phase = "Degraded"
+	// PhaseFailed: the cluster could not be created.
+	PhaseFailed Phase = "Failed"
+	// PhaseDeleting: deletion was requested.
+	PhaseDeleting Phase = "Deleting"
+	// PhaseDeleted: the object is gone.
+	PhaseDeleted Phase = "Deleted"
+)
+
+// ResourceRef identifies the watched cluster object. The uid tells one
+// incarnation from another of the same name.
+type ResourceRef struct {
+	// APIVersion of the watched object.
+	APIVersion string `json:"apiVersion"`
+	// Kind of the watched object.
+	Kind string `json:"kind"`
+	// Namespace of the watched object; empty for cluster-scoped kinds.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Name of the watched object.
+	Name string `json:"name"`
+	// UID of the watched object.
+	UID types.UID `json:"uid"`
+}
+
+// Environment is how the cluster appears in CDEvents: an environment.
+type Environment struct {
+	// ID is the CDEvents subject id, stable for the life of the object.
+	ID string `json:"id"`
+	// Name is the CDEvents content.name: the external name, or the
+	// object's name.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// URI is the cluster's API endpoint as an absolute https URI, when
+	// known.
+	// +optional
+	URI string `json:"uri,omitempty"`
+}
+
+// Facts are the allowlisted, non-secret details read from the watched
+// object's metadata and status.
+type Facts struct {
+	// ExternalName is the crossplane.io/external-name annotation.
+	// +optional
+	ExternalName string `json:"externalName,omitempty"`
+	// CloudID is the cloud's identifier, such as an ARN, OCID or ARM id.
+	// +optional
+	CloudID string `json:"cloudId,omitempty"`
+	// Endpoint is the cluster's API server address as reported.
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+	// KubernetesVersion is the observed control plane version.
+	// +optional
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// Region or location of the cluster.
+	// +optional
+	Region string `json:"region,omitempty"`
+	// CloudState is the cloud's own status value, where the kind has one.
+	// +optional
+	CloudState string `json:"cloudState,omitempty"`
+}
+
+// LedgerEvent is one recorded lifecycle transition. Its id and time never
+// change once recorded, so every delivery of it, retried, replayed or sent
+// after a restart, carries the same CDEvents context.id and timestamp.
+type LedgerEvent struct {
+	// Seq numbers the events of this ledger from 1, without gaps.
+	Seq int64 `json:"seq"`
+	// ID is the deterministic CDEvents context.id.
+	ID string `json:"id"`
+	// Lifecycle is the normalized transition.
+	Lifecycle Lifecycle `json:"lifecycle"`
+	// Type is the CDEvents event kind, such as environment.created.
+	Type string `json:"type"`
+	// Time of the transition in the watched object (a condition's
+	// lastTransitionTime, an annotation, the deletionTimestamp), or when
+	// the provider observed it if the object carries no time.
+	Time metav1.Time `json:"time"`
+	// Replayed marks events recorded late: the cluster already existed
+	// when first observed, or vanished while the provider was down.
+	// +optional
+	Replayed bool `json:"replayed,omitempty"`
+	// Reason is the condition reason behind the transition, if any.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// Message is the condition message behind the transition, if any.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message,omitempty"`
+	// KubernetesVersion observed when the event was recorded.
+	// +optional
+	KubernetesVersion string `json:"kubernetesVersion,omitempty"`
+	// PreviousVersion is the Kubernetes version before an upgrade.
+	// +optional
+	PreviousVersion string `json:"previousVersion,omitempty"`
+	// Ready is the watched object's Ready condition when the event was
+	// recorded, as "<status>/<reason>".
+	// +optional
+	Ready string `json:"ready,omitempty"`
+	// Synced is the watched object's Synced condition when the event was
+	// recorded, as "<status>/<reason>".
+	// +optional
+	Synced string `json:"synced,omitempty"`
+}
+
+// SinkCursor is one sink's delivery progress for this cluster.
+type SinkCursor struct {
+	// Sink names the config: ClusterProviderConfig/<name> or
+	// ProviderConfig/<namespace>/<name>.
+	Sink string `json:"sink"`
+	// Endpoint is a hash of the sink's URL; when the URL changes the
+	// sink starts over under its replay policy.
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+	// DeliveredSeq is the highest event seq the sink accepted; every event
+	// up to it is delivered or dead-lettered.
+	DeliveredSeq int64 `json:"deliveredSeq"`
+	// LastError is the latest failure delivering to this sink.
+	// +optional
+	LastError string `json:"lastError,omitempty"`
+}
+
+// ObservedClusterStatus is the provider's durable record of one cluster.
+type ObservedClusterStatus struct {
+	// ResourceRef identifies the watched object.
+	// +optional
+	ResourceRef ResourceRef `json:"resourceRef,omitempty"`
+
+	// Group is the API group of the watched kind, for selectors and
+	// printing.
+	// +optional
+	Group string `json:"group,omitempty"`
+
+	// ShortKind is the kind with a shortened group, such as
+	// eks.aws/Cluster, for kubectl output.
+	// +optional
+	ShortKind string `json:"shortKind,omitempty"`
+
+	// Provider is the provider family: aws, gcp, azure and so on.
+	// +optional
+	Provider string `json:"provider,omitempty"`
+
+	// Labels of the watched object, for sink selectors.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// Phase is the cluster's current phase.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
+
+	// Created is true once the created event is recorded, so that a
+	// cluster that failed to create and then succeeded still reports
+	// created before ready.
+	// +optional
+	Created bool `json:"created,omitempty"`
+
+	// Environment is the cluster as a CDEvents environment.
+	// +optional
+	Environment Environment `json:"environment,omitempty"`
+
+	// Facts read from the watched object.
+	// +optional
+	Facts Facts `json:"facts,omitempty"`
+
+	// Ready mirrors the watched object's Ready condition, as
+	// "<status>/<reason>".
+	// +optional
+	Ready string `json:"ready,omitempty"`
+
+	// Synced mirrors the watched object's Synced condition, as
+	// "<status>/<reason>".
+	// +optional
+	Synced string `json:"synced,omitempty"`
+
+	// LastSeq is the seq of the newest recorded event.
+	// +optional
+	LastSeq int64 `json:"lastSeq,omitempty"`
+
+	// Events is the bounded log of recorded transitions, oldest first.
+	// Events every sink has received are pruned first when it is full.
+	// +optional
+	// +kubebuilder:validation:MaxItems=200
+	Events []LedgerEvent `json:"events,omitempty"`
+
+	// Pruned counts events removed from a full log before every sink had
+	// them. It stays zero unless a sink is unreachable for a very long
+	// time while the cluster changes often.
+	// +optional
+	Pruned int64 `json:"pruned,omitempty"`
+
+	// Sinks holds each sink's delivery progress.
+	// +optional
+	// +listType=map
+	// +listMapKey=sink
+	Sinks []SinkCursor `json:"sinks,omitempty"`
+
+	// DeletedAt is when the provider recorded the cluster as deleted; the
+	// ledger is removed once every sink has the deleted event and the
+	// retention period has passed.
+	// +optional
+	DeletedAt *metav1.Time `json:"deletedAt,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// An ObservedCluster is the provider's ledger for one Kubernetes cluster
+// managed by Crossplane, whichever provider manages it. Together they form
+// one inventory: kubectl get observedclusters. The provider creates and
+// updates them; users only read them.
+// +kubebuilder:printcolumn:name="PROVIDER",type="string",JSONPath=".status.provider"
+// +kubebuilder:printcolumn:name="KIND",type="string",JSONPath=".status.shortKind"
+// +kubebuilder:printcolumn:name="CLUSTER",type="string",JSONPath=".status.environment.name"
+// +kubebuilder:printcolumn:name="PHASE",type="string",JSONPath=".status.phase"
+// +kubebuilder:printcolumn:name="VERSION",type="string",JSONPath=".status.facts.kubernetesVersion"
+// +kubebuilder:printcolumn:name="REGION",type="string",JSONPath=".status.facts.region"
+// +kubebuilder:printcolumn:name="NAMESPACE",type="string",JSONPath=".status.resourceRef.namespace",priority=1
+// +kubebuilder:printcolumn:name="OBJECT",type="string",JSONPath=".status.resourceRef.name",priority=1
+// +kubebuilder:printcolumn:name="ENDPOINT",type="string",JSONPath=".status.environment.uri",priority=1
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,categories={crossplane,cdevents},shortName=oc
+type ObservedCluster struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Status ObservedClusterStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ObservedClusterList contains a list of ObservedCluster.
+type ObservedClusterList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ObservedCluster `json:"items"`
+}

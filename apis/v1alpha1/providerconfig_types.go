@@ -1,0 +1,459 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+)
+
+// Encoding is how a CloudEvent travels over HTTP.
+// +kubebuilder:validation:Enum=Binary;Structured
+type Encoding string
+
+// Encodings a sink may ask for.
+const (
+	// EncodingBinary puts CloudEvents attributes in ce-* headers and the
+	// CDEvent JSON in the body; most receivers, cdviz included, expect it.
+	EncodingBinary Encoding = "Binary"
+	// EncodingStructured sends one application/cloudevents+json envelope.
+	EncodingStructured Encoding = "Structured"
+)
+
+// CredentialsSource says where the provider finds what authenticates it to
+// a sink.
+// +kubebuilder:validation:Enum=None;Secret
+type CredentialsSource string
+
+// Credential sources.
+const (
+	// CredentialsSourceNone sends no credentials.
+	CredentialsSourceNone CredentialsSource = "None"
+	// CredentialsSourceSecret reads the credential from a Secret key.
+	CredentialsSourceSecret CredentialsSource = "Secret"
+)
+
+// AuthScheme is how a credential is presented to a sink.
+// +kubebuilder:validation:Enum=Bearer;Basic;Header
+type AuthScheme string
+
+// Authentication schemes.
+const (
+	// AuthSchemeBearer sends "Authorization: Bearer <secret value>".
+	AuthSchemeBearer AuthScheme = "Bearer"
+	// AuthSchemeBasic sends "Authorization: Basic base64(<secret value>)";
+	// the secret value is "username:password".
+	AuthSchemeBasic AuthScheme = "Basic"
+	// AuthSchemeHeader sends the secret value verbatim in the header named
+	// by headerName, for receivers that use an API-key header.
+	AuthSchemeHeader AuthScheme = "Header"
+)
+
+// SpecVersion is the CDEvents specification a sink understands.
+// +kubebuilder:validation:Enum="0.5";"0.4";"0.3"
+type SpecVersion string
+
+// CDEvents specification versions the provider can produce.
+const (
+	// SpecVersion05 is CDEvents 0.5.1 (environment events 0.3.0).
+	SpecVersion05 SpecVersion = "0.5"
+	// SpecVersion04 is CDEvents 0.4.1 (environment events 0.2.0).
+	SpecVersion04 SpecVersion = "0.4"
+	// SpecVersion03 is CDEvents 0.3.0 (environment events 0.1.1).
+	SpecVersion03 SpecVersion = "0.3"
+)
+
+// ReplayPolicy decides what a sink receives about clusters that existed
+// before the sink was added, or before its URL changed.
+// +kubebuilder:validation:Enum=Current;None;All
+type ReplayPolicy string
+
+// Replay policies.
+const (
+	// ReplayCurrent sends the events that bring a consumer to each
+	// cluster's present state: created, then the event that set its
+	// current phase.
+	ReplayCurrent ReplayPolicy = "Current"
+	// ReplayNone sends only what happens from now on.
+	ReplayNone ReplayPolicy = "None"
+	// ReplayAll sends every event the ledger still holds.
+	ReplayAll ReplayPolicy = "All"
+)
+
+// SecretKeySelector names one key of a Secret. In a namespaced
+// ProviderConfig the namespace must be empty or the ProviderConfig's own:
+// a tenant can never read another namespace's Secrets.
+type SecretKeySelector struct {
+	// Namespace of the Secret. Required in a ClusterProviderConfig; in a
+	// ProviderConfig it defaults to, and must equal, its own namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// Key within the Secret's data.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}
+
+// SecretReference names a whole Secret, such as a kubernetes.io/tls Secret
+// holding a client certificate.
+type SecretReference struct {
+	// Namespace of the Secret. Required in a ClusterProviderConfig; in a
+	// ProviderConfig it defaults to, and must equal, its own namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// TLSConfig secures the connection to a sink. Verification is on unless it
+// is switched off explicitly.
+type TLSConfig struct {
+	// CABundleSecretRef names a Secret key holding PEM CA certificates that
+	// sign the sink's certificate, in addition to the system roots.
+	// +optional
+	CABundleSecretRef *SecretKeySelector `json:"caBundleSecretRef,omitempty"`
+
+	// ClientCertSecretRef names a kubernetes.io/tls Secret (tls.crt,
+	// tls.key) presented to sinks that require mutual TLS.
+	// +optional
+	ClientCertSecretRef *SecretReference `json:"clientCertSecretRef,omitempty"`
+
+	// InsecureSkipVerify turns off verification of the sink's certificate.
+	// Meant for throwaway test sinks only.
+	// +optional
+	// +kubebuilder:default=false
+	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
+}
+
+// Sink is an HTTP endpoint that accepts CloudEvents.
+type Sink struct {
+	// URL of the CloudEvents receiver, for example a cdviz collector
+	// webhook or a Knative Broker. Only http and https are accepted.
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+([/?#]\S*)?$`
+	URL string `json:"url"`
+
+	// Encoding of each CloudEvent on the wire.
+	// +optional
+	// +kubebuilder:default=Binary
+	Encoding Encoding `json:"encoding,omitempty"`
+
+	// Timeout of one delivery attempt.
+	// +optional
+	// +kubebuilder:default="10s"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// Headers added to every request. They are not secret: use credentials
+	// for anything that authenticates.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	Headers map[string]string `json:"headers,omitempty"`
+
+	// TLS settings for https URLs.
+	// +optional
+	TLS *TLSConfig `json:"tls,omitempty"`
+}
+
+// Credentials authenticate the provider to its sink.
+// +kubebuilder:validation:XValidation:rule="self.source != 'Secret' || has(self.secretRef)",message="secretRef is required when source is Secret"
+// +kubebuilder:validation:XValidation:rule="self.scheme != 'Header' || has(self.headerName)",message="headerName is required when scheme is Header"
+type Credentials struct {
+	// Source of the credential.
+	// +optional
+	// +kubebuilder:default=None
+	Source CredentialsSource `json:"source,omitempty"`
+
+	// SecretRef names the Secret key that holds the credential.
+	// +optional
+	SecretRef *SecretKeySelector `json:"secretRef,omitempty"`
+
+	// Scheme decides how the credential is sent.
+	// +optional
+	// +kubebuilder:default=Bearer
+	Scheme AuthScheme `json:"scheme,omitempty"`
+
+	// HeaderName is the header that carries the credential when scheme is
+	// Header, for example X-API-Key.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9-]+$`
+	// +kubebuilder:validation:MaxLength=128
+	HeaderName string `json:"headerName,omitempty"`
+}
+
+// Delivery tunes retries. Events are delivered at least once: they stay
+// pending, and keep being retried, until the sink accepts them or they are
+// handed to the dead-letter sink.
+type Delivery struct {
+	// Retry is the number of attempts after which an event the sink keeps
+	// refusing goes to the dead-letter sink. Without a dead-letter sink the
+	// event stays pending and is retried at maxBackoff. Network errors,
+	// 408, 429 and 5xx answers are always retried.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
+	Retry *int32 `json:"retry,omitempty"`
+
+	// BackoffDelay is the first delay between attempts; it doubles on every
+	// attempt, with jitter.
+	// +optional
+	// +kubebuilder:default="1s"
+	BackoffDelay *metav1.Duration `json:"backoffDelay,omitempty"`
+
+	// MaxBackoff caps the delay between attempts, including delays asked
+	// for by Retry-After.
+	// +optional
+	// +kubebuilder:default="5m"
+	MaxBackoff *metav1.Duration `json:"maxBackoff,omitempty"`
+
+	// DeadLetterSink receives events the sink rejected for good (a 4xx
+	// other than 408 and 429) or that ran out of retries.
+	// +optional
+	DeadLetterSink *Sink `json:"deadLetterSink,omitempty"`
+}
+
+// CDEventsOptions shape the events themselves.
+type CDEventsOptions struct {
+	// SpecVersion of the CDEvents specification to produce.
+	// +optional
+	// +kubebuilder:default="0.5"
+	SpecVersion SpecVersion `json:"specVersion,omitempty"`
+
+	// Source is the CDEvents context.source, a URI reference that names
+	// this control plane. Defaults to /crossplane/<control-plane>, which is
+	// stable across restarts.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^\S+$`
+	Source string `json:"source,omitempty"`
+
+	// Incidents also emits incident.detected and incident.resolved when a
+	// cluster degrades, fails or recovers.
+	// +optional
+	// +kubebuilder:default=false
+	Incidents bool `json:"incidents,omitempty"`
+}
+
+// GroupKind names a cluster kind.
+type GroupKind struct {
+	// Group of the kind, for example eks.aws.upbound.io.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Group string `json:"group"`
+
+	// Kind, for example Cluster.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Kind string `json:"kind"`
+}
+
+// Selector narrows which clusters and lifecycles a sink receives. Every
+// field that is set must match; an empty selector matches everything in
+// scope.
+type Selector struct {
+	// Providers selects clusters by provider family, such as aws, gcp,
+	// azure, digitalocean, civo, linode, scaleway or oci.
+	// +optional
+	// +listType=set
+	Providers []string `json:"providers,omitempty"`
+
+	// Kinds selects clusters by group and kind.
+	// +optional
+	Kinds []GroupKind `json:"kinds,omitempty"`
+
+	// MatchLabels selects clusters whose labels contain all of these.
+	// +optional
+	MatchLabels map[string]string `json:"matchLabels,omitempty"`
+
+	// Namespaces selects namespaced cluster objects in these namespaces.
+	// Only a ClusterProviderConfig may set it; cluster-scoped objects never
+	// match a namespace list.
+	// +optional
+	// +listType=set
+	Namespaces []string `json:"namespaces,omitempty"`
+
+	// Lifecycles selects which transitions are sent.
+	// +optional
+	// +listType=set
+	Lifecycles []Lifecycle `json:"lifecycles,omitempty"`
+}
+
+// ProviderConfigSpec declares one CDEvents sink and what it receives. It is
+// shared by ProviderConfig and ClusterProviderConfig.
+type ProviderConfigSpec struct {
+	// Sink receives the CDEvents.
+	Sink Sink `json:"sink"`
+
+	// Credentials authenticate the provider to the sink.
+	// +optional
+	Credentials *Credentials `json:"credentials,omitempty"`
+
+	// Delivery tunes retries and dead-lettering.
+	// +optional
+	Delivery *Delivery `json:"delivery,omitempty"`
+
+	// CDEvents shapes the events.
+	// +optional
+	CDEvents *CDEventsOptions `json:"cdevents,omitempty"`
+
+	// Selector narrows which clusters and lifecycles the sink receives.
+	// +optional
+	Selector *Selector `json:"selector,omitempty"`
+
+	// Replay decides what the sink receives about clusters that already
+	// exist when it is added or its URL changes.
+	// +optional
+	// +kubebuilder:default=Current
+	Replay ReplayPolicy `json:"replay,omitempty"`
+}
+
+// DeliveryRecord describes one delivered event.
+type DeliveryRecord struct {
+	// Time the sink accepted the event.
+	Time metav1.Time `json:"time"`
+
+	// Type is the CDEvents type, such as dev.cdevents.environment.created.0.3.0.
+	Type string `json:"type"`
+
+	// Subject is the CDEvents subject id of the cluster.
+	Subject string `json:"subject"`
+}
+
+// ErrorRecord describes the latest delivery failure.
+type ErrorRecord struct {
+	// Time of the failure.
+	Time metav1.Time `json:"time"`
+
+	// Message says what went wrong. It never holds a credential.
+	Message string `json:"message"`
+}
+
+// ProviderConfigStatus reports how delivery to the sink is going.
+type ProviderConfigStatus struct {
+	xpv2.ConditionedStatus `json:",inline"`
+
+	// Clusters is the number of clusters routed to this sink.
+	// +optional
+	Clusters int64 `json:"clusters,omitempty"`
+
+	// Delivered counts events the sink accepted since the provider started.
+	// +optional
+	Delivered int64 `json:"delivered,omitempty"`
+
+	// Pending counts events recorded but not yet accepted by the sink.
+	// +optional
+	Pending int64 `json:"pending,omitempty"`
+
+	// DeadLettered counts events handed to the dead-letter sink, or given
+	// up as rejected when none is set, since the provider started.
+	// +optional
+	DeadLettered int64 `json:"deadLettered,omitempty"`
+
+	// LastDelivery is the most recent event the sink accepted.
+	// +optional
+	LastDelivery *DeliveryRecord `json:"lastDelivery,omitempty"`
+
+	// LastError is the most recent delivery failure.
+	// +optional
+	LastError *ErrorRecord `json:"lastError,omitempty"`
+
+	// SinkSince is when the sink's current URL was first seen; clusters
+	// the provider knew before then get the replay policy.
+	// +optional
+	SinkSince *metav1.Time `json:"sinkSince,omitempty"`
+
+	// UnwatchableKinds lists cluster kinds (group/kind) whose CRD is
+	// installed but that the provider is not allowed to list or watch, so
+	// their clusters cannot be reported. Grant get, list and watch on them.
+	// +optional
+	// +listType=set
+	UnwatchableKinds []string `json:"unwatchableKinds,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// A ClusterProviderConfig sends CDEvents about every watched cluster its
+// selector matches, in any namespace or none, to one sink.
+// +kubebuilder:printcolumn:name="SINK",type="string",JSONPath=".spec.sink.url"
+// +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="REACHABLE",type="string",JSONPath=".status.conditions[?(@.type=='SinkReachable')].status"
+// +kubebuilder:printcolumn:name="CLUSTERS",type="integer",JSONPath=".status.clusters"
+// +kubebuilder:printcolumn:name="DELIVERED",type="integer",JSONPath=".status.delivered"
+// +kubebuilder:printcolumn:name="PENDING",type="integer",JSONPath=".status.pending"
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,categories={crossplane,provider,cdevents}
+type ClusterProviderConfig struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   ProviderConfigSpec   `json:"spec"`
+	Status ProviderConfigStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ClusterProviderConfigList contains a list of ClusterProviderConfig.
+type ClusterProviderConfigList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ClusterProviderConfig `json:"items"`
+}
+
+// +kubebuilder:object:root=true
+
+// A ProviderConfig sends CDEvents about the namespaced cluster objects of
+// its own namespace to one sink, reading Secrets only from that namespace,
+// so a tenant never sees another tenant's clusters.
+// +kubebuilder:printcolumn:name="SINK",type="string",JSONPath=".spec.sink.url"
+// +kubebuilder:printcolumn:name="READY",type="string",JSONPath=".status.conditions[?(@.type=='Ready')].status"
+// +kubebuilder:printcolumn:name="REACHABLE",type="string",JSONPath=".status.conditions[?(@.type=='SinkReachable')].status"
+// +kubebuilder:printcolumn:name="CLUSTERS",type="integer",JSONPath=".status.clusters"
+// +kubebuilder:printcolumn:name="DELIVERED",type="integer",JSONPath=".status.delivered"
+// +kubebuilder:printcolumn:name="PENDING",type="integer",JSONPath=".status.pending"
+// +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,categories={crossplane,provider,cdevents}
+type ProviderConfig struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +kubebuilder:validation:XValidation:rule="!has(self.selector) || !has(self.selector.namespaces)",message="a namespaced ProviderConfig only sees its own namespace: selector.namespaces is not allowed"
+	Spec   ProviderConfigSpec   `json:"spec"`
+	Status ProviderConfigStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ProviderConfigList contains a list of ProviderConfig.
+type ProviderConfigList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ProviderConfig `json:"items"`
+}
