@@ -29,8 +29,10 @@ import (
 // status.atProvider.endpoint. Where a path meets a list it reads the
 // first element, so one path serves both the singleton-list shape (upjet
 // v1beta1, DigitalOcean, Linode, Scaleway, OCI) and the object shape.
-// Only metadata, status and spec.forProvider or spec.initProvider may be
-// read: the rest of the spec, and anything secret, never leaves the cache.
+// Only metadata, status, spec.forProvider, spec.initProvider and scalar
+// fields directly under spec (classic kinds such as AKSCluster keep their
+// location there) may be read: nothing else of the spec, and nothing secret,
+// is ever kept or reported.
 type ProfileFields struct {
 	// ExternalName paths. Defaults to the crossplane.io/external-name
 	// annotation.

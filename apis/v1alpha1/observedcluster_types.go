@@ -155,6 +155,11 @@ type LedgerEvent struct {
 	// recorded, as "<status>/<reason>".
 	// +optional
 	Synced string `json:"synced,omitempty"`
+	// IncidentStart is set on the event that ends an outage (recovered, or
+	// ready after a failed create): the time of the degraded or failed
+	// event that began it, which identifies the incident it resolves.
+	// +optional
+	IncidentStart *metav1.Time `json:"incidentStart,omitempty"`
 }
 
 // SinkCursor is one sink's delivery progress for this cluster.

@@ -388,6 +388,11 @@ type ProviderConfigStatus struct {
 	// +optional
 	SinkSince *metav1.Time `json:"sinkSince,omitempty"`
 
+	// SinkEndpoint identifies the URL SinkSince refers to (a hash, so the
+	// status never repeats a URL that may embed a token).
+	// +optional
+	SinkEndpoint string `json:"sinkEndpoint,omitempty"`
+
 	// UnwatchableKinds lists cluster kinds (group/kind) whose CRD is
 	// installed but that the provider is not allowed to list or watch, so
 	// their clusters cannot be reported. Grant get, list and watch on them.

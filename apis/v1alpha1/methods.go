@@ -53,3 +53,26 @@ func (ck *ClusterKind) GetCondition(ct xpv2.ConditionType) xpv2.Condition {
 func (ck *ClusterKind) SetConditions(c ...xpv2.Condition) {
 	ck.Status.SetConditions(c...)
 }
+
+// A Config is either kind of provider config; one reconciler serves both.
+// +kubebuilder:object:generate=false
+type Config interface {
+	GetName() string
+	GetNamespace() string
+	GetSpec() *ProviderConfigSpec
+	GetStatus() *ProviderConfigStatus
+	GetCondition(ct xpv2.ConditionType) xpv2.Condition
+	SetConditions(c ...xpv2.Condition)
+}
+
+// GetSpec of this ClusterProviderConfig.
+func (pc *ClusterProviderConfig) GetSpec() *ProviderConfigSpec { return &pc.Spec }
+
+// GetStatus of this ClusterProviderConfig.
+func (pc *ClusterProviderConfig) GetStatus() *ProviderConfigStatus { return &pc.Status }
+
+// GetSpec of this ProviderConfig.
+func (pc *ProviderConfig) GetSpec() *ProviderConfigSpec { return &pc.Spec }
+
+// GetStatus of this ProviderConfig.
+func (pc *ProviderConfig) GetStatus() *ProviderConfigStatus { return &pc.Status }

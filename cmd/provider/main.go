@@ -1,0 +1,140 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package main runs provider-cdevents: in a cluster, installed by
+// Crossplane, or locally against any kubeconfig.
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"go.uber.org/zap/zapcore"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis"
+	pcontroller "github.com/crossplane-contrib/provider-cdevents/internal/controller"
+	"github.com/crossplane-contrib/provider-cdevents/internal/version"
+)
+
+func main() {
+	var (
+		app = kingpin.New(filepath.Base(os.Args[0]), "Reports the lifecycle of every Kubernetes cluster Crossplane manages as CDEvents.").DefaultEnvars()
+
+		debug            = app.Flag("debug", "Log at debug level, including controller-runtime's own logs.").Short('d').Bool()
+		kubeconfig       = app.Flag("kubeconfig", "Path to a kubeconfig. Defaults to in-cluster config, then $KUBECONFIG, then ~/.kube/config.").String()
+		leaderElection   = app.Flag("leader-election", "Use leader election so only one replica records and delivers events.").Short('l').Envar("LEADER_ELECTION").Bool()
+		leaderNamespace  = app.Flag("leader-election-namespace", "Namespace of the leader election Lease; needed when running outside a cluster.").Default("crossplane-system").String()
+		syncInterval     = app.Flag("sync", "How often controllers resync everything they watch.").Short('s').Default("1h").Duration()
+		maxReconcileRate = app.Flag("max-reconcile-rate", "The global maximum rate per second at which resources may be checked for drift from the desired state.").Default("10").Int()
+		metricsAddr      = app.Flag("metrics-bind-address", "Address the Prometheus metrics endpoint binds to; 0 disables it.").Default(":8080").String()
+		probeAddr        = app.Flag("health-probe-bind-address", "Address the health and readiness probes bind to.").Default(":8081").String()
+		controlPlane     = app.Flag("control-plane-name", "Name of this control plane in CDEvents subject ids and the default source. Keep it stable: ids derive from it.").Default("crossplane").String()
+		retention        = app.Flag("ledger-retention", "How long the ledger of a deleted cluster is kept after every sink received its deleted event.").Default("24h").Duration()
+		workers          = app.Flag("delivery-workers", "Concurrent deliveries per sink. Events of one cluster are always delivered in order.").Default("16").Int()
+		flushInterval    = app.Flag("cursor-flush-interval", "How often delivery progress is written to the ledgers. After a crash, at most this much delivery is re-sent, with the same ids.").Default("1s").Duration()
+	)
+	app.Version(version.Version)
+	kingpin.MustParse(app.Parse(os.Args[1:]))
+
+	zl := zap.New(zap.UseDevMode(*debug), zap.Level(level(*debug)))
+	log := logging.NewLogrLogger(zl.WithName("provider-cdevents"))
+	// controller-runtime's own logs are noisy; show them only when debugging.
+	if *debug {
+		ctrl.SetLogger(zl)
+	} else {
+		ctrl.SetLogger(zap.New(zap.WriteTo(io.Discard)))
+	}
+	log.Info("Starting", "version", version.Version, "sync-interval", syncInterval.String(), "control-plane", *controlPlane)
+
+	cfg, err := restConfig(*kubeconfig)
+	kingpin.FatalIfError(err, "Cannot get API server rest config")
+	cfg.UserAgent = "provider-cdevents/" + version.Version
+
+	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, *maxReconcileRate), ctrl.Options{
+		Cache: cache.Options{
+			SyncPeriod:       syncInterval,
+			DefaultTransform: cache.TransformStripManagedFields(),
+		},
+		Metrics:                 metricsserver.Options{BindAddress: *metricsAddr},
+		HealthProbeBindAddress:  *probeAddr,
+		LeaderElection:          *leaderElection,
+		LeaderElectionID:        "crossplane-leader-election-provider-cdevents",
+		LeaderElectionNamespace: *leaderNamespace,
+		// Leases only: ConfigMap and Endpoints locks are gone from client-go.
+		LeaderElectionResourceLock: "leases",
+		// A standby replica takes over within a minute of a crash, while
+		// a busy leader is not deposed by one slow renewal.
+		LeaseDuration: ptr(60 * time.Second),
+		RenewDeadline: ptr(50 * time.Second),
+		// Release the Lease on clean shutdown so a new leader starts at once.
+		LeaderElectionReleaseOnCancel: true,
+	})
+	kingpin.FatalIfError(err, "Cannot create controller manager")
+	kingpin.FatalIfError(apis.AddToScheme(mgr.GetScheme()), "Cannot add provider-cdevents APIs to scheme")
+	kingpin.FatalIfError(mgr.AddHealthzCheck("healthz", healthz.Ping), "Cannot add health check")
+	kingpin.FatalIfError(mgr.AddReadyzCheck("readyz", healthz.Ping), "Cannot add readiness check")
+
+	o := pcontroller.Options{
+		Options: controller.Options{
+			Logger:                  log,
+			MaxConcurrentReconciles: *maxReconcileRate,
+			PollInterval:            time.Minute,
+			GlobalRateLimiter:       ratelimiter.NewGlobal(*maxReconcileRate),
+			Features:                &feature.Flags{},
+		},
+		ControlPlaneName:    *controlPlane,
+		LedgerRetention:     *retention,
+		DeliveryWorkers:     *workers,
+		CursorFlushInterval: *flushInterval,
+		Registerer:          metrics.Registry,
+	}
+	kingpin.FatalIfError(pcontroller.Setup(mgr, o), "Cannot set up provider-cdevents controllers")
+	kingpin.FatalIfError(mgr.Start(ctrl.SetupSignalHandler()), "Cannot start controller manager")
+}
+
+// restConfig loads an explicit kubeconfig when one is given, and otherwise
+// follows controller-runtime's usual search.
+func restConfig(path string) (*rest.Config, error) {
+	if path != "" {
+		return clientcmd.BuildConfigFromFlags("", path)
+	}
+	return ctrl.GetConfig()
+}
+
+func level(debug bool) zapcore.Level {
+	if debug {
+		return zapcore.DebugLevel
+	}
+	return zapcore.InfoLevel
+}
+
+func ptr[T any](v T) *T { return &v }

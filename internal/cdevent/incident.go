@@ -1,0 +1,81 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cdevent
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+)
+
+// incidentIDPrefix namespaces the names incident event ids derive from, so
+// they cannot collide with ids derived elsewhere from the same ledger id.
+const incidentIDPrefix = "https://cdevents.crossplane.io/"
+
+// incidentEventID is the context.id of the incident event that goes with
+// the environment event eventID: a UUIDv5, the same on every retry.
+func incidentEventID(k kind, eventID string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(incidentIDPrefix+k.String()+"/"+eventID)).String()
+}
+
+// incidentSubjectID names the outage that began at start, as
+// <environment id>/incidents/<unix seconds>. Both the detected and the
+// resolved event of one outage derive it from the same start, so consumers
+// can pair them.
+func incidentSubjectID(environmentID string, start time.Time) string {
+	return environmentID + "/incidents/" + strconv.FormatInt(start.Unix(), 10)
+}
+
+// description says why an incident opened or closed, from the condition
+// behind the transition.
+func description(e v1alpha1.LedgerEvent) string {
+	switch {
+	case e.Reason != "" && e.Message != "":
+		return e.Reason + ": " + e.Message
+	case e.Message != "":
+		return e.Message
+	case e.Reason != "":
+		return e.Reason
+	}
+	return "Cluster " + string(e.Lifecycle)
+}
+
+// IncidentStart returns when the outage that the recovered event seq ends
+// began: the time of the earliest degraded or failed event in the unbroken
+// run of them just before seq in events (a ledger's log, oldest first). It
+// is what Options.IncidentStart wants. It returns false when the log holds
+// no such event, for example because it was pruned.
+func IncidentStart(events []v1alpha1.LedgerEvent, seq int64) (time.Time, bool) {
+	var (
+		start time.Time
+		found bool
+	)
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		if e.Seq >= seq {
+			continue
+		}
+		if e.Lifecycle != v1alpha1.LifecycleDegraded && e.Lifecycle != v1alpha1.LifecycleFailed {
+			break
+		}
+		start, found = e.Time.Time, true
+	}
+	return start, found
+}

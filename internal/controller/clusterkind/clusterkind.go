@@ -1,0 +1,121 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package clusterkind reconciles ClusterKinds into the catalog, so users can
+// teach the provider a cluster kind, or correct a built-in profile, at run
+// time. An invalid ClusterKind is reported on its own status and changes
+// nothing.
+package clusterkind
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
+)
+
+// Error strings.
+const (
+	errGetClusterKind = "cannot get ClusterKind"
+	errUpdateStatus   = "cannot update ClusterKind status"
+)
+
+// Condition reasons.
+const (
+	reasonActive  xpv2.ConditionReason = "ProfileActive"
+	reasonInvalid xpv2.ConditionReason = "InvalidProfile"
+)
+
+// How often the Watching status is refreshed: a kind's CRD may be installed
+// any time after its ClusterKind.
+const refreshEvery = 30 * time.Second
+
+// Watcher is the discovery side: it re-reads CRDs when profiles change.
+type Watcher interface {
+	Resync()
+	IsWatching(gk schema.GroupKind) bool
+}
+
+// Reconciler keeps the catalog in step with ClusterKinds.
+type Reconciler struct {
+	kube    client.Client
+	catalog *catalog.Catalog
+	watcher Watcher
+	log     logging.Logger
+}
+
+// Setup adds the ClusterKind controller.
+func Setup(mgr ctrl.Manager, o controller.Options, c *catalog.Catalog, w Watcher) error {
+	name := "clusterkind"
+	r := &Reconciler{kube: mgr.GetClient(), catalog: c, watcher: w, log: o.Logger.WithValues("controller", name)}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named(name).
+		WithOptions(o.ForControllerRuntime()).
+		For(&v1alpha1.ClusterKind{}).
+		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+// Reconcile one ClusterKind.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	ck := &v1alpha1.ClusterKind{}
+	if err := r.kube.Get(ctx, req.NamespacedName, ck); err != nil {
+		if kerrors.IsNotFound(err) {
+			r.catalog.Remove(req.Name)
+			r.watcher.Resync()
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, errors.Wrap(err, errGetClusterKind)
+	}
+	if ck.GetDeletionTimestamp() != nil {
+		r.catalog.Remove(req.Name)
+		r.watcher.Resync()
+		return reconcile.Result{}, nil
+	}
+
+	before := ck.Status.DeepCopy()
+	overrides, err := r.catalog.Set(ck.GetName(), ck.Spec)
+	if err != nil {
+		r.log.Info("Invalid ClusterKind", "name", ck.GetName(), "error", err)
+		ck.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: reasonInvalid, Message: err.Error(), LastTransitionTime: metav1.Now()})
+	} else {
+		ck.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue, Reason: reasonActive, LastTransitionTime: metav1.Now()})
+		ck.Status.OverridesBuiltin = overrides
+		r.watcher.Resync()
+	}
+	ck.Status.Watching = err == nil && r.watcher.IsWatching(schema.GroupKind{Group: ck.Spec.Group, Kind: ck.Spec.Kind})
+	if !reflect.DeepEqual(before, &ck.Status) {
+		if err := r.kube.Status().Update(ctx, ck); err != nil {
+			return reconcile.Result{}, errors.Wrap(err, errUpdateStatus)
+		}
+	}
+	return reconcile.Result{RequeueAfter: refreshEvery}, nil
+}

@@ -1,0 +1,365 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package config reconciles ClusterProviderConfigs and ProviderConfigs into
+// sinks: it reads their Secrets (a namespaced ProviderConfig only from its own
+// namespace), hands the sink to delivery, and reports delivery progress and
+// reachability in their status.
+package config
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/event"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
+	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
+)
+
+// Error strings.
+const (
+	errGetConfig       = "cannot get provider config"
+	errUpdateStatus    = "cannot update provider config status"
+	errGetSecret       = "cannot get Secret"
+	errFmtSecretKey    = "Secret %s/%s has no key %q"
+	errFmtForeignNS    = "a ProviderConfig may only read Secrets in its own namespace %q, not %q"
+	errNoSecretNS      = "a ClusterProviderConfig must name the namespace of every Secret it reads"
+	errNoSecretRef     = "credentials source is Secret but secretRef is not set"
+	errClientCertPair  = "client certificate Secret must hold tls.crt and tls.key"
+	errApplySink       = "cannot configure sink"
+	errDeadLetterSink  = "dead-letter sink"
+	statusRefreshEvery = 10 * time.Second
+)
+
+// Condition reasons.
+const (
+	reasonConfigured   xpv2.ConditionReason = "Configured"
+	reasonInvalid      xpv2.ConditionReason = "InvalidConfig"
+	reasonReachable    xpv2.ConditionReason = "SinkAccepted"
+	reasonUnreachable  xpv2.ConditionReason = "SinkUnreachable"
+	reasonRejecting    xpv2.ConditionReason = "SinkRejecting"
+	reasonNoAttemptYet xpv2.ConditionReason = "NoEventSentYet"
+)
+
+// Event reasons.
+const (
+	reasonCannotDeliver event.Reason = "CannotDeliverCDEvents"
+	reasonDelivering    event.Reason = "DeliveringCDEvents"
+	reasonBadConfig     event.Reason = "InvalidConfig"
+)
+
+// Sinks is the delivery side a config controller drives.
+type Sinks interface {
+	Apply(st dispatch.Settings) error
+	Remove(id string)
+	Stats(id string) (dispatch.Stats, bool)
+}
+
+// Kinds reports cluster kinds the provider may not watch.
+type Kinds interface {
+	Unwatchable() []string
+}
+
+// Reconciler turns one kind of provider config into a sink.
+type Reconciler struct {
+	kube     client.Client
+	secrets  client.Reader
+	sinks    Sinks
+	kinds    Kinds
+	log      logging.Logger
+	record   event.Recorder
+	newObj   func() v1alpha1.Config
+	kind     string
+	now      func() time.Time
+	ctrlName string
+}
+
+// ID names the sink of a config in ledgers and metrics.
+func ID(kind, namespace, name string) string {
+	if namespace == "" {
+		return kind + "/" + name
+	}
+	return kind + "/" + namespace + "/" + name
+}
+
+// Setup adds the ClusterProviderConfig and ProviderConfig controllers.
+func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds) error {
+	for _, c := range []struct {
+		kind   string
+		newObj func() v1alpha1.Config
+		obj    client.Object
+	}{
+		{v1alpha1.ClusterProviderConfigKind, func() v1alpha1.Config { return &v1alpha1.ClusterProviderConfig{} }, &v1alpha1.ClusterProviderConfig{}},
+		{v1alpha1.ProviderConfigKind, func() v1alpha1.Config { return &v1alpha1.ProviderConfig{} }, &v1alpha1.ProviderConfig{}},
+	} {
+		name := "config/" + strings.ToLower(c.kind)
+		r := &Reconciler{
+			kube:     mgr.GetClient(),
+			secrets:  mgr.GetAPIReader(),
+			sinks:    sinks,
+			kinds:    kinds,
+			log:      o.Logger.WithValues("controller", name),
+			record:   event.NewAPIRecorder(mgr.GetEventRecorderFor(name)), //nolint:staticcheck // crossplane-runtime's recorder takes a record.EventRecorder.
+			newObj:   c.newObj,
+			kind:     c.kind,
+			now:      time.Now,
+			ctrlName: name,
+		}
+		if err := ctrl.NewControllerManagedBy(mgr).
+			Named(name).
+			WithOptions(o.ForControllerRuntime()).
+			For(c.obj).
+			Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter)); err != nil {
+			return errors.Wrapf(err, "cannot set up %s controller", c.kind)
+		}
+	}
+	return nil
+}
+
+// Reconcile a provider config. Status is refreshed periodically so that
+// delivery figures stay current without a write per event.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	log := r.log.WithValues("request", req)
+	id := ID(r.kind, req.Namespace, req.Name)
+
+	pc := r.newObj()
+	if err := r.kube.Get(ctx, req.NamespacedName, pc.(client.Object)); err != nil {
+		if kerrors.IsNotFound(err) {
+			log.Debug("Provider config deleted; stopping its sink", "sink", id)
+			r.sinks.Remove(id)
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, errors.Wrap(err, errGetConfig)
+	}
+	if pc.(client.Object).GetDeletionTimestamp() != nil {
+		r.sinks.Remove(id)
+		return reconcile.Result{}, nil
+	}
+
+	before := pc.GetStatus().DeepCopy()
+	st, err := r.settings(ctx, id, pc)
+	if err == nil {
+		err = errors.Wrap(r.sinks.Apply(st), errApplySink)
+	}
+	if err != nil {
+		// Keep any sink already running with its last good settings: a
+		// Secret being rotated must not stop delivery or lose progress.
+		log.Debug("Invalid provider config", "error", err)
+		if pc.GetCondition(xpv2.TypeReady).Reason != reasonInvalid {
+			r.record.Event(pc.(client.Object), event.Warning(reasonBadConfig, err))
+		}
+		pc.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: reasonInvalid, Message: err.Error(), LastTransitionTime: metav1.Now()})
+	} else {
+		pc.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue, Reason: reasonConfigured, LastTransitionTime: metav1.Now()})
+	}
+	r.report(pc, id)
+
+	if !reflect.DeepEqual(before, pc.GetStatus()) {
+		if err := r.kube.Status().Update(ctx, pc.(client.Object)); err != nil {
+			return reconcile.Result{}, errors.Wrap(err, errUpdateStatus)
+		}
+	}
+	return reconcile.Result{RequeueAfter: statusRefreshEvery}, nil
+}
+
+// report copies delivery figures into status, and raises an event when the
+// sink starts or stops failing.
+func (r *Reconciler) report(pc v1alpha1.Config, id string) {
+	s := pc.GetStatus()
+	if _, cluster := pc.(*v1alpha1.ClusterProviderConfig); cluster && r.kinds != nil {
+		s.UnwatchableKinds = r.kinds.Unwatchable()
+	}
+	stats, ok := r.sinks.Stats(id)
+	if !ok {
+		return
+	}
+	s.Clusters, s.Delivered, s.Pending, s.DeadLettered = stats.Clusters, stats.Delivered, stats.Pending, stats.DeadLettered
+	if stats.LastDelivery != nil {
+		s.LastDelivery = stats.LastDelivery
+	}
+	if stats.LastError != nil {
+		s.LastError = stats.LastError
+	}
+	prev := pc.GetCondition(v1alpha1.TypeSinkReachable)
+	c := xpv2.Condition{Type: v1alpha1.TypeSinkReachable, Status: corev1.ConditionUnknown, Reason: reasonNoAttemptYet, Message: "No event has been sent to the sink yet", LastTransitionTime: metav1.Now()}
+	switch {
+	case !stats.Attempted:
+	case !stats.Reachable:
+		c.Status, c.Reason, c.Message = corev1.ConditionFalse, reasonUnreachable, lastError(stats)
+	case stats.Failing:
+		c.Status, c.Reason, c.Message = corev1.ConditionTrue, reasonRejecting, "The sink answers but rejects events: "+lastError(stats)
+	default:
+		c.Status, c.Reason, c.Message = corev1.ConditionTrue, reasonReachable, "The sink accepted the latest event"
+	}
+	if c.Status == corev1.ConditionFalse && prev.Status != corev1.ConditionFalse {
+		r.record.Event(pc.(client.Object), event.Warning(reasonCannotDeliver, errors.New(c.Message)))
+	}
+	if c.Status == corev1.ConditionTrue && prev.Status == corev1.ConditionFalse {
+		r.record.Event(pc.(client.Object), event.Normal(reasonDelivering, "The sink is reachable again; pending events are being delivered"))
+	}
+	if prev.Status == c.Status && prev.Reason == c.Reason && prev.Message == c.Message {
+		return
+	}
+	pc.SetConditions(c)
+}
+
+func lastError(s dispatch.Stats) string {
+	if s.LastError == nil {
+		return ""
+	}
+	return s.LastError.Message
+}
+
+// Endpoint hashes a sink URL: progress is tied to it, and status may show
+// the hash without showing a URL that could embed a token.
+func Endpoint(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// settings resolves a config and its Secrets into sink settings.
+func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config) (dispatch.Settings, error) {
+	spec := pc.GetSpec()
+	ns := pc.GetNamespace()
+	st := dispatch.Settings{
+		ID:       id,
+		Endpoint: Endpoint(spec.Sink.URL),
+		Routes:   dispatch.Routes{Namespace: ns, Selector: spec.Selector},
+		Replay:   spec.Replay,
+		Retry:    deliver.RetryPolicyFrom(spec.Delivery),
+	}
+	if st.Replay == "" {
+		st.Replay = v1alpha1.ReplayCurrent
+	}
+	status := pc.GetStatus()
+	if status.SinkSince == nil || status.SinkEndpoint != st.Endpoint {
+		now := metav1.NewTime(r.now())
+		status.SinkSince, status.SinkEndpoint = &now, st.Endpoint
+	}
+	st.Since = status.SinkSince.Time
+
+	if c := spec.CDEvents; c != nil {
+		st.Events = cdevent.Options{SpecVersion: c.SpecVersion, Source: c.Source, Incidents: c.Incidents}
+	}
+	sink, err := r.sink(ctx, ns, spec.Sink)
+	if err != nil {
+		return st, err
+	}
+	if c := spec.Credentials; c != nil && c.Source == v1alpha1.CredentialsSourceSecret {
+		if c.SecretRef == nil {
+			return st, errors.New(errNoSecretRef)
+		}
+		v, err := r.secretKey(ctx, ns, *c.SecretRef)
+		if err != nil {
+			return st, err
+		}
+		sink.Auth = &deliver.Auth{Scheme: c.Scheme, HeaderName: c.HeaderName, Secret: strings.TrimRight(string(v), "\r\n")}
+		if sink.Auth.Scheme == "" {
+			sink.Auth.Scheme = v1alpha1.AuthSchemeBearer
+		}
+	}
+	st.Sink = sink
+	if d := spec.Delivery; d != nil && d.DeadLetterSink != nil {
+		dlq, err := r.sink(ctx, ns, *d.DeadLetterSink)
+		if err != nil {
+			return st, errors.Wrap(err, errDeadLetterSink)
+		}
+		st.DeadLetter = &dlq
+	}
+	return st, nil
+}
+
+func (r *Reconciler) sink(ctx context.Context, ns string, s v1alpha1.Sink) (deliver.SinkConfig, error) {
+	c := deliver.SinkConfig{URL: s.URL, Encoding: s.Encoding, Headers: s.Headers, Timeout: 10 * time.Second}
+	if s.Timeout != nil {
+		c.Timeout = s.Timeout.Duration
+	}
+	if s.TLS == nil {
+		return c, nil
+	}
+	c.TLS.InsecureSkipVerify = s.TLS.InsecureSkipVerify
+	if ref := s.TLS.CABundleSecretRef; ref != nil {
+		ca, err := r.secretKey(ctx, ns, *ref)
+		if err != nil {
+			return c, err
+		}
+		c.TLS.CABundle = ca
+	}
+	if ref := s.TLS.ClientCertSecretRef; ref != nil {
+		sec, err := r.secret(ctx, ns, ref.Namespace, ref.Name)
+		if err != nil {
+			return c, err
+		}
+		crt, key := sec.Data[corev1.TLSCertKey], sec.Data[corev1.TLSPrivateKeyKey]
+		if len(crt) == 0 || len(key) == 0 {
+			return c, errors.New(errClientCertPair)
+		}
+		c.TLS.ClientCert, c.TLS.ClientKey = crt, key
+	}
+	return c, nil
+}
+
+func (r *Reconciler) secretKey(ctx context.Context, ns string, ref v1alpha1.SecretKeySelector) ([]byte, error) {
+	sec, err := r.secret(ctx, ns, ref.Namespace, ref.Name)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := sec.Data[ref.Key]
+	if !ok {
+		return nil, errors.Errorf(errFmtSecretKey, sec.GetNamespace(), sec.GetName(), ref.Key)
+	}
+	return v, nil
+}
+
+// secret reads a Secret under the tenancy rule: a namespaced config reads
+// only its own namespace; a cluster-scoped one must say which.
+func (r *Reconciler) secret(ctx context.Context, configNS, refNS, name string) (*corev1.Secret, error) {
+	switch {
+	case configNS != "" && refNS != "" && refNS != configNS:
+		return nil, errors.Errorf(errFmtForeignNS, configNS, refNS)
+	case configNS == "" && refNS == "":
+		return nil, errors.New(errNoSecretNS)
+	case refNS == "":
+		refNS = configNS
+	}
+	s := &corev1.Secret{}
+	if err := r.secrets.Get(ctx, types.NamespacedName{Namespace: refNS, Name: name}, s); err != nil {
+		return nil, errors.Wrap(err, fmt.Sprintf("%s %s/%s", errGetSecret, refNS, name))
+	}
+	return s, nil
+}

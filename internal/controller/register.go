@@ -1,0 +1,153 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package controller wires provider-cdevents together: the catalog,
+// discovery, the ledger, delivery and the controllers of its own kinds, on
+// one controller-runtime manager. Everything that records or delivers runs
+// only on the elected leader, so replicas never send the same event twice
+// with different ids.
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
+	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
+	"github.com/crossplane-contrib/provider-cdevents/internal/controller/clusterkind"
+	"github.com/crossplane-contrib/provider-cdevents/internal/controller/config"
+	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/discovery"
+	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
+	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+)
+
+// Options are the crossplane-runtime controller options plus the knobs of
+// this provider.
+type Options struct {
+	controller.Options
+
+	// ControlPlaneName appears in subject ids and the default source.
+	ControlPlaneName string
+	// LedgerRetention is how long a deleted cluster's ledger is kept.
+	LedgerRetention time.Duration
+	// DeliveryWorkers is the number of concurrent deliveries per sink.
+	DeliveryWorkers int
+	// CursorFlushInterval is how often delivery progress is persisted.
+	CursorFlushInterval time.Duration
+	// Registerer receives the provider's metrics.
+	Registerer prometheus.Registerer
+}
+
+// Pipeline is the running provider, exposed for tests and benchmarks that
+// need to look inside.
+type Pipeline struct {
+	Catalog    *catalog.Catalog
+	Ledger     *ledger.Ledger
+	Dispatcher *dispatch.Dispatcher
+	Discovery  *discovery.Engine
+}
+
+// Setup adds everything provider-cdevents runs to mgr.
+func Setup(mgr ctrl.Manager, o Options) error {
+	_, err := SetupPipeline(mgr, o)
+	return err
+}
+
+// SetupPipeline adds everything provider-cdevents runs to mgr and returns
+// its parts.
+func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
+	if o.CursorFlushInterval <= 0 {
+		o.CursorFlushInterval = time.Second
+	}
+	if o.DeliveryWorkers <= 0 {
+		o.DeliveryWorkers = 16
+	}
+	if o.ControlPlaneName == "" {
+		o.ControlPlaneName = "crossplane"
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	log := o.Logger
+
+	cat := catalog.New()
+	lg := ledger.New(mgr.GetClient(), mgr.GetAPIReader(),
+		ledger.WithLogger(log.WithValues("component", "ledger")),
+		ledger.WithControlPlaneName(o.ControlPlaneName),
+		ledger.WithRetention(o.LedgerRetention),
+	)
+	builder, err := cdevent.NewBuilder()
+	if err != nil {
+		return nil, errors.Wrap(err, "cannot create CDEvents builder")
+	}
+	metrics, err := deliver.NewMetrics(o.Registerer)
+	if err != nil {
+		return nil, errors.Wrap(err, "cannot register delivery metrics")
+	}
+	d := dispatch.New(lg, builder,
+		dispatch.WithLogger(log.WithValues("component", "delivery")),
+		dispatch.WithWorkers(o.DeliveryWorkers),
+		dispatch.WithMetrics(metrics),
+		dispatch.WithDefaultSource("/crossplane/"+o.ControlPlaneName),
+	)
+	lg.SetNotifier(d)
+	lg.SetRouter(d)
+
+	eng, err := discovery.New(mgr.GetConfig(), cat, lg,
+		discovery.WithLogger(log.WithValues("component", "discovery")),
+		discovery.WithRegisterer(o.Registerer),
+	)
+	if err != nil {
+		return nil, errors.Wrap(err, "cannot create discovery")
+	}
+
+	// The ledger is read before discovery starts, so objects seen at start
+	// are compared with what was recorded before a restart.
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		if err := lg.Load(ctx); err != nil {
+			return err
+		}
+		errs := make(chan error, 3)
+		go func() { errs <- lg.Run(ctx, o.CursorFlushInterval) }()
+		go func() { errs <- d.Start(ctx) }()
+		go func() { errs <- eng.Start(ctx) }()
+		var first error
+		for range 3 {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	})); err != nil {
+		return nil, errors.Wrap(err, "cannot add the provider pipeline")
+	}
+
+	if err := config.Setup(mgr, o.Options, d, eng); err != nil {
+		return nil, err
+	}
+	if err := clusterkind.Setup(mgr, o.Options, cat, eng); err != nil {
+		return nil, errors.Wrap(err, "cannot set up ClusterKind controller")
+	}
+	return &Pipeline{Catalog: cat, Ledger: lg, Dispatcher: d, Discovery: eng}, nil
+}

@@ -1,0 +1,295 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package dispatch connects the ledger to the sinks: it routes each
+// cluster's recorded events to every sink whose config selects it, runs one
+// outbox per sink, and moves each sink's cursor in the ledger as events are
+// accepted. Sinks come and go with their ProviderConfigs; a new sink, or one
+// whose URL changed, gets existing clusters under its replay policy.
+package dispatch
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
+	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+)
+
+// Error strings.
+const (
+	errNewSender    = "cannot configure sink"
+	errNewDLQSender = "cannot configure dead-letter sink"
+	errBuildEvent   = "cannot build CDEvent"
+	errReadLedger   = "cannot read ledger"
+)
+
+// Settings are everything the dispatcher needs of one sink, read from its
+// ProviderConfig and Secrets by the config controller.
+type Settings struct {
+	// ID names the sink: ClusterProviderConfig/<name> or
+	// ProviderConfig/<namespace>/<name>.
+	ID string
+	// Endpoint identifies the sink URL; progress made with another
+	// endpoint does not count.
+	Endpoint string
+	// Since is when the endpoint was first seen. Clusters recorded later
+	// get every event; earlier ones get the replay policy.
+	Since  time.Time
+	Routes Routes
+	Replay v1alpha1.ReplayPolicy
+	Events cdevent.Options
+	Sink   deliver.SinkConfig
+	// DeadLetter is the dead-letter sink, if any.
+	DeadLetter *deliver.SinkConfig
+	Retry      deliver.RetryPolicy
+}
+
+// Stats describe one sink's delivery, for its config's status.
+type Stats struct {
+	Clusters     int64
+	Delivered    int64
+	Pending      int64
+	DeadLettered int64
+	// Attempted is true once any attempt was made, so Reachable means
+	// something.
+	Attempted    bool
+	Reachable    bool
+	LastDelivery *v1alpha1.DeliveryRecord
+	LastError    *v1alpha1.ErrorRecord
+	// Failing is true while the latest attempt failed.
+	Failing bool
+}
+
+// Option configures a Dispatcher.
+type Option func(*Dispatcher)
+
+// WithLogger sets the logger.
+func WithLogger(l logging.Logger) Option { return func(d *Dispatcher) { d.log = l } }
+
+// WithWorkers sets concurrent deliveries per sink.
+func WithWorkers(n int) Option { return func(d *Dispatcher) { d.workers = n } }
+
+// WithDefaultSource sets the CDEvents source of sinks whose config names
+// none.
+func WithDefaultSource(src string) Option { return func(d *Dispatcher) { d.defaultSource = src } }
+
+// WithMetrics sets the delivery metrics shared by every outbox.
+func WithMetrics(m *deliver.Metrics) Option { return func(d *Dispatcher) { d.metrics = m } }
+
+// Dispatcher routes recorded events to sinks.
+type Dispatcher struct {
+	ledger  *ledger.Ledger
+	builder *cdevent.Builder
+	log     logging.Logger
+	workers int
+	metrics *deliver.Metrics
+
+	defaultSource string
+
+	mu    sync.Mutex
+	ctx   context.Context //nolint:containedctx // The dispatcher's lifetime, for outboxes started by Apply.
+	sinks map[string]*sink
+}
+
+// New returns a Dispatcher that reads events from lg and builds them with b.
+func New(lg *ledger.Ledger, b *cdevent.Builder, opts ...Option) *Dispatcher {
+	d := &Dispatcher{
+		ledger:  lg,
+		builder: b,
+		log:     logging.NewNopLogger(),
+		workers: 16,
+		sinks:   map[string]*sink{},
+
+		defaultSource: "/crossplane/crossplane",
+	}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// Start runs every sink's outbox until ctx is done.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	d.mu.Lock()
+	d.ctx = ctx
+	for _, s := range d.sinks {
+		d.startLocked(s)
+	}
+	d.mu.Unlock()
+	<-ctx.Done()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.sinks {
+		s.stop()
+	}
+	return nil
+}
+
+// Apply adds a sink or updates its settings. Changing how the sink is
+// reached restarts its outbox; progress is kept in the ledger, so nothing is
+// lost or sent twice with another id.
+func (d *Dispatcher) Apply(st Settings) error {
+	if st.Events.Source == "" {
+		st.Events.Source = d.defaultSource
+	}
+	sender, err := deliver.NewSender(st.Sink)
+	if err != nil {
+		return errors.Wrap(err, errNewSender)
+	}
+	var dlq *deliver.Sender
+	if st.DeadLetter != nil {
+		if dlq, err = deliver.NewSender(*st.DeadLetter); err != nil {
+			sender.Close()
+			return errors.Wrap(err, errNewDLQSender)
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, ok := d.sinks[st.ID]
+	if ok && s.settings.Equal(st) {
+		sender.Close()
+		if dlq != nil {
+			dlq.Close()
+		}
+		return nil
+	}
+	if ok {
+		s.stop()
+		stats := s.stats
+		s = newSink(d, st, sender, dlq)
+		s.stats = stats
+	} else {
+		s = newSink(d, st, sender, dlq)
+	}
+	d.sinks[st.ID] = s
+	if d.ctx != nil {
+		d.startLocked(s)
+	}
+	return nil
+}
+
+// Remove stops a sink whose config was deleted and forgets its progress.
+func (d *Dispatcher) Remove(id string) {
+	d.mu.Lock()
+	s, ok := d.sinks[id]
+	delete(d.sinks, id)
+	d.mu.Unlock()
+	if !ok {
+		return
+	}
+	s.stop()
+	if d.metrics != nil {
+		d.metrics.Forget(id)
+	}
+	d.ledger.ForgetSink(id)
+}
+
+// Stats returns one sink's delivery figures.
+func (d *Dispatcher) Stats(id string) (Stats, bool) {
+	d.mu.Lock()
+	s, ok := d.sinks[id]
+	d.mu.Unlock()
+	if !ok {
+		return Stats{}, false
+	}
+	st := s.snapshot()
+	for _, v := range d.ledger.Views() {
+		if !s.settings.Routes.Matches(v) {
+			continue
+		}
+		if !v.Deleted {
+			st.Clusters++
+		}
+		c, ok := d.ledger.Cursor(v.UID, s.settings.ID)
+		switch {
+		case !ok || c.Endpoint != s.settings.Endpoint:
+			if v.CreatedAt.After(s.settings.Since) {
+				st.Pending += v.LastSeq
+			}
+		case c.Delivered < v.LastSeq:
+			st.Pending += v.LastSeq - c.Delivered
+		}
+	}
+	return st, true
+}
+
+// Recorded wakes every sink that receives a cluster whose ledger changed.
+// It implements ledger.Notifier and never blocks.
+func (d *Dispatcher) Recorded(uid types.UID) {
+	v, ok := d.ledger.View(uid)
+	if !ok {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, s := range d.sinks {
+		if s.settings.Routes.Matches(v) {
+			s.notify(uid)
+		}
+	}
+}
+
+// SinksFor lists the sinks that receive a cluster. It implements
+// ledger.Router; it takes only the dispatcher's own lock, so the ledger may
+// call it with its lock held.
+func (d *Dispatcher) SinksFor(v ledger.View) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for id, s := range d.sinks {
+		if s.settings.Routes.Matches(v) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (d *Dispatcher) startLocked(s *sink) {
+	s.start(d.ctx)
+	// Wake every cluster the sink receives: it may be new, have pending
+	// events from before a restart, or be owed a replay.
+	go func() {
+		if err := s.prepareReplay(d.ctx); err != nil && d.ctx.Err() == nil {
+			d.log.Info("Cannot prepare replay for a sink; clusters are replayed one by one instead", "sink", s.settings.ID, "error", err)
+		}
+		for _, v := range d.ledger.Views() {
+			if s.settings.Routes.Matches(v) {
+				s.notify(v.UID)
+			}
+		}
+	}()
+}
+
+// subject is the cluster as its events describe it.
+func subject(v ledger.View) cdevent.Subject {
+	return cdevent.Subject{Environment: v.Env, Ref: v.Ref, Provider: v.Provider, Facts: v.Facts}
+}
+
+// events builds the CloudEvents of one ledger event for a sink.
+func (d *Dispatcher) events(v ledger.View, e v1alpha1.LedgerEvent, o cdevent.Options) ([]cloudevents.Event, error) {
+	evs, err := d.builder.Build(subject(v), e, o)
+	return evs, errors.Wrap(err, errBuildEvent)
+}

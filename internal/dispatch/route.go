@@ -1,0 +1,119 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package dispatch
+
+import (
+	"slices"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+)
+
+// Routes decides which clusters and lifecycles one sink receives: the
+// scope of its config (a namespaced ProviderConfig sees only namespaced
+// clusters of its own namespace) and its selector.
+type Routes struct {
+	// Namespace of a namespaced ProviderConfig; empty for a
+	// ClusterProviderConfig.
+	Namespace string
+	// Selector of the config; nil selects everything in scope.
+	Selector *v1alpha1.Selector
+}
+
+// Matches says whether a cluster is routed to the sink.
+func (r Routes) Matches(v ledger.View) bool {
+	if r.Namespace != "" && v.Ref.Namespace != r.Namespace {
+		return false
+	}
+	s := r.Selector
+	if s == nil {
+		return true
+	}
+	if len(s.Providers) > 0 && !slices.Contains(s.Providers, v.Provider) {
+		return false
+	}
+	if len(s.Kinds) > 0 && !slices.ContainsFunc(s.Kinds, func(k v1alpha1.GroupKind) bool {
+		return k.Group == v.GroupKind.Group && k.Kind == v.GroupKind.Kind
+	}) {
+		return false
+	}
+	if len(s.Namespaces) > 0 && !slices.Contains(s.Namespaces, v.Ref.Namespace) {
+		return false
+	}
+	for k, want := range s.MatchLabels {
+		if got, ok := v.Labels[k]; !ok || got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// Wants says whether the sink receives events of a lifecycle.
+func (r Routes) Wants(l v1alpha1.Lifecycle) bool {
+	return r.Selector == nil || len(r.Selector.Lifecycles) == 0 || slices.Contains(r.Selector.Lifecycles, l)
+}
+
+// phaseSetters are the lifecycles that put a cluster in each phase.
+var phaseSetters = map[v1alpha1.Phase][]v1alpha1.Lifecycle{ //nolint:gochecknoglobals // A constant table.
+	v1alpha1.PhaseProvisioning: {v1alpha1.LifecycleCreated},
+	v1alpha1.PhaseReady:        {v1alpha1.LifecycleReady, v1alpha1.LifecycleRecovered, v1alpha1.LifecycleUpgraded},
+	v1alpha1.PhaseDegraded:     {v1alpha1.LifecycleDegraded},
+	v1alpha1.PhaseFailed:       {v1alpha1.LifecycleFailed},
+	v1alpha1.PhaseDeleting:     {v1alpha1.LifecycleDeleting},
+}
+
+// ReplayPlan lists the seqs a sink that has never received a cluster gets,
+// under its replay policy, given the ledger's event log and the cluster's
+// phase. Every later event follows normally.
+//
+//   - None: nothing.
+//   - All: every event still in the log.
+//   - Current: what brings a consumer to today's state: the created event,
+//     and the latest event that put the cluster in its current phase. A
+//     deleted cluster does not exist today, so it gets nothing.
+func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, phase v1alpha1.Phase) []int64 {
+	switch policy {
+	case v1alpha1.ReplayNone:
+		return nil
+	case v1alpha1.ReplayAll:
+		out := make([]int64, 0, len(events))
+		for _, e := range events {
+			out = append(out, e.Seq)
+		}
+		return out
+	}
+	if phase == v1alpha1.PhaseDeleted {
+		return nil
+	}
+	var created, current int64
+	for _, e := range events {
+		if e.Lifecycle == v1alpha1.LifecycleCreated && created == 0 {
+			created = e.Seq
+		}
+		if slices.Contains(phaseSetters[phase], e.Lifecycle) {
+			current = e.Seq
+		}
+	}
+	var out []int64
+	if created > 0 {
+		out = append(out, created)
+	}
+	if current > 0 && current != created {
+		out = append(out, current)
+	}
+	return out
+}

@@ -1,0 +1,320 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package dispatch
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+)
+
+// Equal says whether two settings reach and shape a sink the same way.
+func (s Settings) Equal(o Settings) bool {
+	return reflect.DeepEqual(s, o)
+}
+
+// plan is a replay owed to a sink for one cluster: the seqs to send, with
+// their events when they were read in bulk, then the cursor to jump to.
+type plan struct {
+	seqs   []int64
+	events map[int64]v1alpha1.LedgerEvent
+	end    int64
+}
+
+// sink is one sink's delivery: its outbox, the replays it is owed, and its
+// figures. It is the outbox's Source and Observer.
+type sink struct {
+	d        *Dispatcher
+	settings Settings
+	sender   *deliver.Sender
+	dlq      *deliver.Sender
+	outbox   *deliver.Outbox
+	cancel   context.CancelFunc
+	done     chan struct{}
+
+	mu    sync.Mutex
+	plans map[types.UID]*plan
+	stats Stats
+}
+
+func newSink(d *Dispatcher, st Settings, sender, dlq *deliver.Sender) *sink {
+	s := &sink{d: d, settings: st, sender: sender, dlq: dlq, plans: map[types.UID]*plan{}}
+	opts := []deliver.OutboxOption{
+		deliver.WithWorkers(d.workers),
+		deliver.WithRetryPolicy(st.Retry),
+		deliver.WithObserver(s),
+		deliver.WithName(st.ID),
+	}
+	if dlq != nil {
+		opts = append(opts, deliver.WithDeadLetter(dlq))
+	}
+	if d.metrics != nil {
+		opts = append(opts, deliver.WithMetrics(d.metrics))
+	}
+	s.outbox = deliver.NewOutbox(sender, s, opts...)
+	return s
+}
+
+func (s *sink) start(ctx context.Context) {
+	ctx, s.cancel = context.WithCancel(ctx)
+	s.done = make(chan struct{})
+	go func() {
+		defer close(s.done)
+		_ = s.outbox.Start(ctx)
+	}()
+}
+
+func (s *sink) stop() {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	s.sender.Close()
+	if s.dlq != nil {
+		s.dlq.Close()
+	}
+}
+
+func (s *sink) notify(uid types.UID) { s.outbox.Notify(string(uid)) }
+
+func (s *sink) snapshot() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Clusters, st.Pending = 0, 0
+	return st
+}
+
+// owesReplay says whether a cluster the sink has no progress on gets the
+// replay policy (it was recorded before the sink's endpoint was first seen)
+// rather than every event.
+func (s *sink) owesReplay(v ledger.View) bool {
+	return v.CreatedAt.Before(s.settings.Since)
+}
+
+// prepareReplay reads the ledgers in bulk, page by page, and plans the
+// replay of every cluster the sink is owed one for, so a new sink of a large
+// fleet does not cost one API read per cluster.
+func (s *sink) prepareReplay(ctx context.Context) error {
+	if s.settings.Replay == v1alpha1.ReplayNone {
+		return nil
+	}
+	needed := 0
+	for _, v := range s.d.ledger.Views() {
+		if _, ok := s.progress(v.UID); !ok && s.settings.Routes.Matches(v) && s.owesReplay(v) {
+			needed++
+		}
+	}
+	if needed == 0 {
+		return nil
+	}
+	return s.d.ledger.EachLedger(ctx, func(oc *v1alpha1.ObservedCluster) {
+		uid := oc.Status.ResourceRef.UID
+		v, ok := s.d.ledger.View(uid)
+		if !ok || !s.settings.Routes.Matches(v) || !s.owesReplay(v) {
+			return
+		}
+		if _, ok := s.progress(uid); ok {
+			return
+		}
+		p := &plan{seqs: ReplayPlan(s.settings.Replay, oc.Status.Events, oc.Status.Phase), end: oc.Status.LastSeq, events: map[int64]v1alpha1.LedgerEvent{}}
+		for _, e := range oc.Status.Events {
+			for _, seq := range p.seqs {
+				if e.Seq == seq {
+					p.events[seq] = e
+				}
+			}
+		}
+		s.mu.Lock()
+		if _, exists := s.plans[uid]; !exists {
+			s.plans[uid] = p
+		}
+		s.mu.Unlock()
+	})
+}
+
+// progress is the sink's cursor on a cluster, if it counts for the sink's
+// current endpoint.
+func (s *sink) progress(uid types.UID) (ledger.Cursor, bool) {
+	c, ok := s.d.ledger.Cursor(uid, s.settings.ID)
+	if !ok || c.Endpoint != s.settings.Endpoint {
+		return ledger.Cursor{}, false
+	}
+	return c, true
+}
+
+// begin decides where a sink starts on a cluster it has no progress on.
+func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
+	if !s.owesReplay(v) {
+		return 0, nil
+	}
+	switch s.settings.Replay {
+	case v1alpha1.ReplayNone:
+		return v.LastSeq, nil
+	case v1alpha1.ReplayAll:
+		return max(v.FirstSeq-1, 0), nil
+	}
+	s.mu.Lock()
+	_, planned := s.plans[v.UID]
+	s.mu.Unlock()
+	if !planned {
+		events, err := s.d.ledger.Log(ctx, v.LedgerName)
+		if err != nil {
+			return 0, errors.Wrap(err, errReadLedger)
+		}
+		p := &plan{seqs: ReplayPlan(s.settings.Replay, events, v.Phase), end: v.LastSeq}
+		s.mu.Lock()
+		s.plans[v.UID] = p
+		s.mu.Unlock()
+	}
+	return 0, nil
+}
+
+// Next returns the oldest event of a cluster the sink has not accepted. It
+// implements deliver.Source.
+func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, error) {
+	uid := types.UID(key)
+	v, ok := s.d.ledger.View(uid)
+	if !ok || !s.settings.Routes.Matches(v) {
+		return deliver.Pending{}, false, nil
+	}
+	c, ok := s.progress(uid)
+	if !ok {
+		start, err := s.begin(ctx, v)
+		if err != nil {
+			return deliver.Pending{}, false, err
+		}
+		c = ledger.Cursor{Delivered: start, Endpoint: s.settings.Endpoint}
+		s.d.ledger.SetCursor(uid, s.settings.ID, c, "")
+	}
+
+	s.mu.Lock()
+	p := s.plans[uid]
+	s.mu.Unlock()
+	if p != nil {
+		for _, seq := range p.seqs {
+			if seq <= c.Delivered {
+				continue
+			}
+			e, ok := p.events[seq]
+			if !ok {
+				var err error
+				if e, ok, err = s.d.ledger.Event(ctx, uid, seq); err != nil {
+					return deliver.Pending{}, false, err
+				}
+			}
+			if !ok || !s.settings.Routes.Wants(e.Lifecycle) {
+				continue
+			}
+			return s.pending(v, e, true)
+		}
+		s.mu.Lock()
+		delete(s.plans, uid)
+		s.mu.Unlock()
+		if p.end > c.Delivered {
+			c.Delivered = p.end
+			s.d.ledger.SetCursor(uid, s.settings.ID, c, "")
+		}
+	}
+
+	for seq := c.Delivered + 1; seq <= v.LastSeq; seq++ {
+		e, ok, err := s.d.ledger.Event(ctx, uid, seq)
+		if err != nil {
+			return deliver.Pending{}, false, err
+		}
+		if !ok {
+			if seq < v.FirstSeq {
+				// Pruned from a full log before this sink got it.
+				s.d.log.Info("Events were pruned from a full ledger before a sink received them", "sink", s.settings.ID, "ledger", v.LedgerName, "from", seq, "to", v.FirstSeq-1)
+				seq = v.FirstSeq - 1
+				continue
+			}
+			return deliver.Pending{}, false, nil
+		}
+		if !s.settings.Routes.Wants(e.Lifecycle) {
+			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint}, "")
+			continue
+		}
+		return s.pending(v, e, false)
+	}
+	return deliver.Pending{}, false, nil
+}
+
+func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deliver.Pending, bool, error) {
+	if replay {
+		e.Replayed = true
+	}
+	o := s.settings.Events
+	if e.IncidentStart != nil {
+		o.IncidentStart = e.IncidentStart.Time
+	}
+	evs, err := s.d.events(v, e, o)
+	if err != nil {
+		// An event that cannot be built would block the cluster forever;
+		// this is a bug, reported loudly, and skipped.
+		s.d.log.Info("Cannot build a CDEvent; skipping it", "sink", s.settings.ID, "ledger", v.LedgerName, "seq", e.Seq, "error", err)
+		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint}, err.Error())
+		return deliver.Pending{}, false, err
+	}
+	return deliver.Pending{Seq: e.Seq, Events: evs}, true, nil
+}
+
+// Done records that a sink accepted an event, or that the dead-letter sink
+// did. It implements deliver.Source.
+func (s *sink) Done(key string, p deliver.Pending, o deliver.Outcome) {
+	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint}, "")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch o {
+	case deliver.OutcomeDelivered:
+		s.stats.Delivered += int64(len(p.Events))
+		if n := len(p.Events); n > 0 {
+			last := p.Events[0]
+			s.stats.LastDelivery = &v1alpha1.DeliveryRecord{Time: metav1.Now(), Type: last.Type(), Subject: last.Subject()}
+		}
+	case deliver.OutcomeDeadLettered:
+		s.stats.DeadLettered += int64(len(p.Events))
+	}
+}
+
+// Attempted records the result of one delivery attempt. It implements
+// deliver.Observer.
+func (s *sink) Attempted(key string, _ deliver.Pending, r deliver.Result, _ int, _ time.Duration) {
+	s.mu.Lock()
+	s.stats.Attempted = true
+	s.stats.Reachable = r.Reachable
+	s.stats.Failing = !r.Delivered()
+	msg := ""
+	if !r.Delivered() {
+		msg = r.Error()
+		s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: msg}
+	}
+	s.mu.Unlock()
+	if c, ok := s.progress(types.UID(key)); ok {
+		s.d.ledger.SetCursor(types.UID(key), s.settings.ID, c, msg)
+	}
+}

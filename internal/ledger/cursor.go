@@ -1,0 +1,256 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+)
+
+// flushWriters bounds concurrent cursor writes: delivery progress is
+// persisted behind delivery and must never crowd out ledger writes.
+const flushWriters = 4
+
+// Cursor is a sink's delivery progress on one record.
+type Cursor struct {
+	// Delivered is the highest seq the sink accepted.
+	Delivered int64
+	// Endpoint is the hash of the sink URL the progress was made with.
+	Endpoint string
+}
+
+// Cursor returns a sink's progress on a record; ok is false when the sink
+// has never delivered anything of it.
+func (lg *Ledger) Cursor(uid types.UID, sink string) (Cursor, bool) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[uid]
+	if !ok {
+		return Cursor{}, false
+	}
+	c, ok := r.cursor(sink)
+	if !ok {
+		return Cursor{}, false
+	}
+	return Cursor{Delivered: c.delivered, Endpoint: c.endpoint}, true
+}
+
+// SetCursor records a sink's progress in memory; Flush persists it. It never
+// moves a cursor backwards for the same endpoint.
+func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor, lastError string) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[uid]
+	if !ok {
+		return
+	}
+	cur, ok := r.cursor(sink)
+	if !ok {
+		r.cursors = append(r.cursors, cursor{sink: lg.in(sink)})
+		cur = &r.cursors[len(r.cursors)-1]
+	}
+	if cur.endpoint == c.Endpoint && c.Delivered < cur.delivered {
+		c.Delivered = cur.delivered
+	}
+	if *cur == (cursor{sink: cur.sink, endpoint: c.Endpoint, delivered: c.Delivered, lastError: lastError}) {
+		return
+	}
+	cur.endpoint, cur.delivered, cur.lastError = lg.in(c.Endpoint), c.Delivered, lastError
+	r.cursorsDirty = true
+	lg.trimEvents(r)
+}
+
+// ForgetSink drops a removed sink's progress from every record.
+func (lg *Ledger) ForgetSink(sink string) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	for _, r := range lg.records {
+		for i := range r.cursors {
+			if r.cursors[i].sink == sink {
+				r.cursors = append(r.cursors[:i], r.cursors[i+1:]...)
+				r.cursorsDirty = true
+				break
+			}
+		}
+	}
+}
+
+// Event returns one event of a record's log, from memory when it is still
+// there and from the API server otherwise. ok is false when the event is no
+// longer in the log (pruned) or not recorded yet.
+func (lg *Ledger) Event(ctx context.Context, uid types.UID, seq int64) (v1alpha1.LedgerEvent, bool, error) {
+	lg.mu.Lock()
+	r, ok := lg.records[uid]
+	if !ok || seq > r.lastSeq || seq < r.firstSeq {
+		lg.mu.Unlock()
+		return v1alpha1.LedgerEvent{}, false, nil
+	}
+	for _, e := range r.events {
+		if e.Seq == seq {
+			lg.mu.Unlock()
+			return e, true, nil
+		}
+	}
+	name := r.name
+	lg.mu.Unlock()
+
+	events, err := lg.Log(ctx, name)
+	if err != nil {
+		return v1alpha1.LedgerEvent{}, false, err
+	}
+	for _, e := range events {
+		if e.Seq == seq {
+			return e, true, nil
+		}
+	}
+	return v1alpha1.LedgerEvent{}, false, nil
+}
+
+// Log reads a ledger's event log from the API server.
+func (lg *Ledger) Log(ctx context.Context, ledgerName string) ([]v1alpha1.LedgerEvent, error) {
+	oc := &v1alpha1.ObservedCluster{}
+	if err := lg.reader.Get(ctx, types.NamespacedName{Name: ledgerName}, oc); err != nil {
+		return nil, errors.Wrap(err, errGetLedger)
+	}
+	return oc.Status.Events, nil
+}
+
+// Flush persists the delivery progress changed since the last flush. A
+// crash loses at most one flush interval of progress: those events are sent
+// again, with the same ids.
+func (lg *Ledger) Flush(ctx context.Context) {
+	type dirty struct {
+		uid   types.UID
+		name  string
+		sinks []v1alpha1.SinkCursor
+	}
+	var work []dirty
+	lg.mu.Lock()
+	for _, r := range lg.records {
+		if !r.cursorsDirty || r.createdAt.IsZero() {
+			continue
+		}
+		d := dirty{uid: r.uid, name: r.name, sinks: []v1alpha1.SinkCursor{}}
+		for _, c := range r.cursors {
+			d.sinks = append(d.sinks, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered, LastError: c.lastError})
+		}
+		r.cursorsDirty = false
+		work = append(work, d)
+	}
+	lg.mu.Unlock()
+	if len(work) == 0 {
+		return
+	}
+
+	ch := make(chan dirty)
+	var wg sync.WaitGroup
+	for range flushWriters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := range ch {
+				if err := lg.writeCursors(ctx, d.name, d.sinks); err != nil {
+					if kerrors.IsNotFound(err) {
+						continue
+					}
+					lg.log.Debug("Cannot persist delivery progress; will retry", "ledger", d.name, "error", err)
+					lg.mu.Lock()
+					if r, ok := lg.records[d.uid]; ok {
+						r.cursorsDirty = true
+					}
+					lg.mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, d := range work {
+		select {
+		case ch <- d:
+		case <-ctx.Done():
+		}
+	}
+	close(ch)
+	wg.Wait()
+}
+
+func (lg *Ledger) writeCursors(ctx context.Context, name string, sinks []v1alpha1.SinkCursor) error {
+	b, err := json.Marshal([]patchOp{{Op: "add", Path: "/status/sinks", Value: sinks}})
+	if err != nil {
+		return errors.Wrap(err, errMarshalPatch)
+	}
+	oc := &v1alpha1.ObservedCluster{}
+	oc.SetName(name)
+	return lg.kube.Status().Patch(ctx, oc, client.RawPatch(types.JSONPatchType, b))
+}
+
+// Sweep deletes the ledgers of deleted clusters once every sink that
+// receives them has the deleted event and the retention period has passed.
+func (lg *Ledger) Sweep(ctx context.Context) {
+	var names []types.UID
+	lg.mu.Lock()
+	now := lg.now()
+	for uid, r := range lg.records {
+		if !r.gone || r.stored.Phase != v1alpha1.PhaseDeleted || len(r.unrecorded) > 0 || r.dirty || r.cursorsDirty {
+			continue
+		}
+		if r.deletedAt == nil || now.Sub(r.deletedAt.Time) < lg.retention {
+			continue
+		}
+		if lg.lowestCursor(r) < r.lastSeq {
+			continue
+		}
+		names = append(names, uid)
+	}
+	lg.mu.Unlock()
+
+	for _, uid := range names {
+		lg.mu.Lock()
+		r, ok := lg.records[uid]
+		name := ""
+		if ok {
+			name = r.name
+		}
+		lg.mu.Unlock()
+		oc := &v1alpha1.ObservedCluster{}
+		oc.SetName(name)
+		if err := lg.kube.Delete(ctx, oc); err != nil && !kerrors.IsNotFound(err) {
+			lg.log.Info("Cannot remove the ledger of a deleted cluster", "ledger", name, "error", errors.Wrap(err, errDeleteLedger))
+			continue
+		}
+		lg.mu.Lock()
+		delete(lg.records, uid)
+		lg.mu.Unlock()
+		lg.log.Debug("Removed the ledger of a deleted cluster", "ledger", name, "retention", lg.retention.String())
+	}
+}
+
+// Stats summarises the ledger for status and benchmarks.
+type Stats struct {
+	Records   int
+	Queued    int
+	UpdatedAt time.Time
+}

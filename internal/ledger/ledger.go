@@ -1,0 +1,392 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package ledger keeps one ObservedCluster per watched cluster object: the
+// durable record of its lifecycle transitions and of each sink's delivery
+// progress. It is what makes the provider lossless across sink outages and
+// restarts: transitions are recorded, with deterministic ids, before anything
+// is sent, and on start the ledgers are compared with the live objects so
+// that clusters deleted while the provider was down still get their deleted
+// event. The provider never writes to the objects it watches; this is the
+// only place it keeps state.
+package ledger
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
+)
+
+// Defaults.
+const (
+	// DefaultMaxEvents bounds each ledger's event log. A cluster rarely
+	// makes more than a handful of transitions; the bound only matters for
+	// a cluster that flaps for days while a sink is unreachable.
+	DefaultMaxEvents = 100
+	// DefaultCachedEvents is how many undelivered event bodies a record
+	// keeps in memory; older ones are read back from the API server.
+	DefaultCachedEvents = 8
+	// DefaultWriters is the number of concurrent ledger writers.
+	DefaultWriters = 4
+	// maxUnrecorded bounds transitions waiting for a ledger write; a
+	// record this far behind is being written as fast as the API allows.
+	maxUnrecorded = 64
+)
+
+// A Notifier learns that a record's ledger gained events or changed, so that
+// delivery can pick them up. It must not block.
+type Notifier interface {
+	Recorded(uid types.UID)
+}
+
+// NotifierFn adapts a function to a Notifier.
+type NotifierFn func(uid types.UID)
+
+// Recorded calls fn.
+func (fn NotifierFn) Recorded(uid types.UID) { fn(uid) }
+
+// A Router tells which sinks receive a record, so the ledger knows when
+// every sink has a deleted cluster's last event.
+type Router interface {
+	SinksFor(v View) []string
+}
+
+// Option configures a Ledger.
+type Option func(*Ledger)
+
+// WithLogger sets the logger.
+func WithLogger(l logging.Logger) Option { return func(lg *Ledger) { lg.log = l } }
+
+// WithNotifier sets who learns about new events.
+func WithNotifier(n Notifier) Option { return func(lg *Ledger) { lg.notify = n } }
+
+// WithControlPlaneName sets the control plane name used in subject ids.
+func WithControlPlaneName(n string) Option { return func(lg *Ledger) { lg.controlPlane = n } }
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(lg *Ledger) { lg.now = now } }
+
+// WithMaxEvents bounds each ledger's event log.
+func WithMaxEvents(n int) Option { return func(lg *Ledger) { lg.maxEvents = n } }
+
+// WithWriters sets the number of concurrent ledger writers.
+func WithWriters(n int) Option { return func(lg *Ledger) { lg.writers = n } }
+
+// WithRetention sets how long a deleted cluster's ledger is kept once every
+// sink has its deleted event.
+func WithRetention(d time.Duration) Option { return func(lg *Ledger) { lg.retention = d } }
+
+// Ledger records lifecycle transitions of watched clusters into
+// ObservedClusters and serves them to delivery.
+type Ledger struct {
+	kube         client.Client
+	reader       client.Reader
+	log          logging.Logger
+	notify       Notifier
+	router       Router
+	controlPlane string
+	now          func() time.Time
+	maxEvents    int
+	writers      int
+	retention    time.Duration
+
+	queue workqueue.TypedRateLimitingInterface[types.UID]
+
+	mu      sync.Mutex
+	records map[types.UID]*Record
+	intern  map[string]string
+	loaded  bool
+}
+
+// New returns a Ledger that writes with kube and reads ledgers with reader
+// (an uncached reader: ObservedClusters are not kept in an informer cache,
+// the records here are all the provider needs).
+func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
+	lg := &Ledger{
+		kube:         kube,
+		reader:       reader,
+		log:          logging.NewNopLogger(),
+		notify:       NotifierFn(func(types.UID) {}),
+		controlPlane: "crossplane",
+		now:          time.Now,
+		maxEvents:    DefaultMaxEvents,
+		writers:      DefaultWriters,
+		retention:    24 * time.Hour,
+		records:      map[types.UID]*Record{},
+		intern:       map[string]string{},
+	}
+	for _, o := range opts {
+		o(lg)
+	}
+	lg.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](100*time.Millisecond, time.Minute),
+		workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "ledger"})
+	return lg
+}
+
+// SetRouter tells the ledger which sinks receive which records. Delivery
+// calls it once it is set up.
+func (lg *Ledger) SetRouter(r Router) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	lg.router = r
+}
+
+// SetNotifier sets who learns about new events, for wiring that creates
+// delivery after the ledger.
+func (lg *Ledger) SetNotifier(n Notifier) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	lg.notify = n
+}
+
+// in interns s: the same group, version, phase or condition string is
+// shared by every record instead of being held once per cluster.
+func (lg *Ledger) in(s string) string {
+	if v, ok := lg.intern[s]; ok {
+		return v
+	}
+	lg.intern[s] = s
+	return s
+}
+
+// Observe records what discovery saw of one object. late says the provider
+// did not witness the change live (first sight at start or of a newly
+// discovered kind). It never blocks on the API server.
+func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize.Observation, late bool) {
+	if obs.UID == "" {
+		return
+	}
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[obs.UID]
+	if !ok {
+		r = &Record{
+			uid:       obs.UID,
+			name:      LedgerName(gk, obs.Namespace, obs.Name, obs.UID),
+			gk:        schema.GroupKind{Group: lg.in(gk.Group), Kind: lg.in(gk.Kind)},
+			namespace: obs.Namespace,
+			objName:   obs.Name,
+			env:       v1alpha1.Environment{ID: SubjectID(lg.controlPlane, gk, obs.Namespace, obs.Name)},
+		}
+		lg.records[obs.UID] = r
+	}
+	if r.gone {
+		// A late event about an object already recorded gone changes
+		// nothing: uids are never reused.
+		return
+	}
+	changed := lg.refresh(r, p, obs)
+	state, ts := normalize.Next(p, r.detected, obs, normalize.Context{Now: lg.now(), Late: late})
+	r.detected = state
+	lg.add(r, ts)
+	if changed || len(ts) > 0 {
+		r.dirty = true
+		lg.queue.Add(r.uid)
+	}
+}
+
+// refresh copies the reportable parts of an observation into the record and
+// says whether any of them changed.
+func (lg *Ledger) refresh(r *Record, p *catalog.Profile, obs normalize.Observation) bool {
+	facts := obs.Facts
+	env := r.env
+	env.Name = obs.Name
+	if facts.ExternalName != "" {
+		env.Name = facts.ExternalName
+	}
+	env.URI = facts.Endpoint
+	ready, synced := lg.in(obs.Ready.String()), lg.in(obs.Synced.String())
+	changed := r.facts != facts || r.env != env || r.ready != ready || r.synced != synced ||
+		r.provider != p.Provider() || r.version != obs.APIVersion || !equalLabels(r.labels, obs.Labels)
+	if !changed {
+		return false
+	}
+	facts.CloudState = lg.in(facts.CloudState)
+	facts.Region = lg.in(facts.Region)
+	facts.KubernetesVersion = lg.in(facts.KubernetesVersion)
+	r.facts, r.env, r.ready, r.synced = facts, env, ready, synced
+	r.provider, r.version = lg.in(p.Provider()), lg.in(obs.APIVersion)
+	r.labels = obs.Labels
+	return true
+}
+
+func equalLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// add queues detected transitions for the ledger writer.
+func (lg *Ledger) add(r *Record, ts []normalize.Transition) {
+	for _, t := range ts {
+		r.unrecorded = append(r.unrecorded, pending{Transition: t, ready: r.ready, synced: r.synced})
+	}
+	if over := len(r.unrecorded) - maxUnrecorded; over > 0 {
+		// Keep the newest transitions: the state they lead to is what
+		// the ledger must end up in.
+		lg.log.Info("Ledger writes are falling behind; dropping the oldest unrecorded transitions", "ledger", r.name, "dropped", over)
+		r.unrecorded = append([]pending(nil), r.unrecorded[over:]...)
+	}
+}
+
+// Gone records that a watched object no longer exists. late says it vanished
+// while the provider was not watching.
+func (lg *Ledger) Gone(uid types.UID, late bool) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[uid]
+	if !ok || r.gone {
+		return
+	}
+	lg.gone(r, late)
+}
+
+func (lg *Ledger) gone(r *Record, late bool) {
+	state, ts := normalize.Gone(r.detected, normalize.Context{Now: lg.now(), Late: late})
+	r.detected = state
+	r.gone = true
+	lg.add(r, ts)
+	r.dirty = true
+	lg.queue.Add(r.uid)
+}
+
+// Resync compares the records of one kind with the objects that exist:
+// records of that kind whose uid is not live were deleted while nobody was
+// watching. Discovery calls it after every full list of a kind.
+func (lg *Ledger) Resync(gk schema.GroupKind, live map[types.UID]bool) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	for uid, r := range lg.records {
+		if r.gk == gk && !r.gone && !live[uid] {
+			lg.log.Debug("Cluster vanished while it was not watched", "ledger", r.name)
+			lg.gone(r, true)
+		}
+	}
+}
+
+// KindGone records every cluster of a kind whose CRD was deleted as gone:
+// deleting a CRD deletes all its objects.
+func (lg *Ledger) KindGone(gk schema.GroupKind) {
+	lg.Resync(gk, nil)
+}
+
+// Kinds lists the kinds of the clusters that are not recorded gone.
+func (lg *Ledger) Kinds() []schema.GroupKind {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	seen := map[schema.GroupKind]bool{}
+	var out []schema.GroupKind
+	for _, r := range lg.records {
+		if !r.gone && !seen[r.gk] {
+			seen[r.gk] = true
+			out = append(out, r.gk)
+		}
+	}
+	return out
+}
+
+// Queued says how many records wait for a ledger write.
+func (lg *Ledger) Queued() int { return lg.queue.Len() }
+
+// Run runs the ledger writers and the periodic cursor flush and cleanup
+// until ctx is done. Load must have returned first.
+func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
+	var wg sync.WaitGroup
+	for range lg.writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lg.writeNext(ctx) {
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(flushEvery)
+		defer t.Stop()
+		sweep := time.NewTicker(time.Minute)
+		defer sweep.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				// Persist delivery progress on the way out, so a clean
+				// restart re-sends nothing.
+				flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				lg.Flush(flushCtx)
+				cancel()
+				return
+			case <-t.C:
+				lg.Flush(ctx)
+			case <-sweep.C:
+				lg.Sweep(ctx)
+			}
+		}
+	}()
+	<-ctx.Done()
+	lg.queue.ShutDownWithDrain()
+	wg.Wait()
+	return nil
+}
+
+// Loaded says whether the existing ledgers have been read.
+func (lg *Ledger) Loaded() bool {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	return lg.loaded
+}
+
+// View returns what routing and event building need of a record.
+func (lg *Ledger) View(uid types.UID) (View, bool) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[uid]
+	if !ok || r.createdAt.IsZero() {
+		return View{}, false
+	}
+	return r.view(), true
+}
+
+// Views returns every record that has a ledger.
+func (lg *Ledger) Views() []View {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	out := make([]View, 0, len(lg.records))
+	for _, r := range lg.records {
+		if !r.createdAt.IsZero() {
+			out = append(out, r.view())
+		}
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ledger
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+)
+
+// pageSize bounds the memory one page of ledgers takes while listing.
+const pageSize = 500
+
+// Load reads every existing ledger into memory. It runs once, before
+// discovery starts, so that objects seen at start are compared with what
+// was recorded before the restart rather than treated as new.
+func (lg *Ledger) Load(ctx context.Context) error {
+	n := 0
+	err := lg.EachLedger(ctx, func(oc *v1alpha1.ObservedCluster) {
+		lg.mu.Lock()
+		defer lg.mu.Unlock()
+		st := oc.Status
+		uid := st.ResourceRef.UID
+		if uid == "" {
+			return
+		}
+		r, ok := lg.records[uid]
+		if !ok {
+			r = &Record{uid: uid}
+			lg.records[uid] = r
+		}
+		r.name = oc.GetName()
+		r.gk = schema.GroupKind{Group: lg.in(st.Group), Kind: lg.in(st.ResourceRef.Kind)}
+		r.version = lg.in(st.ResourceRef.APIVersion)
+		r.namespace = st.ResourceRef.Namespace
+		r.objName = st.ResourceRef.Name
+		r.provider = lg.in(st.Provider)
+		r.labels = st.Labels
+		r.env = st.Environment
+		r.facts = st.Facts
+		r.ready, r.synced = lg.in(st.Ready), lg.in(st.Synced)
+		lg.adopt(r, oc)
+		r.gone = st.Phase == v1alpha1.PhaseDeleted
+		n++
+	})
+	if err != nil {
+		return err
+	}
+	lg.mu.Lock()
+	lg.loaded = true
+	uids := make([]types.UID, 0, len(lg.records))
+	for uid := range lg.records {
+		uids = append(uids, uid)
+	}
+	notify := lg.notify
+	lg.mu.Unlock()
+	lg.log.Debug("Loaded ledgers", "count", n)
+	// Sinks configured before the ledgers were read learn about them now:
+	// some may owe events from before the restart.
+	for _, uid := range uids {
+		notify.Recorded(uid)
+	}
+	return nil
+}
+
+// EachLedger lists every ObservedCluster page by page, so that memory stays
+// bounded however many clusters there are.
+func (lg *Ledger) EachLedger(ctx context.Context, fn func(oc *v1alpha1.ObservedCluster)) error {
+	cont := ""
+	for {
+		l := &v1alpha1.ObservedClusterList{}
+		if err := lg.reader.List(ctx, l, client.Limit(pageSize), client.Continue(cont)); err != nil {
+			return errors.Wrap(err, errListLedgers)
+		}
+		for i := range l.Items {
+			fn(&l.Items[i])
+		}
+		cont = l.GetContinue()
+		if cont == "" {
+			return nil
+		}
+	}
+}

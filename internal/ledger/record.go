@@ -1,0 +1,237 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
+)
+
+// eventIDSpace is the UUIDv5 namespace of ledger event ids. Changing it
+// would change every id the provider ever produced: never do that.
+var eventIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/crossplane-contrib/provider-cdevents/ledger-event"))
+
+// EventID is the deterministic id of a transition: the same object, lifecycle
+// and transition time always give the same id, so a transition detected again
+// after a crash, before it was recorded, keeps its id.
+func EventID(uid types.UID, l v1alpha1.Lifecycle, t time.Time) string {
+	return uuid.NewSHA1(eventIDSpace, []byte(string(uid)+"/"+string(l)+"/"+t.UTC().Format(time.RFC3339Nano))).String()
+}
+
+// EventType is the CDEvents event kind a lifecycle maps to, recorded in the
+// ledger so that kubectl shows what consumers receive.
+func EventType(l v1alpha1.Lifecycle) string {
+	switch l {
+	case v1alpha1.LifecycleCreated:
+		return "environment.created"
+	case v1alpha1.LifecycleDeleted:
+		return "environment.deleted"
+	default:
+		return "environment.modified"
+	}
+}
+
+// maxNameLength keeps ledger names well inside the 253 bytes allowed, with
+// room for the hash suffix.
+const maxNameLength = 200
+
+// LedgerName is the name of the ObservedCluster of one watched object:
+// readable (first label of the group, namespace, name) and unique per
+// incarnation (a hash of the uid).
+func LedgerName(gk schema.GroupKind, namespace, name string, uid types.UID) string {
+	prefix, _, _ := strings.Cut(gk.Group, ".")
+	parts := []string{prefix}
+	if namespace != "" {
+		parts = append(parts, namespace)
+	}
+	parts = append(parts, name)
+	base := strings.ToLower(strings.Join(parts, "-"))
+	if len(base) > maxNameLength {
+		base = strings.TrimRight(base[:maxNameLength], "-.")
+	}
+	sum := sha256.Sum256([]byte(uid))
+	return base + "-" + hex.EncodeToString(sum[:])[:5]
+}
+
+// SubjectID is the CDEvents subject id of a cluster: hierarchical, stable
+// and unique within the control plane.
+func SubjectID(controlPlane string, gk schema.GroupKind, namespace, name string) string {
+	parts := []string{"", controlPlane, gk.Group, gk.Kind}
+	if namespace != "" {
+		parts = append(parts, namespace)
+	}
+	return strings.Join(append(parts, name), "/")
+}
+
+// ShortKind shortens a kind for kubectl output: eks.aws.upbound.io/Cluster
+// becomes eks.aws/Cluster.
+func ShortKind(gk schema.GroupKind) string {
+	g := gk.Group
+	for _, suffix := range []string{".upbound.io", ".crossplane.io"} {
+		g = strings.TrimSuffix(g, suffix)
+	}
+	return g + "/" + gk.Kind
+}
+
+// pending is a detected transition waiting for its ledger write, with the
+// conditions of the object when it was detected.
+type pending struct {
+	normalize.Transition
+	ready, synced string
+}
+
+// cursor is one sink's progress on one record.
+type cursor struct {
+	sink      string
+	endpoint  string
+	delivered int64
+	lastError string
+}
+
+// Record is the provider's in-memory view of one watched cluster and its
+// ledger. It is kept small: the provider holds one per cluster, and the
+// event bodies only while some sink still needs them.
+type Record struct {
+	uid       types.UID
+	name      string // ObservedCluster name
+	gk        schema.GroupKind
+	version   string // API version of the watched object
+	namespace string
+	objName   string
+	provider  string
+	labels    map[string]string
+	env       v1alpha1.Environment
+	facts     v1alpha1.Facts
+	ready     string
+	synced    string
+
+	// stored is the state as written to the ledger; detected runs ahead
+	// of it by the transitions in unrecorded.
+	stored     normalize.State
+	detected   normalize.State
+	unrecorded []pending
+
+	// firstSeq and lastSeq bound the ledger's event log; events holds the
+	// newest of them while some sink may still need them.
+	firstSeq int64
+	lastSeq  int64
+	events   []v1alpha1.LedgerEvent
+	pruned   int64
+
+	cursors []cursor
+
+	// incident is when the open outage began (the time of the degraded
+	// or failed event), so the event that ends it can name it.
+	incident *metav1.Time
+
+	createdAt time.Time // ledger creation time; zero until it exists
+	deletedAt *metav1.Time
+	gone      bool // the watched object no longer exists
+
+	// dirty marks a record whose ledger needs a status write;
+	// cursorsDirty one whose delivery progress needs flushing.
+	dirty        bool
+	cursorsDirty bool
+}
+
+// View is a read-only copy of what routing and event building need from a
+// record.
+type View struct {
+	UID        types.UID
+	LedgerName string
+	GroupKind  schema.GroupKind
+	Ref        v1alpha1.ResourceRef
+	Provider   string
+	Labels     map[string]string
+	Env        v1alpha1.Environment
+	Facts      v1alpha1.Facts
+	Phase      v1alpha1.Phase
+	FirstSeq   int64
+	LastSeq    int64
+	CreatedAt  time.Time
+	Deleted    bool
+}
+
+func (r *Record) view() View {
+	return View{
+		UID:        r.uid,
+		LedgerName: r.name,
+		GroupKind:  r.gk,
+		Ref: v1alpha1.ResourceRef{
+			APIVersion: r.version,
+			Kind:       r.gk.Kind,
+			Namespace:  r.namespace,
+			Name:       r.objName,
+			UID:        r.uid,
+		},
+		Provider:  r.provider,
+		Labels:    r.labels,
+		Env:       r.env,
+		Facts:     r.facts,
+		Phase:     r.stored.Phase,
+		FirstSeq:  r.firstSeq,
+		LastSeq:   r.lastSeq,
+		CreatedAt: r.createdAt,
+		Deleted:   r.stored.Phase == v1alpha1.PhaseDeleted,
+	}
+}
+
+func (r *Record) cursor(sink string) (*cursor, bool) {
+	for i := range r.cursors {
+		if r.cursors[i].sink == sink {
+			return &r.cursors[i], true
+		}
+	}
+	return nil, false
+}
+
+// status renders the full ledger status of a record, for the first write.
+func (r *Record) status(events []v1alpha1.LedgerEvent) v1alpha1.ObservedClusterStatus {
+	s := v1alpha1.ObservedClusterStatus{
+		ResourceRef: r.view().Ref,
+		Group:       r.gk.Group,
+		ShortKind:   ShortKind(r.gk),
+		Provider:    r.provider,
+		Labels:      r.labels,
+		Phase:       r.detected.Phase,
+		Created:     r.detected.Created,
+		Environment: r.env,
+		Facts:       r.facts,
+		Ready:       r.ready,
+		Synced:      r.synced,
+		Events:      events,
+		DeletedAt:   r.deletedAt,
+		Pruned:      r.pruned,
+	}
+	if len(events) > 0 {
+		s.LastSeq = events[len(events)-1].Seq
+	}
+	for _, c := range r.cursors {
+		s.Sinks = append(s.Sinks, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered, LastError: c.lastError})
+	}
+	return s
+}

@@ -1,0 +1,410 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
+)
+
+// Error strings.
+const (
+	errCreateLedger = "cannot create ObservedCluster"
+	errPatchLedger  = "cannot patch ObservedCluster status"
+	errGetLedger    = "cannot get ObservedCluster"
+	errListLedgers  = "cannot list ObservedClusters"
+	errDeleteLedger = "cannot delete ObservedCluster"
+	errMarshalPatch = "cannot marshal ObservedCluster patch"
+)
+
+// Labels on every ObservedCluster, so users and tools can find the ledger of
+// an object with a label selector.
+const (
+	LabelGroup     = "cdevents.crossplane.io/group"
+	LabelKind      = "cdevents.crossplane.io/kind"
+	LabelNamespace = "cdevents.crossplane.io/namespace"
+	LabelName      = "cdevents.crossplane.io/name"
+	LabelUID       = "cdevents.crossplane.io/uid"
+)
+
+// snapshot is what one ledger write sends, taken under the lock so that
+// observations arriving meanwhile wait for the next write.
+type snapshot struct {
+	name     string
+	exists   bool
+	lastSeq  int64
+	firstSeq int64
+	events   []v1alpha1.LedgerEvent
+	prune    int // events to remove from the head of the log
+	pruned   int64
+	state    normalize.State
+	status   v1alpha1.ObservedClusterStatus
+	consumed int // transitions of unrecorded this write covers
+	incident *metav1.Time
+	labels   map[string]string
+}
+
+func (lg *Ledger) writeNext(ctx context.Context) bool {
+	uid, shutdown := lg.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer lg.queue.Done(uid)
+	if err := lg.write(ctx, uid); err != nil {
+		if ctx.Err() == nil {
+			lg.log.Info("Cannot record cluster lifecycle; will retry", "uid", uid, "error", err)
+		}
+		lg.queue.AddRateLimited(uid)
+		return true
+	}
+	lg.queue.Forget(uid)
+	return true
+}
+
+// write brings one record's ledger up to date.
+func (lg *Ledger) write(ctx context.Context, uid types.UID) error {
+	s, ok := lg.snapshot(uid)
+	if !ok {
+		return nil
+	}
+	if !s.exists {
+		if err := lg.create(ctx, s); err != nil {
+			return err
+		}
+	} else if err := lg.patch(ctx, s); err != nil {
+		if kerrors.IsInvalid(err) || kerrors.IsNotFound(err) || kerrors.IsConflict(err) {
+			// The ledger changed under us (another writer during a
+			// leader handover) or was deleted by hand: read it back
+			// and try again.
+			lg.reload(ctx, uid)
+		}
+		return err
+	}
+	lg.commit(uid, s)
+	return nil
+}
+
+func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[uid]
+	if !ok || !r.dirty {
+		return snapshot{}, false
+	}
+	s := snapshot{
+		name:     r.name,
+		exists:   !r.createdAt.IsZero(),
+		lastSeq:  r.lastSeq,
+		firstSeq: r.firstSeq,
+		state:    r.detected,
+		consumed: len(r.unrecorded),
+		pruned:   r.pruned,
+		labels: map[string]string{
+			LabelGroup: r.gk.Group, LabelKind: r.gk.Kind, LabelName: truncateLabel(r.objName), LabelUID: string(r.uid),
+		},
+	}
+	if r.namespace != "" {
+		s.labels[LabelNamespace] = r.namespace
+	}
+	seq := r.lastSeq
+	s.incident = r.incident
+	for _, t := range r.unrecorded {
+		seq++
+		e := v1alpha1.LedgerEvent{
+			Seq:               seq,
+			ID:                EventID(r.uid, t.Lifecycle, t.Time),
+			Lifecycle:         t.Lifecycle,
+			Type:              EventType(t.Lifecycle),
+			Time:              metav1.NewTime(t.Time),
+			Replayed:          t.Replayed,
+			Reason:            t.Reason,
+			Message:           t.Message,
+			KubernetesVersion: t.KubernetesVersion,
+			PreviousVersion:   t.PreviousVersion,
+			Ready:             t.ready,
+			Synced:            t.synced,
+		}
+		s.incident = trackIncident(s.incident, &e)
+		s.events = append(s.events, e)
+		if t.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
+			now := metav1.NewTime(lg.now())
+			r.deletedAt = &now
+		}
+	}
+	first := s.firstSeq
+	if first == 0 && len(s.events) > 0 {
+		first = s.events[0].Seq
+	}
+	if size := int(seq - first + 1); first > 0 && size > lg.maxEvents {
+		s.prune = size - lg.maxEvents
+		if low := lg.lowestCursor(r); low < first+int64(s.prune)-1 {
+			s.pruned += first + int64(s.prune) - 1 - max(low, first-1)
+		}
+	}
+	s.status = r.status(s.events)
+	s.status.Phase = s.state.Phase
+	s.status.Created = s.state.Created
+	s.status.Facts.KubernetesVersion = r.facts.KubernetesVersion
+	s.status.Pruned = s.pruned
+	r.dirty = false
+	return s, true
+}
+
+// trackIncident opens an outage on a degraded or failed event and stamps
+// the event that ends it with the outage's start. It returns the outage
+// still open after e.
+func trackIncident(open *metav1.Time, e *v1alpha1.LedgerEvent) *metav1.Time {
+	switch e.Lifecycle { //nolint:exhaustive // Only these open or close an outage.
+	case v1alpha1.LifecycleDegraded, v1alpha1.LifecycleFailed:
+		if open == nil {
+			t := e.Time
+			return &t
+		}
+	case v1alpha1.LifecycleRecovered, v1alpha1.LifecycleReady, v1alpha1.LifecycleDeleted:
+		if open != nil && e.Lifecycle != v1alpha1.LifecycleDeleted {
+			e.IncidentStart = open
+		}
+		return nil
+	}
+	return open
+}
+
+// lowestCursor is the least delivered seq of the sinks that route r.
+func (lg *Ledger) lowestCursor(r *Record) int64 {
+	if lg.router == nil {
+		return r.lastSeq
+	}
+	low := r.lastSeq
+	for _, sink := range lg.router.SinksFor(r.view()) {
+		c, ok := r.cursor(sink)
+		if !ok {
+			return 0
+		}
+		low = min(low, c.delivered)
+	}
+	return low
+}
+
+func truncateLabel(v string) string {
+	if len(v) > 63 {
+		return v[:63]
+	}
+	return v
+}
+
+func (lg *Ledger) create(ctx context.Context, s snapshot) error {
+	oc := &v1alpha1.ObservedCluster{}
+	oc.SetName(s.name)
+	oc.SetLabels(s.labels)
+	if err := lg.kube.Create(ctx, oc); err != nil && !kerrors.IsAlreadyExists(err) {
+		return errors.Wrap(err, errCreateLedger)
+	}
+	// The status subresource ignores status on create; write it in full.
+	p, err := json.Marshal(map[string]any{"status": s.status})
+	if err != nil {
+		return errors.Wrap(err, errMarshalPatch)
+	}
+	return errors.Wrap(lg.kube.Status().Patch(ctx, oc, client.RawPatch(types.MergePatchType, p)), errPatchLedger)
+}
+
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value,omitempty"`
+}
+
+// patch appends new events and refreshes the rest of the status with one
+// JSON patch. It never sends the whole event log: only what changed.
+func (lg *Ledger) patch(ctx context.Context, s snapshot) error {
+	var ops []patchOp
+	if s.lastSeq > 0 {
+		// Guard against a concurrent writer: the log must end where we
+		// think it does.
+		ops = append(ops, patchOp{Op: "test", Path: "/status/lastSeq", Value: s.lastSeq})
+	}
+	if s.firstSeq == 0 && len(s.events) > 0 {
+		ops = append(ops, patchOp{Op: "add", Path: "/status/events", Value: s.events})
+	} else {
+		for _, e := range s.events {
+			ops = append(ops, patchOp{Op: "add", Path: "/status/events/-", Value: e})
+		}
+	}
+	for range s.prune {
+		ops = append(ops, patchOp{Op: "remove", Path: "/status/events/0"})
+	}
+	st := s.status
+	set := func(path string, v any) { ops = append(ops, patchOp{Op: "add", Path: "/status/" + path, Value: v}) }
+	set("resourceRef", st.ResourceRef)
+	set("phase", st.Phase)
+	set("created", st.Created)
+	set("environment", st.Environment)
+	set("facts", st.Facts)
+	set("ready", st.Ready)
+	set("synced", st.Synced)
+	set("provider", st.Provider)
+	set("labels", nonNil(st.Labels))
+	if len(s.events) > 0 {
+		set("lastSeq", st.LastSeq)
+	}
+	if st.DeletedAt != nil {
+		set("deletedAt", st.DeletedAt)
+	}
+	if st.Pruned > 0 {
+		set("pruned", st.Pruned)
+	}
+	b, err := json.Marshal(ops)
+	if err != nil {
+		return errors.Wrap(err, errMarshalPatch)
+	}
+	oc := &v1alpha1.ObservedCluster{}
+	oc.SetName(s.name)
+	return errors.Wrap(lg.kube.Status().Patch(ctx, oc, client.RawPatch(types.JSONPatchType, b)), errPatchLedger)
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// commit makes a successful write the record's new stored state.
+func (lg *Ledger) commit(uid types.UID, s snapshot) {
+	lg.mu.Lock()
+	r, ok := lg.records[uid]
+	if !ok {
+		lg.mu.Unlock()
+		return
+	}
+	if r.createdAt.IsZero() {
+		r.createdAt = lg.now()
+	}
+	r.stored = s.state
+	r.pruned = s.pruned
+	r.incident = s.incident
+	r.unrecorded = append([]pending(nil), r.unrecorded[min(s.consumed, len(r.unrecorded)):]...)
+	if len(s.events) > 0 {
+		if r.firstSeq == 0 {
+			r.firstSeq = s.events[0].Seq
+		}
+		r.lastSeq = s.events[len(s.events)-1].Seq
+		r.events = append(r.events, s.events...)
+	}
+	if s.prune > 0 {
+		r.firstSeq += int64(s.prune)
+	}
+	lg.trimEvents(r)
+	notify := lg.notify
+	lg.mu.Unlock()
+	if len(s.events) > 0 || !s.exists {
+		notify.Recorded(uid)
+	}
+}
+
+// trimEvents drops event bodies that every routed sink has, and keeps at
+// most DefaultCachedEvents of the rest; older ones are read back when needed.
+func (lg *Ledger) trimEvents(r *Record) {
+	low := lg.lowestCursor(r)
+	i := 0
+	for i < len(r.events) && (r.events[i].Seq <= low || r.events[i].Seq < r.firstSeq) {
+		i++
+	}
+	if keep := len(r.events) - i; keep > DefaultCachedEvents {
+		i = len(r.events) - DefaultCachedEvents
+	}
+	if i > 0 {
+		r.events = append([]v1alpha1.LedgerEvent(nil), r.events[i:]...)
+	}
+	if len(r.events) == 0 {
+		r.events = nil
+	}
+}
+
+// reload reads a ledger back from the API server after a write conflict.
+func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
+	lg.mu.Lock()
+	r, ok := lg.records[uid]
+	if !ok {
+		lg.mu.Unlock()
+		return
+	}
+	name := r.name
+	lg.mu.Unlock()
+	oc := &v1alpha1.ObservedCluster{}
+	err := lg.reader.Get(ctx, types.NamespacedName{Name: name}, oc)
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	switch {
+	case kerrors.IsNotFound(err):
+		// Deleted by hand: start a new ledger for the object.
+		r.createdAt = time.Time{}
+		r.firstSeq, r.lastSeq, r.events = 0, 0, nil
+		r.stored = normalize.State{}
+		r.detected = normalize.State{}
+		r.unrecorded = nil
+		r.cursors = nil
+		r.dirty = true
+	case err == nil:
+		lg.adopt(r, oc)
+		r.dirty = true
+	}
+}
+
+// adopt makes a record match a ledger read from the API server.
+func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
+	st := oc.Status
+	r.createdAt = oc.GetCreationTimestamp().Time
+	r.stored = normalize.State{Phase: st.Phase, Created: st.Created, KubernetesVersion: st.Facts.KubernetesVersion}
+	if len(r.unrecorded) == 0 {
+		r.detected = r.stored
+	}
+	r.lastSeq = st.LastSeq
+	r.firstSeq = 0
+	if len(st.Events) > 0 {
+		r.firstSeq = st.Events[0].Seq
+	}
+	r.pruned = st.Pruned
+	r.deletedAt = st.DeletedAt
+	r.incident = nil
+	for i := range st.Events {
+		e := st.Events[i]
+		r.incident = trackIncident(r.incident, &e)
+	}
+	r.cursors = r.cursors[:0]
+	for _, c := range st.Sinks {
+		r.cursors = append(r.cursors, cursor{sink: lg.in(c.Sink), endpoint: lg.in(c.Endpoint), delivered: c.DeliveredSeq, lastError: c.LastError})
+	}
+	r.events = nil
+	low := lg.lowestCursor(r)
+	for _, e := range st.Events {
+		if e.Seq > low {
+			r.events = append(r.events, e)
+		}
+	}
+	lg.trimEvents(r)
+}

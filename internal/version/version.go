@@ -1,0 +1,23 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package version carries the provider's release version, stamped at build
+// time with -ldflags, so logs and the user agent say which build is running.
+package version
+
+// Version of the provider; set with
+// -X github.com/crossplane-contrib/provider-cdevents/internal/version.Version=v0.1.0.
+var Version = "v0.0.0-dev"
