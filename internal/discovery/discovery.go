@@ -131,11 +131,11 @@ type Engine struct {
 
 	ctx context.Context //nolint:containedctx // The engine's lifetime; watches started by Resync need it.
 
-	mu          sync.Mutex
-	crds        map[string]crdInfo // by CRD name
-	watches     map[schema.GroupKind]*kindWatch
-	forbidden   map[schema.GroupKind]string // kind -> reason
-	crdsSynced  bool
+	mu         sync.Mutex
+	crds       map[string]crdInfo // by CRD name
+	watches    map[schema.GroupKind]*kindWatch
+	forbidden  map[schema.GroupKind]string // kind -> reason
+	crdsSynced bool
 }
 
 // New returns a discovery Engine for the API server of cfg.
@@ -153,16 +153,16 @@ func New(cfg *rest.Config, c *catalog.Catalog, l Ledger, opts ...Option) (*Engin
 		return nil, errors.Wrap(err, errNewClient)
 	}
 	e := &Engine{
-		dyn:         dyn,
-		meta:        md,
-		kube:        kube,
-		catalog:     c,
-		ledger:      l,
-		log:         logging.NewNopLogger(),
-		onChange:    func() {},
-		crds:        map[string]crdInfo{},
-		watches:     map[schema.GroupKind]*kindWatch{},
-		forbidden:   map[schema.GroupKind]string{},
+		dyn:       dyn,
+		meta:      md,
+		kube:      kube,
+		catalog:   c,
+		ledger:    l,
+		log:       logging.NewNopLogger(),
+		onChange:  func() {},
+		crds:      map[string]crdInfo{},
+		watches:   map[schema.GroupKind]*kindWatch{},
+		forbidden: map[schema.GroupKind]string{},
 	}
 	for _, o := range opts {
 		o(e)

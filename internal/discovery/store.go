@@ -116,7 +116,7 @@ type crdStore struct {
 
 var _ cache.ReflectorStore = &crdStore{}
 
-func (s *crdStore) Add(obj any) error    { return s.Update(obj) }
+func (s *crdStore) Add(obj any) error { return s.Update(obj) }
 func (s *crdStore) Update(obj any) error {
 	if m, err := meta(obj); err == nil {
 		s.e.reconcileCRD(m.GetName())
