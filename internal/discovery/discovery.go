@@ -132,7 +132,8 @@ type Engine struct {
 	ctx context.Context //nolint:containedctx // The engine's lifetime; watches started by Resync need it.
 
 	mu         sync.Mutex
-	crds       map[string]crdInfo // by CRD name
+	crds       map[string]crdInfo // by CRD name, catalog groups only
+	names      map[string]bool    // every CRD name, re-read when profiles change
 	watches    map[schema.GroupKind]*kindWatch
 	forbidden  map[schema.GroupKind]string // kind -> reason
 	crdsSynced bool
@@ -161,6 +162,7 @@ func New(cfg *rest.Config, c *catalog.Catalog, l Ledger, opts ...Option) (*Engin
 		log:       logging.NewNopLogger(),
 		onChange:  func() {},
 		crds:      map[string]crdInfo{},
+		names:     map[string]bool{},
 		watches:   map[schema.GroupKind]*kindWatch{},
 		forbidden: map[schema.GroupKind]string{},
 	}
@@ -209,8 +211,8 @@ func (e *Engine) Start(ctx context.Context) error {
 // ClusterKind was added, changed or removed.
 func (e *Engine) Resync() {
 	e.mu.Lock()
-	names := make([]string, 0, len(e.crds))
-	for n := range e.crds {
+	names := make([]string, 0, len(e.names))
+	for n := range e.names {
 		names = append(names, n)
 	}
 	e.mu.Unlock()
@@ -289,6 +291,9 @@ func crdGroup(name string) string {
 // catalog. Only CRDs of catalog groups are read in full: other providers
 // install hundreds of large CRDs the provider has no use for.
 func (e *Engine) reconcileCRD(name string) {
+	e.mu.Lock()
+	e.names[name] = true
+	e.mu.Unlock()
 	if !slices.Contains(e.catalog.Groups(), crdGroup(name)) {
 		return
 	}
@@ -389,6 +394,7 @@ func describe(c *extv1.CustomResourceDefinition) crdInfo {
 // remaining clusters as deleted.
 func (e *Engine) crdGone(name string) {
 	e.mu.Lock()
+	delete(e.names, name)
 	info, ok := e.crds[name]
 	delete(e.crds, name)
 	if !ok {

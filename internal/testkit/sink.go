@@ -67,17 +67,6 @@ func NewSink() (*Sink, error) {
 	return s, nil
 }
 
-// NewTLSSink starts an HTTPS sink whose certificate is signed by the
-// httptest CA (see Server.Certificate).
-func NewTLSSink() (*Sink, error) {
-	s, err := newSink()
-	if err != nil {
-		return nil, err
-	}
-	s.Server = httptest.NewTLSServer(s)
-	return s, nil
-}
-
 func newSink() (*Sink, error) {
 	v, err := cdevent.NewValidator()
 	if err != nil {
