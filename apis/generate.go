@@ -22,4 +22,7 @@ limitations under the License.
 // tool directive in go.mod.
 //go:generate go tool controller-gen object:headerFile=../hack/boilerplate.go.txt paths=./... crd:crdVersions=v1 output:artifacts:config=../package/crds
 
+// Generate the read-only RBAC for the cluster kinds of the built-in catalog.
+//go:generate go run ../cmd/gencatalogrbac -o ../examples/install/rbac.yaml
+
 package apis
