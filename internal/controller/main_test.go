@@ -99,7 +99,10 @@ func kubeClient(t *testing.T) client.Client {
 
 func dynClient(t *testing.T) dynamic.Interface {
 	t.Helper()
-	d, err := dynamic.NewForConfig(cfg)
+	c := rest.CopyConfig(cfg)
+	// Upstream examples use deprecated versions on purpose.
+	c.WarningHandler = rest.NoWarnings{}
+	d, err := dynamic.NewForConfig(c)
 	if err != nil {
 		t.Fatalf("dynamic.NewForConfig: %v", err)
 	}

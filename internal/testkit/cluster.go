@@ -82,6 +82,17 @@ func (c *Clusters) Create(ctx context.Context, name string, forProvider map[stri
 	return c.res().Create(ctx, u, metav1.CreateOptions{})
 }
 
+// CreateObject creates a complete object, such as an upstream example.
+func (c *Clusters) CreateObject(ctx context.Context, u *unstructured.Unstructured) error {
+	_, err := c.res().Create(ctx, u, metav1.CreateOptions{})
+	return err
+}
+
+// Get reads an object.
+func (c *Clusters) Get(ctx context.Context, name string) (*unstructured.Unstructured, error) {
+	return c.res().Get(ctx, name, metav1.GetOptions{})
+}
+
 // Update changes metadata or spec, retrying on conflicts as controllers do.
 func (c *Clusters) Update(ctx context.Context, name string, fn func(u *unstructured.Unstructured)) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
