@@ -147,7 +147,7 @@ func addSchemaDir(comp *jsonschema.Compiler, dir string) ([]string, error) {
 	if err != nil {
 		return nil, errors.Wrapf(err, errFmtReadSchemaDir, dir)
 	}
-	defer root.Close() //nolint:errcheck // Read-only; nothing to flush.
+	defer root.Close()
 	fsys := root.FS()
 	var ids []string
 	err = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {

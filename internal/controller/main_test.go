@@ -79,7 +79,7 @@ func uninstallCRD(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition) {
 		if kerrors.IsNotFound(err) {
 			return nil
 		}
-		return fmt.Errorf("CRD %s still exists (err %v)", crd.GetName(), err)
+		return fmt.Errorf("CRD %s still exists (err %w)", crd.GetName(), err)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func loadUpstream(t *testing.T, dir string) map[string]*upstreamKind {
 	var docs []*unstructured.Unstructured
 	docDirs := map[*unstructured.Unstructured]string{}
 	for _, f := range files {
-		b, err := os.ReadFile(f) //nolint:gosec // Test data from a known directory.
+		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -187,7 +187,7 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 	if !ok {
 		r = &Record{
 			uid:       obs.UID,
-			name:      LedgerName(gk, obs.Namespace, obs.Name, obs.UID),
+			name:      NameFor(gk, obs.Namespace, obs.Name, obs.UID),
 			gk:        schema.GroupKind{Group: lg.in(gk.Group), Kind: lg.in(gk.Kind)},
 			namespace: obs.Namespace,
 			objName:   obs.Name,
@@ -332,7 +332,7 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 		}()
 	}
 	wg.Add(1)
-	go func() {
+	go func() { //nolint:gosec // G118: the final flush outlives ctx on purpose.
 		defer wg.Done()
 		t := time.NewTicker(flushEvery)
 		defer t.Stop()
@@ -344,7 +344,7 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 				// Persist delivery progress on the way out, so a clean
 				// restart re-sends nothing.
 				flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				lg.Flush(flushCtx)
+				lg.Flush(flushCtx) //nolint:contextcheck // ctx is done; the last flush needs its own deadline.
 				cancel()
 				return
 			case <-t.C:

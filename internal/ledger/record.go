@@ -59,10 +59,10 @@ func EventType(l v1alpha1.Lifecycle) string {
 // room for the hash suffix.
 const maxNameLength = 200
 
-// LedgerName is the name of the ObservedCluster of one watched object:
+// NameFor is the name of the ObservedCluster of one watched object:
 // readable (first label of the group, namespace, name) and unique per
 // incarnation (a hash of the uid).
-func LedgerName(gk schema.GroupKind, namespace, name string, uid types.UID) string {
+func NameFor(gk schema.GroupKind, namespace, name string, uid types.UID) string {
 	prefix, _, _ := strings.Cut(gk.Group, ".")
 	parts := []string{prefix}
 	if namespace != "" {
