@@ -1,0 +1,163 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package dispatch
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+)
+
+func view(ns string, labels map[string]string) ledger.View {
+	return ledger.View{
+		GroupKind: schema.GroupKind{Group: "eks.aws.m.upbound.io", Kind: "Cluster"},
+		Ref:       v1alpha1.ResourceRef{Namespace: ns, Name: "c"},
+		Provider:  "aws",
+		Labels:    labels,
+	}
+}
+
+func TestRoutesMatches(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		routes Routes
+		view   ledger.View
+		want   bool
+	}{
+		"EmptySelector": {
+			reason: "A cluster-scoped config with no selector receives everything.",
+			view:   view("team-a", nil),
+			want:   true,
+		},
+		"OwnNamespace": {
+			reason: "A namespaced config receives its own namespace's clusters.",
+			routes: Routes{Namespace: "team-a"},
+			view:   view("team-a", nil),
+			want:   true,
+		},
+		"OtherNamespace": {
+			reason: "A namespaced config never receives another namespace's clusters.",
+			routes: Routes{Namespace: "team-a"},
+			view:   view("team-b", nil),
+		},
+		"ClusterScopedObject": {
+			reason: "A namespaced config never receives cluster-scoped clusters.",
+			routes: Routes{Namespace: "team-a"},
+			view:   view("", nil),
+		},
+		"Provider": {
+			reason: "Providers must include the cluster's provider.",
+			routes: Routes{Selector: &v1alpha1.Selector{Providers: []string{"gcp", "azure"}}},
+			view:   view("", nil),
+		},
+		"Kind": {
+			reason: "Kinds match on group and kind.",
+			routes: Routes{Selector: &v1alpha1.Selector{Kinds: []v1alpha1.GroupKind{{Group: "eks.aws.upbound.io", Kind: "Cluster"}}}},
+			view:   view("team-a", nil),
+		},
+		"Labels": {
+			reason: "Every matchLabels entry must match.",
+			routes: Routes{Selector: &v1alpha1.Selector{MatchLabels: map[string]string{"env": "prod", "tier": "1"}}},
+			view:   view("", map[string]string{"env": "prod", "tier": "1", "x": "y"}),
+			want:   true,
+		},
+		"LabelsMismatch": {
+			reason: "A missing or different label does not match.",
+			routes: Routes{Selector: &v1alpha1.Selector{MatchLabels: map[string]string{"env": "prod"}}},
+			view:   view("", map[string]string{"env": "dev"}),
+		},
+		"Namespaces": {
+			reason: "A cluster-scoped config may select namespaces.",
+			routes: Routes{Selector: &v1alpha1.Selector{Namespaces: []string{"team-a"}}},
+			view:   view("team-a", nil),
+			want:   true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.routes.Matches(tc.view); got != tc.want {
+				t.Errorf("\n%s\nMatches(...): want %t, got %t", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
+
+func TestReplayPlan(t *testing.T) {
+	log := []v1alpha1.LedgerEvent{
+		{Seq: 1, Lifecycle: v1alpha1.LifecycleCreated},
+		{Seq: 2, Lifecycle: v1alpha1.LifecycleReady},
+		{Seq: 3, Lifecycle: v1alpha1.LifecycleDegraded},
+		{Seq: 4, Lifecycle: v1alpha1.LifecycleRecovered},
+	}
+	cases := map[string]struct {
+		reason string
+		policy v1alpha1.ReplayPolicy
+		events []v1alpha1.LedgerEvent
+		phase  v1alpha1.Phase
+		want   []int64
+	}{
+		"None": {
+			reason: "None replays nothing.",
+			policy: v1alpha1.ReplayNone, events: log, phase: v1alpha1.PhaseReady,
+		},
+		"All": {
+			reason: "All replays the whole log.",
+			policy: v1alpha1.ReplayAll, events: log, phase: v1alpha1.PhaseReady,
+			want: []int64{1, 2, 3, 4},
+		},
+		"CurrentReady": {
+			reason: "Current replays created and the event that made the cluster ready.",
+			policy: v1alpha1.ReplayCurrent, events: log, phase: v1alpha1.PhaseReady,
+			want: []int64{1, 4},
+		},
+		"CurrentDegraded": {
+			reason: "A degraded cluster replays created and its degradation.",
+			policy: v1alpha1.ReplayCurrent, events: log[:3], phase: v1alpha1.PhaseDegraded,
+			want: []int64{1, 3},
+		},
+		"CurrentProvisioning": {
+			reason: "A cluster still being created replays created once.",
+			policy: v1alpha1.ReplayCurrent, events: log[:1], phase: v1alpha1.PhaseProvisioning,
+			want: []int64{1},
+		},
+		"CurrentDeleted": {
+			reason: "A deleted cluster does not exist today: nothing to replay.",
+			policy: v1alpha1.ReplayCurrent, events: append(log, v1alpha1.LedgerEvent{Seq: 5, Lifecycle: v1alpha1.LifecycleDeleted}), phase: v1alpha1.PhaseDeleted,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, ReplayPlan(tc.policy, tc.events, tc.phase)); diff != "" {
+				t.Errorf("\n%s\nReplayPlan(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestRoutesWants(t *testing.T) {
+	r := Routes{Selector: &v1alpha1.Selector{Lifecycles: []v1alpha1.Lifecycle{v1alpha1.LifecycleCreated, v1alpha1.LifecycleDeleted}}}
+	if !r.Wants(v1alpha1.LifecycleDeleted) || r.Wants(v1alpha1.LifecycleReady) {
+		t.Errorf("Wants: lifecycle selector not applied")
+	}
+	if !(Routes{}).Wants(v1alpha1.LifecycleReady) {
+		t.Errorf("Wants: an empty selector must want everything")
+	}
+}

@@ -1,0 +1,205 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ledger
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+)
+
+var eks = schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}
+
+func TestNameFor(t *testing.T) {
+	type args struct {
+		gk        schema.GroupKind
+		namespace string
+		name      string
+		uid       types.UID
+	}
+	cases := map[string]struct {
+		reason string
+		args   args
+		prefix string
+	}{
+		"ClusterScoped": {
+			reason: "The first label of the group and the name, then a hash of the uid.",
+			args:   args{gk: eks, name: "prod-1", uid: "u1"},
+			prefix: "eks-prod-1-",
+		},
+		"Namespaced": {
+			reason: "Namespaced objects include their namespace.",
+			args:   args{gk: schema.GroupKind{Group: "eks.aws.m.upbound.io", Kind: "Cluster"}, namespace: "team-a", name: "prod-1", uid: "u1"},
+			prefix: "eks-team-a-prod-1-",
+		},
+		"Long": {
+			reason: "Long names are truncated to stay a valid object name.",
+			args:   args{gk: eks, namespace: strings.Repeat("n", 63), name: strings.Repeat("x", 253), uid: "u1"},
+			prefix: "eks-" + strings.Repeat("n", 63) + "-",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := NameFor(tc.args.gk, tc.args.namespace, tc.args.name, tc.args.uid)
+			if !strings.HasPrefix(got, tc.prefix) {
+				t.Errorf("\n%s\nNameFor(...) = %q, want prefix %q", tc.reason, got, tc.prefix)
+			}
+			if errs := validation.IsDNS1123Subdomain(got); len(errs) > 0 {
+				t.Errorf("\n%s\nNameFor(...) = %q is not a valid name: %v", tc.reason, got, errs)
+			}
+			if other := NameFor(tc.args.gk, tc.args.namespace, tc.args.name, "u2"); other == got {
+				t.Errorf("\n%s\nNameFor(...): two incarnations share the name %q", tc.reason, got)
+			}
+		})
+	}
+}
+
+func TestSubjectIDAndShortKind(t *testing.T) {
+	cases := map[string]struct {
+		reason    string
+		gk        schema.GroupKind
+		namespace string
+		subject   string
+		short     string
+	}{
+		"ClusterScoped": {
+			reason:  "Subject ids are hierarchical paths under the control plane.",
+			gk:      eks,
+			subject: "/cp/eks.aws.upbound.io/Cluster/prod",
+			short:   "eks.aws/Cluster",
+		},
+		"Namespaced": {
+			reason:    "The namespace sits between kind and name.",
+			gk:        schema.GroupKind{Group: "container.gcp.m.upbound.io", Kind: "Cluster"},
+			namespace: "team-a",
+			subject:   "/cp/container.gcp.m.upbound.io/Cluster/team-a/prod",
+			short:     "container.gcp.m/Cluster",
+		},
+		"Classic": {
+			reason:  "crossplane.io groups are shortened too.",
+			gk:      schema.GroupKind{Group: "compute.azure.crossplane.io", Kind: "AKSCluster"},
+			subject: "/cp/compute.azure.crossplane.io/AKSCluster/prod",
+			short:   "compute.azure/AKSCluster",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.subject, SubjectID("cp", tc.gk, tc.namespace, "prod")); diff != "" {
+				t.Errorf("\n%s\nSubjectID(...): -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.short, ShortKind(tc.gk)); diff != "" {
+				t.Errorf("\n%s\nShortKind(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestEventID(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	base := EventID("u1", v1alpha1.LifecycleReady, t0)
+	cases := map[string]struct {
+		reason string
+		id     string
+		same   bool
+	}{
+		"SameInputs": {
+			reason: "The same transition always has the same id.",
+			id:     EventID("u1", v1alpha1.LifecycleReady, t0.In(time.FixedZone("x", 3600))),
+			same:   true,
+		},
+		"OtherLifecycle": {
+			reason: "Another lifecycle at the same time is another event.",
+			id:     EventID("u1", v1alpha1.LifecycleDegraded, t0),
+		},
+		"OtherTime": {
+			reason: "The same lifecycle later is another event.",
+			id:     EventID("u1", v1alpha1.LifecycleReady, t0.Add(time.Second)),
+		},
+		"OtherObject": {
+			reason: "Another object is another event.",
+			id:     EventID("u2", v1alpha1.LifecycleReady, t0),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.id == base; got != tc.same {
+				t.Errorf("\n%s\nEventID(...) == base: got %t, want %t", tc.reason, got, tc.same)
+			}
+		})
+	}
+}
+
+func TestTrackIncident(t *testing.T) {
+	t1 := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	t2 := metav1.NewTime(t1.Add(time.Hour))
+	ev := func(l v1alpha1.Lifecycle, at metav1.Time) v1alpha1.LedgerEvent {
+		return v1alpha1.LedgerEvent{Lifecycle: l, Time: at}
+	}
+	cases := map[string]struct {
+		reason    string
+		log       []v1alpha1.LedgerEvent
+		stamped   []*metav1.Time
+		stillOpen *metav1.Time
+	}{
+		"DegradedThenRecovered": {
+			reason:  "Recovered names the degraded event that began the outage.",
+			log:     []v1alpha1.LedgerEvent{ev(v1alpha1.LifecycleReady, t1), ev(v1alpha1.LifecycleDegraded, t1), ev(v1alpha1.LifecycleRecovered, t2)},
+			stamped: []*metav1.Time{nil, nil, &t1},
+		},
+		"FailedThenReady": {
+			reason:  "Ready after a failed create ends the failure's incident.",
+			log:     []v1alpha1.LedgerEvent{ev(v1alpha1.LifecycleCreated, t1), ev(v1alpha1.LifecycleFailed, t1), ev(v1alpha1.LifecycleReady, t2)},
+			stamped: []*metav1.Time{nil, nil, &t1},
+		},
+		"StillDegraded": {
+			reason:    "A second degradation does not move the start of the open outage.",
+			log:       []v1alpha1.LedgerEvent{ev(v1alpha1.LifecycleDegraded, t1), ev(v1alpha1.LifecycleDegraded, t2)},
+			stamped:   []*metav1.Time{nil, nil},
+			stillOpen: &t1,
+		},
+		"DeletedCloses": {
+			reason:  "A deleted cluster has no open outage, and deleted resolves nothing.",
+			log:     []v1alpha1.LedgerEvent{ev(v1alpha1.LifecycleDegraded, t1), ev(v1alpha1.LifecycleDeleted, t2)},
+			stamped: []*metav1.Time{nil, nil},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var open *metav1.Time
+			var stamped []*metav1.Time
+			for i := range tc.log {
+				e := tc.log[i]
+				open = trackIncident(open, &e)
+				stamped = append(stamped, e.IncidentStart)
+			}
+			if diff := cmp.Diff(tc.stamped, stamped); diff != "" {
+				t.Errorf("\n%s\ntrackIncident(...): IncidentStart per event: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.stillOpen, open); diff != "" {
+				t.Errorf("\n%s\ntrackIncident(...): open outage: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
