@@ -15,6 +15,9 @@ OUTPUT_DIR ?= $(ROOT_DIR)/_output
 include build/common.mk
 include build/controlplane.mk
 include build/golang.mk
+include build/xpkg.mk
+include build/e2e.mk
+include build/local.mk
 
 
 
