@@ -54,7 +54,7 @@ func main() {
 		leaderElection   = app.Flag("leader-election", "Use leader election so only one replica records and delivers events.").Short('l').Envar("LEADER_ELECTION").Bool()
 		leaderNamespace  = app.Flag("leader-election-namespace", "Namespace of the leader election Lease; needed when running outside a cluster.").Default("crossplane-system").String()
 		syncInterval     = app.Flag("sync", "How often controllers resync everything they watch.").Short('s').Default("1h").Duration()
-		maxReconcileRate = app.Flag("max-reconcile-rate", "The global maximum rate per second at which resources may be checked for drift from the desired state.").Default("10").Int()
+		maxReconcileRate = app.Flag("max-reconcile-rate", "Maximum reconciles per second of the provider's own kinds (configs and ClusterKinds).").Default("10").Int()
 		metricsAddr      = app.Flag("metrics-bind-address", "Address the Prometheus metrics endpoint binds to; 0 disables it.").Default(":8080").String()
 		probeAddr        = app.Flag("health-probe-bind-address", "Address the health and readiness probes bind to.").Default(":8081").String()
 		controlPlane     = app.Flag("control-plane-name", "Name of this control plane in CDEvents subject ids and the default source. Keep it stable: ids derive from it.").Default("crossplane").String()
