@@ -79,6 +79,12 @@ func main() {
 	kingpin.FatalIfError(err, "Cannot get API server rest config")
 	cfg.UserAgent = "provider-cdevents/" + version.Version
 
+	ctx := ctrl.SetupSignalHandler()
+	// With the safe-start capability Crossplane creates the CRDs of
+	// ObservedCluster and ClusterKind only once an activation policy
+	// activates them: wait for them rather than crash-loop.
+	kingpin.FatalIfError(pcontroller.WaitForAPIs(ctx, cfg, log), "Cannot wait for the provider's CRDs")
+
 	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, *maxReconcileRate), ctrl.Options{
 		Cache: cache.Options{
 			SyncPeriod:       syncInterval,
@@ -118,7 +124,7 @@ func main() {
 		Registerer:          metrics.Registry,
 	}
 	kingpin.FatalIfError(pcontroller.Setup(mgr, o), "Cannot set up provider-cdevents controllers")
-	kingpin.FatalIfError(mgr.Start(ctrl.SetupSignalHandler()), "Cannot start controller manager")
+	kingpin.FatalIfError(mgr.Start(ctx), "Cannot start controller manager")
 }
 
 // restConfig loads an explicit kubeconfig when one is given, and otherwise
