@@ -20,7 +20,6 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
-	"time"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -246,11 +245,4 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 		lg.mu.Unlock()
 		lg.log.Debug("Removed the ledger of a deleted cluster", "ledger", name, "retention", lg.retention.String())
 	}
-}
-
-// Stats summarises the ledger for status and benchmarks.
-type Stats struct {
-	Records   int
-	Queued    int
-	UpdatedAt time.Time
 }
