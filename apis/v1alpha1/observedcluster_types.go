@@ -235,8 +235,10 @@ type ObservedClusterStatus struct {
 	// +optional
 	LastSeq int64 `json:"lastSeq,omitempty"`
 
-	// Events is the bounded log of recorded transitions, oldest first.
-	// Events every sink has received are pruned first when it is full.
+	// Events is the bounded log of recorded transitions, oldest first. Of
+	// the events every sink has received only the newest 16 are kept, as
+	// history; events a sink still needs are pruned only when the log
+	// holds 100.
 	// +optional
 	// +kubebuilder:validation:MaxItems=200
 	Events []LedgerEvent `json:"events,omitempty"`

@@ -60,7 +60,7 @@ func main() {
 		controlPlane     = app.Flag("control-plane-name", "Name of this control plane in CDEvents subject ids and the default source. Keep it stable: ids derive from it.").Default("crossplane").String()
 		retention        = app.Flag("ledger-retention", "How long the ledger of a deleted cluster is kept after every sink received its deleted event.").Default("24h").Duration()
 		workers          = app.Flag("delivery-workers", "Concurrent deliveries per sink. Events of one cluster are always delivered in order.").Default("16").Int()
-		flushInterval    = app.Flag("cursor-flush-interval", "How often delivery progress is written to the ledgers. After a crash, at most this much delivery is re-sent, with the same ids.").Default("1s").Duration()
+		flushInterval    = app.Flag("cursor-flush-interval", "How often delivery progress is written to the ledgers. After a crash, at most this much delivery is re-sent, with the same ids.").Default("10s").Duration()
 	)
 	app.Version(version.Version)
 	kingpin.MustParse(app.Parse(os.Args[1:]))
@@ -122,6 +122,7 @@ func main() {
 		DeliveryWorkers:     *workers,
 		CursorFlushInterval: *flushInterval,
 		Registerer:          metrics.Registry,
+		LedgerConfig:        unthrottled(cfg),
 	}
 	kingpin.FatalIfError(pcontroller.Setup(mgr, o), "Cannot set up provider-cdevents controllers")
 	kingpin.FatalIfError(mgr.Start(ctx), "Cannot start controller manager")
@@ -134,6 +135,15 @@ func restConfig(path string) (*rest.Config, error) {
 		return clientcmd.BuildConfigFromFlags("", path)
 	}
 	return ctrl.GetConfig()
+}
+
+// unthrottled turns off client-side rate limiting for the ledger's client:
+// recording transitions must keep up with the fleet, and the API server's
+// priority and fairness protects it.
+func unthrottled(cfg *rest.Config) *rest.Config {
+	out := rest.CopyConfig(cfg)
+	out.QPS, out.Burst = -1, 0
+	return out
 }
 
 func level(debug bool) zapcore.Level {

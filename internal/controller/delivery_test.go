@@ -397,3 +397,55 @@ func TestIncidentsAndSpecVersion(t *testing.T) {
 		t.Errorf("incident detected and resolved must share a subject: %v", subjects)
 	}
 }
+
+// TestConfigChurn changes a sink's settings again and again while clusters
+// change: every change restarts its outbox, and nothing stalls or is lost.
+func TestConfigChurn(t *testing.T) {
+	ctx := context.Background()
+	kube := kubeClient(t)
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	sink := startSink(t)
+	startProvider(t)
+	pc := clusterProviderConfig("churn", sink.URL(), selectLabel("churn"), fastRetry)
+	createConfig(ctx, t, pc)
+	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	names := readyClusters(ctx, t, eks, "churn", "churn", 30)
+
+	const rounds = 8
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 60 {
+			got := &v1alpha1.ClusterProviderConfig{}
+			if err := kube.Get(ctx, types.NamespacedName{Name: "churn"}, got); err != nil {
+				continue
+			}
+			got.Spec.Sink.Headers = map[string]string{"X-Round": fmt.Sprint(i)}
+			_ = kube.Update(ctx, got)
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	for r := range rounds {
+		state := "FAILED"
+		if r%2 == 1 {
+			state = "ACTIVE"
+		}
+		for _, n := range names {
+			if err := (testkit.UpjetEKSLifecycle{C: eks, Name: n}).CloudState(ctx, state, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	<-done
+	want := len(names) * (2 + rounds)
+	if !sink.WaitFor(waitLong, func([]testkit.Received) bool {
+		n := 0
+		for _, name := range names {
+			n += len(dedupe(sink.Lifecycles(name)))
+		}
+		return n >= want
+	}) {
+		t.Fatalf("delivery stalled: %d distinct events of %d", len(sink.Received()), want)
+	}
+}

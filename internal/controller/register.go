@@ -26,7 +26,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
@@ -41,6 +43,11 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 )
+
+// DefaultCursorFlushInterval is how often delivery progress is persisted by
+// default: rarely enough that progress writes stay a small share of the API
+// server's load, often enough that a crash re-sends little.
+const DefaultCursorFlushInterval = 10 * time.Second
 
 // Options are the crossplane-runtime controller options plus the knobs of
 // this provider.
@@ -57,6 +64,12 @@ type Options struct {
 	CursorFlushInterval time.Duration
 	// Registerer receives the provider's metrics.
 	Registerer prometheus.Registerer
+	// LedgerConfig reaches the API server for ledger writes and watches of
+	// cluster kinds. It should not be throttled client-side like the
+	// manager's config: recording transitions must keep up with the
+	// fleet, and the API server's priority and fairness protects it.
+	// Defaults to the manager's config.
+	LedgerConfig *rest.Config
 }
 
 // Pipeline is the running provider, exposed for tests and benchmarks that
@@ -78,7 +91,7 @@ func Setup(mgr ctrl.Manager, o Options) error {
 // its parts.
 func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	if o.CursorFlushInterval <= 0 {
-		o.CursorFlushInterval = time.Second
+		o.CursorFlushInterval = DefaultCursorFlushInterval
 	}
 	if o.DeliveryWorkers <= 0 {
 		o.DeliveryWorkers = 16
@@ -91,8 +104,17 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	}
 	log := o.Logger
 
+	lcfg := o.LedgerConfig
+	if lcfg == nil {
+		lcfg = mgr.GetConfig()
+	}
+	kube, err := client.New(lcfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return nil, errors.Wrap(err, "cannot create ledger client")
+	}
+
 	cat := catalog.New()
-	lg := ledger.New(mgr.GetClient(), mgr.GetAPIReader(),
+	lg := ledger.New(kube, kube,
 		ledger.WithLogger(log.WithValues("component", "ledger")),
 		ledger.WithControlPlaneName(o.ControlPlaneName),
 		ledger.WithRetention(o.LedgerRetention),
@@ -114,7 +136,7 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	lg.SetNotifier(d)
 	lg.SetRouter(d)
 
-	eng, err := discovery.New(mgr.GetConfig(), cat, lg,
+	eng, err := discovery.New(lcfg, cat, lg,
 		discovery.WithLogger(log.WithValues("component", "discovery")),
 		discovery.WithRegisterer(o.Registerer),
 	)

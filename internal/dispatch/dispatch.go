@@ -24,6 +24,7 @@ package dispatch
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
@@ -109,9 +110,15 @@ type Dispatcher struct {
 
 	defaultSource string
 
+	// mu guards sinks and ctx. Never hold it while stopping a sink or
+	// calling the ledger: the ledger calls SinksFor with its own lock held.
 	mu    sync.Mutex
 	ctx   context.Context //nolint:containedctx // The dispatcher's lifetime, for outboxes started by Apply.
 	sinks map[string]*sink
+
+	// routes is a copy of every sink's routes that SinksFor reads without
+	// a lock, so the ledger never waits on the dispatcher.
+	routes atomic.Pointer[map[string]Routes]
 }
 
 // New returns a Dispatcher that reads events from lg and builds them with b.
@@ -141,11 +148,25 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 	d.mu.Unlock()
 	<-ctx.Done()
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	sinks := make([]*sink, 0, len(d.sinks))
 	for _, s := range d.sinks {
+		sinks = append(sinks, s)
+	}
+	d.mu.Unlock()
+	for _, s := range sinks {
 		s.stop()
 	}
 	return nil
+}
+
+// publishRoutesLocked refreshes the lock-free copy of every sink's routes.
+// d.mu must be held.
+func (d *Dispatcher) publishRoutesLocked() {
+	m := make(map[string]Routes, len(d.sinks))
+	for id, s := range d.sinks {
+		m[id] = s.settings.Routes
+	}
+	d.routes.Store(&m)
 }
 
 // Apply adds a sink or updates its settings. Changing how the sink is
@@ -167,25 +188,29 @@ func (d *Dispatcher) Apply(st Settings) error {
 		}
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	s, ok := d.sinks[st.ID]
-	if ok && s.settings.Equal(st) {
+	old, ok := d.sinks[st.ID]
+	if ok && old.settings.Equal(st) {
+		d.mu.Unlock()
 		sender.Close()
 		if dlq != nil {
 			dlq.Close()
 		}
 		return nil
 	}
-	if ok {
-		s.stop()
-		stats := s.stats
-		s = newSink(d, st, sender, dlq)
-		s.stats = stats
-	} else {
-		s = newSink(d, st, sender, dlq)
-	}
+	s := newSink(d, st, sender, dlq)
 	d.sinks[st.ID] = s
-	if d.ctx != nil {
+	d.publishRoutesLocked()
+	d.mu.Unlock()
+
+	// Stop the old outbox without holding the lock: its workers may be
+	// waiting on the ledger, which may be waiting on routing.
+	if ok {
+		old.stop()
+		s.inherit(old)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ctx != nil && d.sinks[st.ID] == s {
 		d.startLocked(s)
 	}
 	return nil
@@ -196,6 +221,7 @@ func (d *Dispatcher) Remove(id string) {
 	d.mu.Lock()
 	s, ok := d.sinks[id]
 	delete(d.sinks, id)
+	d.publishRoutesLocked()
 	d.mu.Unlock()
 	if !ok {
 		return
@@ -253,14 +279,16 @@ func (d *Dispatcher) Recorded(uid types.UID) {
 }
 
 // SinksFor lists the sinks that receive a cluster. It implements
-// ledger.Router; it takes only the dispatcher's own lock, so the ledger may
-// call it with its lock held.
+// ledger.Router; it takes no lock, so the ledger may call it with its own
+// lock held.
 func (d *Dispatcher) SinksFor(v ledger.View) []string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	routes := d.routes.Load()
+	if routes == nil {
+		return nil
+	}
 	var out []string
-	for id, s := range d.sinks {
-		if s.settings.Routes.Matches(v) {
+	for id, r := range *routes {
+		if r.Matches(v) {
 			out = append(out, id)
 		}
 	}

@@ -99,6 +99,26 @@ func (s *sink) stop() {
 	}
 }
 
+// inherit carries figures and owed replays over from the sink this one
+// replaces, so a settings change neither resets status counters nor
+// forgets replays in progress.
+func (s *sink) inherit(old *sink) {
+	old.mu.Lock()
+	stats := old.stats
+	plans := old.plans
+	old.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats = stats
+	if s.settings.Endpoint == old.settings.Endpoint && s.settings.Since.Equal(old.settings.Since) {
+		for uid, p := range plans {
+			if _, ok := s.plans[uid]; !ok {
+				s.plans[uid] = p
+			}
+		}
+	}
+}
+
 func (s *sink) notify(uid types.UID) { s.outbox.Notify(string(uid)) }
 
 func (s *sink) snapshot() Stats {

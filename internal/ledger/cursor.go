@@ -114,7 +114,7 @@ func (lg *Ledger) Event(ctx context.Context, uid types.UID, seq int64) (v1alpha1
 			return e, true, nil
 		}
 	}
-	name := r.name
+	name := r.ledgerName()
 	lg.mu.Unlock()
 
 	events, err := lg.Log(ctx, name)
@@ -150,10 +150,10 @@ func (lg *Ledger) Flush(ctx context.Context) {
 	var work []dirty
 	lg.mu.Lock()
 	for _, r := range lg.records {
-		if !r.cursorsDirty || r.createdAt.IsZero() {
+		if !r.cursorsDirty || !r.hasLedger() {
 			continue
 		}
-		d := dirty{uid: r.uid, name: r.name, sinks: []v1alpha1.SinkCursor{}}
+		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: []v1alpha1.SinkCursor{}}
 		for _, c := range r.cursors {
 			d.sinks = append(d.sinks, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered, LastError: c.lastError})
 		}
@@ -201,9 +201,7 @@ func (lg *Ledger) writeCursors(ctx context.Context, name string, sinks []v1alpha
 	if err != nil {
 		return errors.Wrap(err, errMarshalPatch)
 	}
-	oc := &v1alpha1.ObservedCluster{}
-	oc.SetName(name)
-	return lg.kube.Status().Patch(ctx, oc, client.RawPatch(types.JSONPatchType, b))
+	return lg.kube.Status().Patch(ctx, ref(name), client.RawPatch(types.JSONPatchType, b))
 }
 
 // Sweep deletes the ledgers of deleted clusters once every sink that
@@ -231,12 +229,10 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 		r, ok := lg.records[uid]
 		name := ""
 		if ok {
-			name = r.name
+			name = r.ledgerName()
 		}
 		lg.mu.Unlock()
-		oc := &v1alpha1.ObservedCluster{}
-		oc.SetName(name)
-		if err := lg.kube.Delete(ctx, oc); err != nil && !kerrors.IsNotFound(err) {
+		if err := lg.kube.Delete(ctx, ref(name)); err != nil && !kerrors.IsNotFound(err) {
 			lg.log.Info("Cannot remove the ledger of a deleted cluster", "ledger", name, "error", errors.Wrap(err, errDeleteLedger))
 			continue
 		}

@@ -26,6 +26,8 @@ package ledger
 
 import (
 	"context"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +38,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 
-	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
 	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
@@ -47,6 +48,10 @@ const (
 	// makes more than a handful of transitions; the bound only matters for
 	// a cluster that flaps for days while a sink is unreachable.
 	DefaultMaxEvents = 100
+	// DefaultKeepEvents is how much history a ledger keeps of events every
+	// sink has received. Every write of a ledger costs in proportion to
+	// its size, so delivered history is kept short.
+	DefaultKeepEvents = 16
 	// DefaultCachedEvents is how many undelivered event bodies a record
 	// keeps in memory; older ones are read back from the API server.
 	DefaultCachedEvents = 8
@@ -93,6 +98,10 @@ func WithClock(now func() time.Time) Option { return func(lg *Ledger) { lg.now =
 // WithMaxEvents bounds each ledger's event log.
 func WithMaxEvents(n int) Option { return func(lg *Ledger) { lg.maxEvents = n } }
 
+// WithKeepEvents sets how many delivered events each ledger keeps as
+// history.
+func WithKeepEvents(n int) Option { return func(lg *Ledger) { lg.keepEvents = max(n, 1) } }
+
 // WithWriters sets the number of concurrent ledger writers.
 func WithWriters(n int) Option { return func(lg *Ledger) { lg.writers = n } }
 
@@ -111,15 +120,17 @@ type Ledger struct {
 	controlPlane string
 	now          func() time.Time
 	maxEvents    int
+	keepEvents   int
 	writers      int
 	retention    time.Duration
 
 	queue workqueue.TypedRateLimitingInterface[types.UID]
 
-	mu      sync.Mutex
-	records map[types.UID]*Record
-	intern  map[string]string
-	loaded  bool
+	mu        sync.Mutex
+	records   map[types.UID]*Record
+	intern    map[string]string
+	labelSets map[string]map[string]string
+	loaded    bool
 }
 
 // New returns a Ledger that writes with kube and reads ledgers with reader
@@ -134,10 +145,12 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 		controlPlane: "crossplane",
 		now:          time.Now,
 		maxEvents:    DefaultMaxEvents,
+		keepEvents:   DefaultKeepEvents,
 		writers:      DefaultWriters,
 		retention:    24 * time.Hour,
 		records:      map[types.UID]*Record{},
 		intern:       map[string]string{},
+		labelSets:    map[string]map[string]string{},
 	}
 	for _, o := range opts {
 		o(lg)
@@ -187,11 +200,9 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 	if !ok {
 		r = &Record{
 			uid:       obs.UID,
-			name:      NameFor(gk, obs.Namespace, obs.Name, obs.UID),
 			gk:        schema.GroupKind{Group: lg.in(gk.Group), Kind: lg.in(gk.Kind)},
-			namespace: obs.Namespace,
+			namespace: lg.in(obs.Namespace),
 			objName:   obs.Name,
-			env:       v1alpha1.Environment{ID: SubjectID(lg.controlPlane, gk, obs.Namespace, obs.Name)},
 		}
 		lg.records[obs.UID] = r
 	}
@@ -214,14 +225,8 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 // says whether any of them changed.
 func (lg *Ledger) refresh(r *Record, p *catalog.Profile, obs normalize.Observation) bool {
 	facts := obs.Facts
-	env := r.env
-	env.Name = obs.Name
-	if facts.ExternalName != "" {
-		env.Name = facts.ExternalName
-	}
-	env.URI = facts.Endpoint
 	ready, synced := lg.in(obs.Ready.String()), lg.in(obs.Synced.String())
-	changed := r.facts != facts || r.env != env || r.ready != ready || r.synced != synced ||
+	changed := r.facts != facts || r.ready != ready || r.synced != synced ||
 		r.provider != p.Provider() || r.version != obs.APIVersion || !equalLabels(r.labels, obs.Labels)
 	if !changed {
 		return false
@@ -229,10 +234,36 @@ func (lg *Ledger) refresh(r *Record, p *catalog.Profile, obs normalize.Observati
 	facts.CloudState = lg.in(facts.CloudState)
 	facts.Region = lg.in(facts.Region)
 	facts.KubernetesVersion = lg.in(facts.KubernetesVersion)
-	r.facts, r.env, r.ready, r.synced = facts, env, ready, synced
+	r.facts, r.ready, r.synced = facts, ready, synced
 	r.provider, r.version = lg.in(p.Provider()), lg.in(obs.APIVersion)
-	r.labels = obs.Labels
+	r.labels = lg.internLabels(obs.Labels)
 	return true
+}
+
+// internLabels shares one map between all records with the same labels:
+// fleets carry a handful of label sets over thousands of clusters. The
+// maps are never modified.
+func (lg *Ledger) internLabels(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(m[k])
+		b.WriteByte(0)
+	}
+	if shared, ok := lg.labelSets[b.String()]; ok {
+		return shared
+	}
+	lg.labelSets[b.String()] = m
+	return m
 }
 
 func equalLabels(a, b map[string]string) bool {
@@ -255,7 +286,7 @@ func (lg *Ledger) add(r *Record, ts []normalize.Transition) {
 	if over := len(r.unrecorded) - maxUnrecorded; over > 0 {
 		// Keep the newest transitions: the state they lead to is what
 		// the ledger must end up in.
-		lg.log.Info("Ledger writes are falling behind; dropping the oldest unrecorded transitions", "ledger", r.name, "dropped", over)
+		lg.log.Info("Ledger writes are falling behind; dropping the oldest unrecorded transitions", "ledger", r.ledgerName(), "dropped", over)
 		r.unrecorded = append([]pending(nil), r.unrecorded[over:]...)
 	}
 }
@@ -289,7 +320,7 @@ func (lg *Ledger) Resync(gk schema.GroupKind, live map[types.UID]bool) {
 	defer lg.mu.Unlock()
 	for uid, r := range lg.records {
 		if r.gk == gk && !r.gone && !live[uid] {
-			lg.log.Debug("Cluster vanished while it was not watched", "ledger", r.name)
+			lg.log.Debug("Cluster vanished while it was not watched", "ledger", r.ledgerName())
 			lg.gone(r, true)
 		}
 	}
@@ -372,10 +403,10 @@ func (lg *Ledger) View(uid types.UID) (View, bool) {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	r, ok := lg.records[uid]
-	if !ok || r.createdAt.IsZero() {
+	if !ok || !r.hasLedger() {
 		return View{}, false
 	}
-	return r.view(), true
+	return r.view(lg.controlPlane), true
 }
 
 // Views returns every record that has a ledger.
@@ -384,8 +415,8 @@ func (lg *Ledger) Views() []View {
 	defer lg.mu.Unlock()
 	out := make([]View, 0, len(lg.records))
 	for _, r := range lg.records {
-		if !r.createdAt.IsZero() {
-			out = append(out, r.view())
+		if !!r.hasLedger() {
+			out = append(out, r.view(lg.controlPlane))
 		}
 	}
 	return out

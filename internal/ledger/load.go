@@ -49,14 +49,18 @@ func (lg *Ledger) Load(ctx context.Context) error {
 			r = &Record{uid: uid}
 			lg.records[uid] = r
 		}
-		r.name = oc.GetName()
 		r.gk = schema.GroupKind{Group: lg.in(st.Group), Kind: lg.in(st.ResourceRef.Kind)}
 		r.version = lg.in(st.ResourceRef.APIVersion)
-		r.namespace = st.ResourceRef.Namespace
+		r.namespace = lg.in(st.ResourceRef.Namespace)
 		r.objName = st.ResourceRef.Name
+		if n := oc.GetName(); n != r.ledgerName() {
+			r.nameOverride = n
+		}
+		if id := st.Environment.ID; id != SubjectID(lg.controlPlane, r.gk, r.namespace, r.objName) {
+			r.subjectOverride = id
+		}
 		r.provider = lg.in(st.Provider)
-		r.labels = st.Labels
-		r.env = st.Environment
+		r.labels = lg.internLabels(st.Labels)
 		r.facts = st.Facts
 		r.ready, r.synced = lg.in(st.Ready), lg.in(st.Synced)
 		lg.adopt(r, oc)

@@ -116,18 +116,21 @@ type cursor struct {
 // ledger. It is kept small: the provider holds one per cluster, and the
 // event bodies only while some sink still needs them.
 type Record struct {
-	uid       types.UID
-	name      string // ObservedCluster name
-	gk        schema.GroupKind
-	version   string // API version of the watched object
-	namespace string
-	objName   string
-	provider  string
-	labels    map[string]string
-	env       v1alpha1.Environment
-	facts     v1alpha1.Facts
-	ready     string
-	synced    string
+	uid types.UID
+	// nameOverride and subjectOverride are set only for ledgers written
+	// under another naming (an older release, another control-plane
+	// name); otherwise both are derived, which saves memory per cluster.
+	nameOverride    string
+	subjectOverride string
+	gk              schema.GroupKind
+	version         string // API version of the watched object
+	namespace       string
+	objName         string
+	provider        string
+	labels          map[string]string // shared between records with the same labels
+	facts           v1alpha1.Facts
+	ready           string
+	synced          string
 
 	// stored is the state as written to the ledger; detected runs ahead
 	// of it by the transitions in unrecorded.
@@ -148,7 +151,7 @@ type Record struct {
 	// or failed event), so the event that ends it can name it.
 	incident *metav1.Time
 
-	createdAt time.Time // ledger creation time; zero until it exists
+	created   int64 // ledger creation time in Unix nanoseconds; 0 until it exists
 	deletedAt *metav1.Time
 	gone      bool // the watched object no longer exists
 
@@ -176,10 +179,34 @@ type View struct {
 	Deleted    bool
 }
 
-func (r *Record) view() View {
+// ledgerName is the name of the record's ObservedCluster.
+func (r *Record) ledgerName() string {
+	if r.nameOverride != "" {
+		return r.nameOverride
+	}
+	return NameFor(r.gk, r.namespace, r.objName, r.uid)
+}
+
+// hasLedger says whether the record's ObservedCluster exists.
+func (r *Record) hasLedger() bool { return r.created != 0 }
+
+// environment is the cluster as a CDEvents environment.
+func (r *Record) environment(controlPlane string) v1alpha1.Environment {
+	id := r.subjectOverride
+	if id == "" {
+		id = SubjectID(controlPlane, r.gk, r.namespace, r.objName)
+	}
+	name := r.objName
+	if r.facts.ExternalName != "" {
+		name = r.facts.ExternalName
+	}
+	return v1alpha1.Environment{ID: id, Name: name, URI: r.facts.Endpoint}
+}
+
+func (r *Record) view(controlPlane string) View {
 	return View{
 		UID:        r.uid,
-		LedgerName: r.name,
+		LedgerName: r.ledgerName(),
 		GroupKind:  r.gk,
 		Ref: v1alpha1.ResourceRef{
 			APIVersion: r.version,
@@ -190,12 +217,12 @@ func (r *Record) view() View {
 		},
 		Provider:  r.provider,
 		Labels:    r.labels,
-		Env:       r.env,
+		Env:       r.environment(controlPlane),
 		Facts:     r.facts,
 		Phase:     r.stored.Phase,
 		FirstSeq:  r.firstSeq,
 		LastSeq:   r.lastSeq,
-		CreatedAt: r.createdAt,
+		CreatedAt: time.Unix(0, r.created),
 		Deleted:   r.stored.Phase == v1alpha1.PhaseDeleted,
 	}
 }
@@ -210,16 +237,17 @@ func (r *Record) cursor(sink string) (*cursor, bool) {
 }
 
 // status renders the full ledger status of a record, for the first write.
-func (r *Record) status(events []v1alpha1.LedgerEvent) v1alpha1.ObservedClusterStatus {
+func (r *Record) status(controlPlane string, events []v1alpha1.LedgerEvent) v1alpha1.ObservedClusterStatus {
+	v := r.view(controlPlane)
 	s := v1alpha1.ObservedClusterStatus{
-		ResourceRef: r.view().Ref,
+		ResourceRef: v.Ref,
 		Group:       r.gk.Group,
 		ShortKind:   ShortKind(r.gk),
 		Provider:    r.provider,
 		Labels:      r.labels,
 		Phase:       r.detected.Phase,
 		Created:     r.detected.Created,
-		Environment: r.env,
+		Environment: v.Env,
 		Facts:       r.facts,
 		Ready:       r.ready,
 		Synced:      r.synced,

@@ -203,3 +203,44 @@ func TestTrackIncident(t *testing.T) {
 		})
 	}
 }
+
+func TestPruneCount(t *testing.T) {
+	lg := &Ledger{maxEvents: 100, keepEvents: 16}
+	type args struct{ first, last, low int64 }
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   int
+	}{
+		"Short": {
+			reason: "A log within the kept history is left alone.",
+			args:   args{first: 1, last: 16, low: 16},
+		},
+		"DeliveredHistory": {
+			reason: "Delivered events beyond the kept history are pruned.",
+			args:   args{first: 1, last: 20, low: 20},
+			want:   4,
+		},
+		"OnlyDelivered": {
+			reason: "Events some sink still needs are kept, even beyond the history.",
+			args:   args{first: 1, last: 30, low: 2},
+			want:   2,
+		},
+		"NothingDelivered": {
+			reason: "A sink that has nothing yet keeps everything below the hard bound.",
+			args:   args{first: 1, last: 90, low: 0},
+		},
+		"HardBound": {
+			reason: "Beyond the hard bound the oldest go, delivered or not.",
+			args:   args{first: 1, last: 110, low: 0},
+			want:   10,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := lg.pruneCount(tc.args.first, tc.args.last, tc.args.low); got != tc.want {
+				t.Errorf("\n%s\npruneCount(...) = %d, want %d", tc.reason, got, tc.want)
+			}
+		})
+	}
+}

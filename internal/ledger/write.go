@@ -19,7 +19,6 @@ package ledger
 import (
 	"context"
 	"encoding/json"
-	"time"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -117,8 +116,8 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 		return snapshot{}, false
 	}
 	s := snapshot{
-		name:     r.name,
-		exists:   !r.createdAt.IsZero(),
+		name:     r.ledgerName(),
+		exists:   r.hasLedger(),
 		lastSeq:  r.lastSeq,
 		firstSeq: r.firstSeq,
 		state:    r.detected,
@@ -160,19 +159,49 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	if first == 0 && len(s.events) > 0 {
 		first = s.events[0].Seq
 	}
-	if size := int(seq - first + 1); first > 0 && size > lg.maxEvents {
-		s.prune = size - lg.maxEvents
-		if low := lg.lowestCursor(r); low < first+int64(s.prune)-1 {
+	if first > 0 {
+		s.prune = lg.pruneCount(first, seq, lg.lowestCursor(r))
+		if low := lg.lowestCursor(r); s.prune > 0 && low < first+int64(s.prune)-1 {
+			// Only a sink unreachable for very long while the cluster
+			// flaps makes the log drop events it has not received.
 			s.pruned += first + int64(s.prune) - 1 - max(low, first-1)
 		}
 	}
-	s.status = r.status(s.events)
+	s.status = r.status(lg.controlPlane, s.events)
 	s.status.Phase = s.state.Phase
 	s.status.Created = s.state.Created
 	s.status.Facts.KubernetesVersion = r.facts.KubernetesVersion
 	s.status.Pruned = s.pruned
 	r.dirty = false
 	return s, true
+}
+
+// pruneCount says how many events to drop from the head of a log holding
+// seqs first..last, when every sink has received up to low. Events every
+// sink has are kept only as recent history (keepEvents), which keeps each
+// ledger, and so each write of it, small; events some sink still needs are
+// dropped only beyond the hard bound (maxEvents).
+func (lg *Ledger) pruneCount(first, last, low int64) int {
+	size := int(last - first + 1)
+	delivered := max(int(min(low, last)-first+1), 0)
+	prune := 0
+	if size > lg.keepEvents {
+		prune = min(size-lg.keepEvents, delivered)
+	}
+	if size-prune > lg.maxEvents {
+		prune = size - lg.maxEvents
+	}
+	return prune
+}
+
+// ref names a ledger for writes whose answer only needs metadata: the API
+// server then returns metadata instead of the whole ledger, which is
+// cheaper for both sides.
+func ref(name string) *metav1.PartialObjectMetadata {
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(v1alpha1.ObservedClusterGroupVersionKind)
+	m.SetName(name)
+	return m
 }
 
 // trackIncident opens an outage on a degraded or failed event and stamps
@@ -200,7 +229,7 @@ func (lg *Ledger) lowestCursor(r *Record) int64 {
 		return r.lastSeq
 	}
 	low := r.lastSeq
-	for _, sink := range lg.router.SinksFor(r.view()) {
+	for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
 		c, ok := r.cursor(sink)
 		if !ok {
 			return 0
@@ -229,7 +258,7 @@ func (lg *Ledger) create(ctx context.Context, s snapshot) error {
 	if err != nil {
 		return errors.Wrap(err, errMarshalPatch)
 	}
-	return errors.Wrap(lg.kube.Status().Patch(ctx, oc, client.RawPatch(types.MergePatchType, p)), errPatchLedger)
+	return errors.Wrap(lg.kube.Status().Patch(ctx, ref(s.name), client.RawPatch(types.MergePatchType, p)), errPatchLedger)
 }
 
 type patchOp struct {
@@ -281,9 +310,7 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) error {
 	if err != nil {
 		return errors.Wrap(err, errMarshalPatch)
 	}
-	oc := &v1alpha1.ObservedCluster{}
-	oc.SetName(s.name)
-	return errors.Wrap(lg.kube.Status().Patch(ctx, oc, client.RawPatch(types.JSONPatchType, b)), errPatchLedger)
+	return errors.Wrap(lg.kube.Status().Patch(ctx, ref(s.name), client.RawPatch(types.JSONPatchType, b)), errPatchLedger)
 }
 
 func nonNil(m map[string]string) map[string]string {
@@ -301,8 +328,8 @@ func (lg *Ledger) commit(uid types.UID, s snapshot) {
 		lg.mu.Unlock()
 		return
 	}
-	if r.createdAt.IsZero() {
-		r.createdAt = lg.now()
+	if !r.hasLedger() {
+		r.created = lg.now().UnixNano()
 	}
 	r.stored = s.state
 	r.pruned = s.pruned
@@ -353,7 +380,7 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 		lg.mu.Unlock()
 		return
 	}
-	name := r.name
+	name := r.ledgerName()
 	lg.mu.Unlock()
 	oc := &v1alpha1.ObservedCluster{}
 	err := lg.reader.Get(ctx, types.NamespacedName{Name: name}, oc)
@@ -362,7 +389,7 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 	switch {
 	case kerrors.IsNotFound(err):
 		// Deleted by hand: start a new ledger for the object.
-		r.createdAt = time.Time{}
+		r.created = 0
 		r.firstSeq, r.lastSeq, r.events = 0, 0, nil
 		r.stored = normalize.State{}
 		r.detected = normalize.State{}
@@ -378,7 +405,7 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 // adopt makes a record match a ledger read from the API server.
 func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	st := oc.Status
-	r.createdAt = oc.GetCreationTimestamp().Time
+	r.created = oc.GetCreationTimestamp().UnixNano()
 	r.stored = normalize.State{Phase: st.Phase, Created: st.Created, KubernetesVersion: st.Facts.KubernetesVersion}
 	if len(r.unrecorded) == 0 {
 		r.detected = r.stored

@@ -268,7 +268,9 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 	}
 	status := pc.GetStatus()
 	if status.SinkSince == nil || status.SinkEndpoint != st.Endpoint {
-		now := metav1.NewTime(r.now())
+		// Status keeps whole seconds; so does the sink, or every reload
+		// of the config would look like a change.
+		now := metav1.NewTime(r.now().Truncate(time.Second))
 		status.SinkSince, status.SinkEndpoint = &now, st.Endpoint
 	}
 	st.Since = status.SinkSince.Time
