@@ -376,6 +376,11 @@ func (o *Outbox) forget(key string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	delete(o.state, key)
+	if len(o.state) == 0 {
+		// Go maps never shrink: after a replay of a large fleet, start
+		// afresh rather than hold its buckets for good.
+		o.state = map[string]*keyState{}
+	}
 	o.metrics.waiting(o.name, len(o.state))
 }
 

@@ -254,6 +254,10 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 		}
 		s.mu.Lock()
 		delete(s.plans, uid)
+		if len(s.plans) == 0 {
+			// Go maps never shrink: drop the buckets of a finished replay.
+			s.plans = map[types.UID]*plan{}
+		}
 		s.mu.Unlock()
 		if p.end > c.Delivered {
 			c.Delivered = p.end

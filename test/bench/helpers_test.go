@@ -46,6 +46,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
+	"github.com/crossplane-contrib/provider-cdevents/internal/controller"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -69,7 +70,7 @@ const (
 	// fleetWriters is how many concurrent writers create a fleet.
 	fleetWriters = 8
 	// flushInterval is cmd/provider's default --cursor-flush-interval.
-	flushInterval = time.Second
+	flushInterval = controller.DefaultCursorFlushInterval
 	// defaultMaxReconcileRate is cmd/provider's default
 	// --max-reconcile-rate; its API client is limited to five times as
 	// many requests per second.
