@@ -153,10 +153,7 @@ func (lg *Ledger) Flush(ctx context.Context) {
 		if !r.cursorsDirty || !r.hasLedger() {
 			continue
 		}
-		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: []v1alpha1.SinkCursor{}}
-		for _, c := range r.cursors {
-			d.sinks = append(d.sinks, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered, LastError: c.lastError})
-		}
+		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors()}
 		r.cursorsDirty = false
 		work = append(work, d)
 	}

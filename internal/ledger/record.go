@@ -236,6 +236,15 @@ func (r *Record) cursor(sink string) (*cursor, bool) {
 	return nil, false
 }
 
+// sinkCursors renders every sink's progress for the ledger; never nil.
+func (r *Record) sinkCursors() []v1alpha1.SinkCursor {
+	out := make([]v1alpha1.SinkCursor, 0, len(r.cursors))
+	for _, c := range r.cursors {
+		out = append(out, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered, LastError: c.lastError})
+	}
+	return out
+}
+
 // status renders the full ledger status of a record, for the first write.
 func (r *Record) status(controlPlane string, events []v1alpha1.LedgerEvent) v1alpha1.ObservedClusterStatus {
 	v := r.view(controlPlane)
@@ -258,8 +267,8 @@ func (r *Record) status(controlPlane string, events []v1alpha1.LedgerEvent) v1al
 	if len(events) > 0 {
 		s.LastSeq = events[len(events)-1].Seq
 	}
-	for _, c := range r.cursors {
-		s.Sinks = append(s.Sinks, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered, LastError: c.lastError})
+	if len(r.cursors) > 0 {
+		s.Sinks = r.sinkCursors()
 	}
 	return s
 }

@@ -64,6 +64,9 @@ type snapshot struct {
 	state    normalize.State
 	status   v1alpha1.ObservedClusterStatus
 	consumed int // transitions of unrecorded this write covers
+	// sinks, when set, is delivery progress folded into this write,
+	// saving a separate progress write.
+	sinks []v1alpha1.SinkCursor
 	incident *metav1.Time
 	labels   map[string]string
 }
@@ -93,9 +96,11 @@ func (lg *Ledger) write(ctx context.Context, uid types.UID) error {
 	}
 	if !s.exists {
 		if err := lg.create(ctx, s); err != nil {
+			lg.unwritten(uid, s)
 			return err
 		}
 	} else if err := lg.patch(ctx, s); err != nil {
+		lg.unwritten(uid, s)
 		if kerrors.IsInvalid(err) || kerrors.IsNotFound(err) || kerrors.IsConflict(err) {
 			// The ledger changed under us (another writer during a
 			// leader handover) or was deleted by hand: read it back
@@ -106,6 +111,17 @@ func (lg *Ledger) write(ctx context.Context, uid types.UID) error {
 	}
 	lg.commit(uid, s)
 	return nil
+}
+
+// unwritten marks a record whose write failed as still needing one, so the
+// retry writes it again.
+func (lg *Ledger) unwritten(uid types.UID, s snapshot) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	if r, ok := lg.records[uid]; ok {
+		r.dirty = true
+		r.cursorsDirty = r.cursorsDirty || s.sinks != nil
+	}
 }
 
 func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
@@ -172,6 +188,10 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	s.status.Created = s.state.Created
 	s.status.Facts.KubernetesVersion = r.facts.KubernetesVersion
 	s.status.Pruned = s.pruned
+	if r.cursorsDirty {
+		s.sinks = r.sinkCursors()
+		r.cursorsDirty = false
+	}
 	r.dirty = false
 	return s, true
 }
@@ -305,6 +325,9 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) error {
 	}
 	if st.Pruned > 0 {
 		set("pruned", st.Pruned)
+	}
+	if s.sinks != nil {
+		set("sinks", s.sinks)
 	}
 	b, err := json.Marshal(ops)
 	if err != nil {

@@ -1,0 +1,80 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ledger
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
+)
+
+// TestWriteRetriesAfterFailure: a ledger write the API server refuses once
+// is written on the next attempt, with the same transitions.
+func TestWriteRetriesAfterFailure(t *testing.T) {
+	s := runtime.NewScheme()
+	if err := v1alpha1.SchemeBuilder.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	var patches []string
+	failures := 1
+	kube := fake.NewClientBuilder().WithScheme(s).WithInterceptorFuncs(interceptor.Funcs{
+		SubResourcePatch: func(_ context.Context, _ client.Client, _ string, _ client.Object, p client.Patch, _ ...client.SubResourcePatchOption) error {
+			if failures > 0 {
+				failures--
+				return kerrors.NewServiceUnavailable("etcd is busy")
+			}
+			b, _ := p.Data(nil)
+			patches = append(patches, string(b))
+			return nil
+		},
+	}).Build()
+	lg := New(kube, kube)
+	uid := types.UID("uid-1")
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	lg.records[uid] = &Record{
+		uid: uid, gk: schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, objName: "prod",
+		detected: normalize.State{Phase: v1alpha1.PhaseProvisioning, Created: true},
+		unrecorded: []pending{{Transition: normalize.Transition{Lifecycle: v1alpha1.LifecycleCreated, Time: t0}}},
+		dirty:      true,
+	}
+
+	if err := lg.write(context.Background(), uid); err == nil {
+		t.Fatalf("write(...): want the API server's error, got none")
+	}
+	if err := lg.write(context.Background(), uid); err != nil {
+		t.Fatalf("write(...) after the failure: %v", err)
+	}
+	if len(patches) != 1 {
+		t.Fatalf("want one status write after the retry, got %d", len(patches))
+	}
+	r := lg.records[uid]
+	if diff := cmp.Diff([]int64{1, 1, 0}, []int64{r.firstSeq, r.lastSeq, int64(len(r.unrecorded))}); diff != "" {
+		t.Errorf("record after the retried write (firstSeq, lastSeq, unrecorded): -want, +got:\n%s", diff)
+	}
+}
