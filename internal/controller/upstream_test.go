@@ -180,7 +180,7 @@ func TestUpstreamCRDs(t *testing.T) {
 		}
 		for i, ex := range k.examples {
 			t.Run(fmt.Sprintf("%s/%d", crdName, i), func(t *testing.T) {
-				driveUpstream(ctx, t, k.crd, prof, ex, fmt.Sprintf("up-%d-%s", i, strings.ToLower(strings.ReplaceAll(k.crd.Spec.Group, ".", "-"))))
+				driveUpstream(ctx, t, k.crd, prof, ex, fmt.Sprintf("up-%d-%s-%s", i, strings.ToLower(k.crd.Spec.Names.Kind), strings.ReplaceAll(k.crd.Spec.Group, ".", "-")))
 			})
 			tested++
 		}

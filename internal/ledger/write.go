@@ -66,7 +66,7 @@ type snapshot struct {
 	consumed int // transitions of unrecorded this write covers
 	// sinks, when set, is delivery progress folded into this write,
 	// saving a separate progress write.
-	sinks []v1alpha1.SinkCursor
+	sinks    []v1alpha1.SinkCursor
 	incident *metav1.Time
 	labels   map[string]string
 }

@@ -59,7 +59,7 @@ func TestWriteRetriesAfterFailure(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	lg.records[uid] = &Record{
 		uid: uid, gk: schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, objName: "prod",
-		detected: normalize.State{Phase: v1alpha1.PhaseProvisioning, Created: true},
+		detected:   normalize.State{Phase: v1alpha1.PhaseProvisioning, Created: true},
 		unrecorded: []pending{{Transition: normalize.Transition{Lifecycle: v1alpha1.LifecycleCreated, Time: t0}}},
 		dirty:      true,
 	}
