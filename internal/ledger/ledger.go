@@ -415,7 +415,7 @@ func (lg *Ledger) Views() []View {
 	defer lg.mu.Unlock()
 	out := make([]View, 0, len(lg.records))
 	for _, r := range lg.records {
-		if !!r.hasLedger() {
+		if r.hasLedger() {
 			out = append(out, r.view(lg.controlPlane))
 		}
 	}
