@@ -82,6 +82,12 @@ func WithLogger(l logging.Logger) ProviderOption {
 	return func(o *controller.Options) { o.Logger = l }
 }
 
+// WithLedgerConfig sets the REST config of the ledger's client, as
+// cmd/provider does to keep ledger writes off the manager's rate limit.
+func WithLedgerConfig(c *rest.Config) ProviderOption {
+	return func(o *controller.Options) { o.LedgerConfig = c }
+}
+
 // WithWorkers sets concurrent deliveries per sink.
 func WithWorkers(n int) ProviderOption {
 	return func(o *controller.Options) { o.DeliveryWorkers = n }

@@ -148,7 +148,7 @@ const (
 
 func (l clientLimit) String() string {
 	if l == limitDefault {
-		return fmt.Sprintf("client limited to %d req/s (cmd/provider default --max-reconcile-rate=%d)", 5*defaultMaxReconcileRate, defaultMaxReconcileRate)
+		return fmt.Sprintf("manager client limited to %d req/s, ledger client unthrottled (cmd/provider defaults, --max-reconcile-rate=%d)", 5*defaultMaxReconcileRate, defaultMaxReconcileRate)
 	}
 	return "client unthrottled (1000 req/s)"
 }
@@ -166,15 +166,19 @@ type running struct {
 func startProvider(limit clientLimit) (*running, error) {
 	reqs, warns := NewRequests(), NewWarnings()
 	c := rest.CopyConfig(cfg)
+	c.Wrap(reqs.Wrap)
+	// Like cmd/provider: the manager's client is throttled, the ledger's
+	// is not.
+	ledgerCfg := rest.CopyConfig(c)
+	ledgerCfg.QPS, ledgerCfg.Burst = -1, 0
 	if limit == limitDefault {
 		c = ratelimiter.LimitRESTConfig(c, defaultMaxReconcileRate)
 	}
-	c.Wrap(reqs.Wrap)
 	log := warns.Logger()
 	if os.Getenv(envDebug) != "" {
 		log = logging.NewLogrLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
 	}
-	p, err := testkit.StartProvider(c, testkit.WithFlushInterval(flushInterval), testkit.WithLogger(log))
+	p, err := testkit.StartProvider(c, testkit.WithFlushInterval(flushInterval), testkit.WithLogger(log), testkit.WithLedgerConfig(ledgerCfg))
 	if err != nil {
 		return nil, err
 	}
