@@ -88,11 +88,6 @@ func WithLedgerConfig(c *rest.Config) ProviderOption {
 	return func(o *controller.Options) { o.LedgerConfig = c }
 }
 
-// WithWorkers sets concurrent deliveries per sink.
-func WithWorkers(n int) ProviderOption {
-	return func(o *controller.Options) { o.DeliveryWorkers = n }
-}
-
 // StartProvider runs the provider against cfg until Stop is called.
 func StartProvider(cfg *rest.Config, opts ...ProviderOption) (*Provider, error) {
 	s, err := Scheme()
@@ -149,11 +144,6 @@ func (p *Provider) Stop() error {
 	})
 	return err
 }
-
-// Crash stops the provider without waiting for anything it would persist on
-// the way out beyond what cancellation does; tests use it to show that what
-// was not persisted is sent again with the same ids.
-func (p *Provider) Crash() { _ = p.Stop() }
 
 // Client returns a direct (uncached) client for cfg.
 func Client(cfg *rest.Config) (client.Client, error) {
