@@ -26,6 +26,7 @@ package catalog
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 
@@ -121,6 +122,11 @@ func (c *Catalog) Set(owner string, spec v1alpha1.ClusterKindSpec) (overridesBui
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Keep the compiled profile of an unchanged spec: discovery restarts
+	// a kind's watch when its profile changes.
+	if old, ok := c.declared[owner]; ok && reflect.DeepEqual(old.spec, p.spec) {
+		p = old
+	}
 	c.declared[owner] = p
 	if w, _ := c.winner(p.GroupKind()); w != owner {
 		return false, &ConflictError{Owner: owner, Winner: w, GroupKind: p.GroupKind()}

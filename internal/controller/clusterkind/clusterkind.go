@@ -23,6 +23,7 @@ package clusterkind
 import (
 	"context"
 	"reflect"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -71,12 +72,15 @@ type Reconciler struct {
 	catalog *catalog.Catalog
 	watcher Watcher
 	log     logging.Logger
+
+	mu      sync.Mutex
+	applied map[string]int64 // generation of each ClusterKind in the catalog
 }
 
 // Setup adds the ClusterKind controller.
 func Setup(mgr ctrl.Manager, o controller.Options, c *catalog.Catalog, w Watcher) error {
 	name := "clusterkind"
-	r := &Reconciler{kube: mgr.GetClient(), catalog: c, watcher: w, log: o.Logger.WithValues("controller", name)}
+	r := &Reconciler{kube: mgr.GetClient(), catalog: c, watcher: w, log: o.Logger.WithValues("controller", name), applied: map[string]int64{}}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
@@ -84,20 +88,30 @@ func Setup(mgr ctrl.Manager, o controller.Options, c *catalog.Catalog, w Watcher
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
 
+// forget removes a deleted ClusterKind's profile.
+func (r *Reconciler) forget(name string) {
+	r.mu.Lock()
+	_, known := r.applied[name]
+	delete(r.applied, name)
+	r.mu.Unlock()
+	r.catalog.Remove(name)
+	if known {
+		r.watcher.Resync()
+	}
+}
+
 // Reconcile one ClusterKind.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	ck := &v1alpha1.ClusterKind{}
 	if err := r.kube.Get(ctx, req.NamespacedName, ck); err != nil {
 		if kerrors.IsNotFound(err) {
-			r.catalog.Remove(req.Name)
-			r.watcher.Resync()
+			r.forget(req.Name)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, errors.Wrap(err, errGetClusterKind)
 	}
 	if ck.GetDeletionTimestamp() != nil {
-		r.catalog.Remove(req.Name)
-		r.watcher.Resync()
+		r.forget(req.Name)
 		return reconcile.Result{}, nil
 	}
 
@@ -109,7 +123,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	} else {
 		ck.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue, Reason: reasonActive, LastTransitionTime: metav1.Now()})
 		ck.Status.OverridesBuiltin = overrides
-		r.watcher.Resync()
+		// Discovery re-reads CRDs only when the profile is new or changed.
+		r.mu.Lock()
+		changed := r.applied[ck.GetName()] != ck.GetGeneration()
+		r.applied[ck.GetName()] = ck.GetGeneration()
+		r.mu.Unlock()
+		if changed {
+			r.watcher.Resync()
+		}
 	}
 	ck.Status.Watching = err == nil && r.watcher.IsWatching(schema.GroupKind{Group: ck.Spec.Group, Kind: ck.Spec.Kind})
 	if !reflect.DeepEqual(before, &ck.Status) {
