@@ -176,6 +176,14 @@ func (d *Dispatcher) Apply(st Settings) error {
 	if st.Events.Source == "" {
 		st.Events.Source = d.defaultSource
 	}
+	// Configs are reconciled every few seconds; unchanged settings cost
+	// nothing, not even a new HTTP client.
+	d.mu.Lock()
+	cur, ok := d.sinks[st.ID]
+	d.mu.Unlock()
+	if ok && cur.settings.Equal(st) {
+		return nil
+	}
 	sender, err := deliver.NewSender(st.Sink)
 	if err != nil {
 		return errors.Wrap(err, errNewSender)
