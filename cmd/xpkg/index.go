@@ -269,19 +269,3 @@ func LoadLayout(path, dir string) (v1.ImageIndex, error) {
 	ii, err := layout.ImageIndexFromPath(dir)
 	return ii, errors.Wrapf(err, errFmtLoad, path)
 }
-
-// platformsOf lists the platforms of an index, in its order, for messages
-// and tests.
-func platformsOf(ii v1.ImageIndex) ([]string, error) {
-	im, err := ii.IndexManifest()
-	if err != nil {
-		return nil, errors.Wrap(err, errIndexManifest)
-	}
-	out := make([]string, 0, len(im.Manifests))
-	for _, d := range im.Manifests {
-		if d.Platform != nil {
-			out = append(out, d.Platform.String())
-		}
-	}
-	return out, nil
-}
