@@ -183,8 +183,13 @@ func Compile(src string, opts ...Option) (*Expression, error) {
 	return &Expression{src: src, prg: prg, vars: vars}, nil
 }
 
-// String is the expression's source.
-func (e *Expression) String() string { return e.src }
+// String is the expression's source; empty for a nil expression.
+func (e *Expression) String() string {
+	if e == nil {
+		return ""
+	}
+	return e.src
+}
 
 // Uses says whether the expression reads a variable, so that callers can
 // skip computing what it does not need.
