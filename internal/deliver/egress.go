@@ -24,6 +24,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
@@ -34,6 +35,10 @@ const (
 	errNotAllowed   = "the sink's address is not allowed by the provider's egress policy"
 	errFmtDialAddr  = "cannot check the address %q against the egress policy"
 )
+
+// lookupTimeout bounds resolving a sink's host before use, so a slow DNS
+// server cannot hold a reconcile.
+const lookupTimeout = 5 * time.Second
 
 // DefaultTenantDeny are the addresses a namespaced ProviderConfig's sink may
 // never reach unless the administrator allows them: loopback (the
@@ -203,6 +208,8 @@ func (p *EgressPolicy) CheckURL(ctx context.Context, raw string) error {
 		}
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
 	addrs, err := p.resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return nil //nolint:nilerr // Not a refusal: delivery reports a sink that does not resolve as unreachable.
