@@ -87,6 +87,9 @@ type Stats struct {
 	LastError    *v1alpha1.ErrorRecord
 	// Failing is true while the latest attempt failed.
 	Failing bool
+	// NotAllowed is true while the latest attempt was refused by the
+	// egress policy: nothing was sent.
+	NotAllowed bool
 }
 
 // Option configures a Dispatcher.

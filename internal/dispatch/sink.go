@@ -235,7 +235,7 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 			return deliver.Pending{}, false, err
 		}
 		c = ledger.Cursor{Delivered: start, Endpoint: s.settings.Endpoint}
-		s.d.ledger.SetCursor(uid, s.settings.ID, c, "")
+		s.d.ledger.SetCursor(uid, s.settings.ID, c)
 	}
 
 	s.mu.Lock()
@@ -274,7 +274,7 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 		s.mu.Unlock()
 		if p.end > c.Delivered {
 			c.Delivered = p.end
-			s.d.ledger.SetCursor(uid, s.settings.ID, c, "")
+			s.d.ledger.SetCursor(uid, s.settings.ID, c)
 		}
 	}
 
@@ -297,7 +297,7 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 			return deliver.Pending{}, false, err
 		}
 		if !accepted {
-			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint}, "")
+			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint})
 			continue
 		}
 		return s.pending(v, e, false)
@@ -345,7 +345,7 @@ func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deli
 		// An event that cannot be built would block the cluster forever;
 		// this is a bug, reported loudly, and skipped.
 		s.d.log.Info("Cannot build a CDEvent; skipping it", "sink", s.settings.ID, "ledger", v.LedgerName, "seq", e.Seq, "error", err)
-		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint}, err.Error())
+		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint})
 		return deliver.Pending{}, false, err
 	}
 	return deliver.Pending{Seq: e.Seq, Events: evs}, true, nil
@@ -354,7 +354,7 @@ func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deli
 // Done records that a sink accepted an event, or that the dead-letter sink
 // did. It implements deliver.Source.
 func (s *sink) Done(key string, p deliver.Pending, o deliver.Outcome) {
-	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint}, "")
+	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch o {
@@ -371,18 +371,17 @@ func (s *sink) Done(key string, p deliver.Pending, o deliver.Outcome) {
 
 // Attempted records the result of one delivery attempt. It implements
 // deliver.Observer.
-func (s *sink) Attempted(key string, _ deliver.Pending, r deliver.Result, _ int, _ time.Duration) {
+func (s *sink) Attempted(_ string, p deliver.Pending, r deliver.Result, _ int, _ time.Duration) {
 	s.mu.Lock()
 	s.stats.Attempted = true
 	s.stats.Reachable = r.Reachable
 	s.stats.Failing = !r.Delivered()
-	msg := ""
+	s.stats.NotAllowed = r.NotAllowed
 	if !r.Delivered() {
-		msg = r.Error()
-		s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: msg}
+		s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: r.Error()}
+		if len(p.Events) > 0 {
+			s.stats.LastError.Subject = p.Events[0].Subject()
+		}
 	}
 	s.mu.Unlock()
-	if c, ok := s.progress(types.UID(key)); ok {
-		s.d.ledger.SetCursor(types.UID(key), s.settings.ID, c, msg)
-	}
 }
