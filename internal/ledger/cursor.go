@@ -234,7 +234,10 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 			continue
 		}
 		lg.mu.Lock()
-		delete(lg.records, uid)
+		if r, ok := lg.records[uid]; ok {
+			lg.unlink(r)
+			delete(lg.records, uid)
+		}
 		lg.mu.Unlock()
 		lg.log.Debug("Removed the ledger of a deleted cluster", "ledger", name, "retention", lg.retention.String())
 	}

@@ -81,6 +81,7 @@ const (
 	reasonCannotDeliver event.Reason = "CannotDeliverCDEvents"
 	reasonDelivering    event.Reason = "DeliveringCDEvents"
 	reasonBadConfig     event.Reason = "InvalidConfig"
+	reasonDropped       event.Reason = "DroppedCDEvents"
 )
 
 // Sinks is the delivery side a config controller drives.
@@ -209,6 +210,10 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 		return
 	}
 	s.Clusters, s.Delivered, s.Pending, s.DeadLettered = stats.Clusters, stats.Delivered, stats.Pending, stats.DeadLettered
+	if stats.Dropped > s.Dropped {
+		r.record.Event(pc.(client.Object), event.Warning(reasonDropped, errors.Errorf("%d event(s) given up since the provider started; the latest %s", stats.Dropped, stats.LastDrop)))
+	}
+	s.Dropped = stats.Dropped
 	if stats.LastDelivery != nil {
 		s.LastDelivery = stats.LastDelivery
 	}
