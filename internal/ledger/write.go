@@ -519,7 +519,7 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 		latest = oc.GetCreationTimestamp().Unix()
 	}
 	r.latest = max(r.latest, latest)
-	r.dropped = max(r.dropped, uint32(min(max(st.DroppedTransitions, 0), int64(^uint32(0))))) //nolint:gosec // Clamped to the range of uint32.
+	r.dropped = max(r.dropped, uint32(min(max(st.DroppedTransitions, 0), int64(^uint32(0)))))
 	r.lastSeq = st.LastSeq
 	r.firstSeq = 0
 	if len(st.Events) > 0 {
