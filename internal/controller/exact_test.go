@@ -214,7 +214,7 @@ func TestRefusedEventsGiveUpVisibly(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			label := "drop-" + strings.ToLower(name)
+			label := unique("drop-" + strings.ToLower(name))
 			sink := startSink(t)
 			// The sink refuses every created event, for good.
 			sink.RespondToRequest(func(r *http.Request, _ int, _ http.Header) int {
@@ -286,9 +286,10 @@ func TestRecreatedClusterOrder(t *testing.T) {
 	t.Cleanup(func() { uninstallCRD(t, crd) })
 	sink := startSink(t)
 	startProvider(t)
-	createConfig(ctx, t, clusterProviderConfig("phoenix", sink.URL(), selectLabel("phoenix"), fastRetry))
+	label := unique("phoenix")
+	createConfig(ctx, t, clusterProviderConfig(label, sink.URL(), selectLabel(label), fastRetry))
 	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
-	name := readyClusters(ctx, t, eks, "phoenix", "phoenix", 1)[0]
+	name := readyClusters(ctx, t, eks, label, label, 1)[0]
 	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sink.Lifecycles(name)) >= 2 }) {
 		t.Fatalf("first incarnation: sink got %v", sink.Lifecycles(name))
 	}
@@ -308,7 +309,7 @@ func TestRecreatedClusterOrder(t *testing.T) {
 	if err := l.Gone(ctx); err != nil {
 		t.Fatal(err)
 	}
-	readyClusters(ctx, t, eks, "phoenix", "phoenix", 1)
+	readyClusters(ctx, t, eks, label, label, 1)
 	u, err := eks.Get(ctx, name)
 	if err != nil {
 		t.Fatal(err)
@@ -354,9 +355,10 @@ func TestReplicasAgree(t *testing.T) {
 	sink := startSink(t)
 	startProvider(t)
 	startProvider(t)
-	createConfig(ctx, t, clusterProviderConfig("replicas", sink.URL(), selectLabel("replicas"), fastRetry))
+	label := unique("replicas")
+	createConfig(ctx, t, clusterProviderConfig(label, sink.URL(), selectLabel(label), fastRetry))
 	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
-	name := readyClusters(ctx, t, eks, "replicas", "replicas", 1)[0]
+	name := readyClusters(ctx, t, eks, label, label, 1)[0]
 	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
 	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(dedupe(sink.Lifecycles(name))) >= 2 }) {
 		t.Fatalf("sink got %v", sink.Lifecycles(name))
@@ -408,7 +410,7 @@ func TestReplicasAgree(t *testing.T) {
 			t.Errorf("upgraded at %v, want %v, the time the object records for the write that changed the version", ts, upgradedAt)
 		}
 	}
-	oc, err := ledgerOf(ctx, t, name)
+	oc, err := ledgerOfObject(ctx, t, u.GetUID())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,6 +421,22 @@ func TestReplicasAgree(t *testing.T) {
 	if diff := cmp.Diff(want, recorded); diff != "" {
 		t.Errorf("\nTwo replicas record each transition once.\nledger events: -want, +got:\n%s", diff)
 	}
+}
+
+// ledgerOfObject finds the ObservedCluster of one incarnation of a watched
+// object.
+func ledgerOfObject(ctx context.Context, t *testing.T, uid types.UID) (*v1alpha1.ObservedCluster, error) {
+	t.Helper()
+	l := &v1alpha1.ObservedClusterList{}
+	if err := kubeClient(t).List(ctx, l); err != nil {
+		return nil, err
+	}
+	for i := range l.Items {
+		if l.Items[i].Status.ResourceRef.UID == uid {
+			return &l.Items[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no ledger for uid %s", uid)
 }
 
 func newestManagedFieldsTime(mfs []metav1.ManagedFieldsEntry) time.Time {
@@ -432,3 +450,9 @@ func newestManagedFieldsTime(mfs []metav1.ManagedFieldsEntry) time.Time {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// unique suffixes a name so that a test run again (-count) does not meet
+// the clusters, ledgers and configs of its earlier runs.
+func unique(prefix string) string {
+	return fmt.Sprintf("%s-%x", prefix, time.Now().UnixNano()&0xffffff)
+}

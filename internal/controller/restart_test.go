@@ -98,7 +98,11 @@ func TestRestartCatchesUp(t *testing.T) {
 	for _, n := range names {
 		before[n] = ids(sink, n)
 	}
-	recorded, err := ledgerOf(ctx, t, "restart-a")
+	a, err := eks.Get(ctx, "restart-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := ledgerOfObject(ctx, t, a.GetUID())
 	if err != nil {
 		t.Fatal(err)
 	}
