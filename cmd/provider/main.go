@@ -51,7 +51,7 @@ func main() {
 		app = kingpin.New(filepath.Base(os.Args[0]), "Reports the lifecycle of every Kubernetes cluster Crossplane manages as CDEvents.").DefaultEnvars()
 
 		debug            = app.Flag("debug", "Log at debug level, including controller-runtime's own logs.").Short('d').Bool()
-		kubeconfig       = app.Flag("kubeconfig", "Path to a kubeconfig. Defaults to in-cluster config, then $KUBECONFIG, then ~/.kube/config.").String()
+		kubeconfig       = app.Flag("kubeconfig", "Path to a kubeconfig. Defaults to $KUBECONFIG, then the in-cluster config, then ~/.kube/config.").String()
 		leaderElection   = leaderElectionFlag(app)
 		leaderNamespace  = app.Flag("leader-election-namespace", "Namespace of the leader election Lease; needed when running outside a cluster.").Default("crossplane-system").String()
 		syncInterval     = app.Flag("sync", "How often controllers resync everything they watch.").Short('s').Default("1h").Duration()
@@ -149,6 +149,9 @@ func restConfig(path string) (*rest.Config, bool, error) {
 	}
 	if os.Getenv(clientcmd.RecommendedConfigPathEnvVar) == "" {
 		if cfg, err := rest.InClusterConfig(); err == nil {
+			// As ctrl.GetConfig does: no client-side rate limit unless
+			// asked for; the API server's priority and fairness applies.
+			cfg.QPS = -1
 			return cfg, true, nil
 		}
 	}
