@@ -165,21 +165,22 @@ type LedgerEvent struct {
 	IncidentStart *metav1.Time `json:"incidentStart,omitempty"`
 }
 
-// SinkCursor is one sink's delivery progress for this cluster.
+// SinkCursor is one sink's delivery progress for this cluster. It is
+// opaque on purpose: an ObservedCluster is cluster-scoped and readable
+// beyond any one tenant, so it names no config, no URL and no error. A
+// sink's delivery progress and errors are in the status of its own
+// ProviderConfig or ClusterProviderConfig.
 type SinkCursor struct {
-	// Sink names the config: ClusterProviderConfig/<name> or
-	// ProviderConfig/<namespace>/<name>.
+	// Sink is an opaque key of the config (a hash of its kind, namespace
+	// and name).
 	Sink string `json:"sink"`
-	// Endpoint is a hash of the sink's URL; when the URL changes the
-	// sink starts over under its replay policy.
+	// Endpoint is an opaque hash of the sink's URL; when the URL changes
+	// the sink starts over under its replay policy.
 	// +optional
 	Endpoint string `json:"endpoint,omitempty"`
 	// DeliveredSeq is the highest event seq the sink accepted; every event
 	// up to it is delivered or dead-lettered.
 	DeliveredSeq int64 `json:"deliveredSeq"`
-	// LastError is the latest failure delivering to this sink.
-	// +optional
-	LastError string `json:"lastError,omitempty"`
 }
 
 // ObservedClusterStatus is the provider's durable record of one cluster.

@@ -145,7 +145,9 @@ type TLSConfig struct {
 	ClientCertSecretRef *SecretReference `json:"clientCertSecretRef,omitempty"`
 
 	// InsecureSkipVerify turns off verification of the sink's certificate.
-	// Meant for throwaway test sinks only.
+	// Meant for throwaway test sinks only. A namespaced ProviderConfig may
+	// set it only where the provider's administrator allows it
+	// (--tenant-allow-insecure-tls); the SinkSecure condition shows it.
 	// +optional
 	// +kubebuilder:default=false
 	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
@@ -154,7 +156,11 @@ type TLSConfig struct {
 // Sink is an HTTP endpoint that accepts CloudEvents.
 type Sink struct {
 	// URL of the CloudEvents receiver, for example a cdviz collector
-	// webhook or a Knative Broker. Only http and https are accepted.
+	// webhook or a Knative Broker. Only http and https are accepted. The
+	// sink of a namespaced ProviderConfig must resolve to addresses the
+	// provider's egress policy allows: never loopback, link-local (cloud
+	// metadata) or the API server, and nothing the administrator denies.
+	// Redirects are not followed.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+([/?#]\S*)?$`
 	URL string `json:"url"`
@@ -180,7 +186,9 @@ type Sink struct {
 	TLS *TLSConfig `json:"tls,omitempty"`
 }
 
-// Credentials authenticate the provider to its sink.
+// Credentials authenticate the provider to its sink. A namespaced
+// ProviderConfig may send them to an http:// sink only where the provider's
+// administrator allows it (--tenant-allow-plaintext-credentials).
 // +kubebuilder:validation:XValidation:rule="self.source != 'Secret' || has(self.secretRef)",message="secretRef is required when source is Secret"
 // +kubebuilder:validation:XValidation:rule="self.scheme != 'Header' || has(self.headerName)",message="headerName is required when scheme is Header"
 type Credentials struct {
@@ -314,6 +322,24 @@ type Selector struct {
 	// +optional
 	// +listType=set
 	Lifecycles []Lifecycle `json:"lifecycles,omitempty"`
+
+	// Expression selects transitions with a CEL expression, in addition to
+	// the lists above (a transition is sent only when every part of the
+	// selector says yes). It must be a bool over these variables, all
+	// strings unless said otherwise: lifecycle, previousLifecycle, group,
+	// kind, clusterNamespace (namespace is a reserved word in CEL), name,
+	// labels (a map of strings), provider, region, kubernetesVersion and
+	// reason (of the condition that caused the transition). Strings a
+	// cluster does not report are empty. Example:
+	// lifecycle == 'degraded' && labels[?'env'].orValue('') == 'prod'.
+	// It is compiled when the config is read: an invalid expression makes
+	// the config Ready=False with the compiler's message, and nothing is
+	// sent with it. Each evaluation is cost-limited; one that fails (such
+	// as reading a missing label with labels['env']) does not match, and
+	// is counted in status.selectorErrors.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Expression string `json:"expression,omitempty"`
 }
 
 // ProviderConfigSpec declares one CDEvents sink and what it receives. It is
@@ -362,13 +388,50 @@ type ErrorRecord struct {
 	// Time of the failure.
 	Time metav1.Time `json:"time"`
 
-	// Message says what went wrong. It never holds a credential.
+	// Message says what went wrong: a status code or a fixed reason. It
+	// never holds a credential, nor anything the sink answered beyond its
+	// status code.
 	Message string `json:"message"`
+
+	// Subject is the CDEvents subject id of the cluster whose event
+	// failed.
+	// +optional
+	Subject string `json:"subject,omitempty"`
 }
+
+// Condition types and reasons of provider configs, besides Ready and
+// TypeSinkReachable.
+const (
+	// TypeSinkSecure says whether the sink is reached with TLS
+	// certificate verification on and without credentials in plain text.
+	// It is False wherever a config turns verification off or sends
+	// credentials over http://, so such configs are easy to find.
+	TypeSinkSecure xpv2.ConditionType = "SinkSecure"
+
+	// ReasonSinkNotAllowed is the reason of Ready=False when the
+	// administrator's policy refuses the sink: its address is denied by
+	// the egress policy, or a namespaced ProviderConfig asks for
+	// insecureSkipVerify or plain-text credentials that the administrator
+	// has not allowed. Nothing is sent to a refused sink.
+	ReasonSinkNotAllowed xpv2.ConditionReason = "SinkNotAllowed"
+)
 
 // ProviderConfigStatus reports how delivery to the sink is going.
 type ProviderConfigStatus struct {
 	xpv2.ConditionedStatus `json:",inline"`
+
+	// MatchedClusters is how many watched clusters the selector, its
+	// expression included, matches now: the expression is evaluated on
+	// each cluster's current state (lifecycle is the one that put it in
+	// its phase, previousLifecycle and reason are empty), so the effect of
+	// a selector shows before any event is sent.
+	// +optional
+	MatchedClusters int64 `json:"matchedClusters,omitempty"`
+
+	// SelectorErrors counts evaluations of the selector's expression that
+	// failed; those transitions were not sent.
+	// +optional
+	SelectorErrors int64 `json:"selectorErrors,omitempty"`
 
 	// Clusters is the number of clusters routed to this sink.
 	// +optional

@@ -19,6 +19,7 @@ limitations under the License.
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -34,15 +35,18 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis"
 	pcontroller "github.com/crossplane-contrib/provider-cdevents/internal/controller"
+	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/version"
 )
 
@@ -62,6 +66,15 @@ func main() {
 		retention        = app.Flag("ledger-retention", "How long the ledger of a deleted cluster is kept after every sink received its deleted event.").Default("24h").Duration()
 		workers          = app.Flag("delivery-workers", "Concurrent deliveries per sink. Events of one cluster are always delivered in order.").Default("16").Int()
 		flushInterval    = app.Flag("cursor-flush-interval", "How often delivery progress is written to the ledgers. After a crash, at most this much delivery is re-sent, with the same ids.").Default("10s").Duration()
+
+		metricsSecure  = app.Flag("metrics-secure", "Serve metrics over HTTPS, only to clients that authenticate with a Kubernetes token and may get the /metrics non-resource URL (TokenReview and SubjectAccessReview).").Bool()
+		metricsCertDir = app.Flag("metrics-cert-dir", "Directory holding tls.crt and tls.key for --metrics-secure; a self-signed certificate is used when they are missing.").String()
+
+		tenantDeny      = app.Flag("tenant-egress-deny", "Comma-separated CIDRs the sinks of namespaced ProviderConfigs may not reach, in addition to loopback, link-local, unspecified addresses and the API server's addresses, which are always denied.").String()
+		tenantAllow     = app.Flag("tenant-egress-allow", "Comma-separated CIDRs the sinks of namespaced ProviderConfigs may reach even when denied; allow wins over deny, including the built-in denials.").String()
+		clusterDeny     = app.Flag("cluster-egress-deny", "Comma-separated CIDRs the sinks of ClusterProviderConfigs may not reach. Empty: no limit.").String()
+		tenantInsecure  = app.Flag("tenant-allow-insecure-tls", "Let namespaced ProviderConfigs turn TLS certificate verification off (insecureSkipVerify).").Bool()
+		tenantPlaintext = app.Flag("tenant-allow-plaintext-credentials", "Let namespaced ProviderConfigs send credentials to http:// sinks.").Bool()
 	)
 	app.Version(version.Version)
 	kingpin.MustParse(app.Parse(os.Args[1:]))
@@ -76,6 +89,10 @@ func main() {
 	}
 	log.Info("Starting", "version", version.Version, "sync-interval", syncInterval.String(), "control-plane", *controlPlane)
 
+	sinks, err := sinkPolicy(*tenantDeny, *tenantAllow, *clusterDeny)
+	kingpin.FatalIfError(err, "Cannot read the egress policy")
+	sinks.TenantAllowInsecureTLS, sinks.TenantAllowPlaintextCredentials = *tenantInsecure, *tenantPlaintext
+
 	cfg, inCluster, err := restConfig(*kubeconfig)
 	kingpin.FatalIfError(err, "Cannot get API server rest config")
 	cfg.UserAgent = "provider-cdevents/" + version.Version
@@ -83,6 +100,11 @@ func main() {
 	log.Info("Leader election", "enabled", elect, "in-cluster", inCluster, "set", leaderElection.String())
 
 	ctx := ctrl.SetupSignalHandler()
+	// Tenants' sinks may not reach the API server: at the host the REST
+	// config names and, in a cluster, at the kubernetes Service.
+	lctx, cancel := context.WithTimeout(ctx, apiServerLookupTimeout)
+	sinks.APIServer = deliver.HostPrefixes(lctx, nil, cfg.Host, os.Getenv("KUBERNETES_SERVICE_HOST"))
+	cancel()
 	// With the safe-start capability Crossplane creates the CRDs of
 	// ObservedCluster and ClusterKind only once an activation policy
 	// activates them: wait for them rather than crash-loop.
@@ -93,7 +115,7 @@ func main() {
 			SyncPeriod:       syncInterval,
 			DefaultTransform: cache.TransformStripManagedFields(),
 		},
-		Metrics:                 metricsserver.Options{BindAddress: *metricsAddr},
+		Metrics:                 metricsOptions(*metricsAddr, *metricsSecure, *metricsCertDir),
 		HealthProbeBindAddress:  *probeAddr,
 		LeaderElection:          elect,
 		LeaderElectionID:        "crossplane-leader-election-provider-cdevents",
@@ -133,9 +155,43 @@ func main() {
 		CursorFlushInterval: *flushInterval,
 		Registerer:          metrics.Registry,
 		LedgerConfig:        unthrottled(cfg),
+		Sinks:               sinks,
 	}
 	kingpin.FatalIfError(pcontroller.Setup(mgr, o), "Cannot set up provider-cdevents controllers")
 	kingpin.FatalIfError(mgr.Start(ctx), "Cannot start controller manager")
+}
+
+// apiServerLookupTimeout bounds resolving the API server's host at start.
+const apiServerLookupTimeout = 10 * time.Second
+
+// sinkPolicy reads the egress flags.
+func sinkPolicy(tenantDeny, tenantAllow, clusterDeny string) (pcontroller.SinkPolicy, error) {
+	var sp pcontroller.SinkPolicy
+	var err error
+	if sp.TenantEgressDeny, err = deliver.ParseCIDRs(tenantDeny); err != nil {
+		return sp, errors.Wrap(err, "--tenant-egress-deny")
+	}
+	if sp.TenantEgressAllow, err = deliver.ParseCIDRs(tenantAllow); err != nil {
+		return sp, errors.Wrap(err, "--tenant-egress-allow")
+	}
+	if sp.ClusterEgressDeny, err = deliver.ParseCIDRs(clusterDeny); err != nil {
+		return sp, errors.Wrap(err, "--cluster-egress-deny")
+	}
+	return sp, nil
+}
+
+// metricsOptions serves metrics in plain HTTP, or, when secure, over HTTPS
+// behind Kubernetes authentication and authorization: the caller's token
+// is checked with a TokenReview and its right to get /metrics with a
+// SubjectAccessReview, so only what RBAC allows may scrape.
+func metricsOptions(addr string, secure bool, certDir string) metricsserver.Options {
+	o := metricsserver.Options{BindAddress: addr}
+	if secure {
+		o.SecureServing = true
+		o.FilterProvider = filters.WithAuthenticationAndAuthorization
+		o.CertDir = certDir
+	}
+	return o
 }
 
 // restConfig loads an explicit kubeconfig when one is given, and otherwise

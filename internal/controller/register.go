@@ -23,6 +23,8 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +72,63 @@ type Options struct {
 	// fleet, and the API server's priority and fairness protects it.
 	// Defaults to the manager's config.
 	LedgerConfig *rest.Config
+	// Sinks is the administrator's policy for the sinks of provider
+	// configs. Its zero value is the safe default for tenants.
+	Sinks SinkPolicy
+}
+
+// SinkPolicy is the administrator's policy for the sinks of provider
+// configs, as the provider's flags set it. Namespaced ProviderConfigs are
+// written by tenants and untrusted; ClusterProviderConfigs are the
+// administrator's own.
+type SinkPolicy struct {
+	// TenantEgressDeny are CIDRs a namespaced ProviderConfig's sink may
+	// not reach, in addition to deliver.DefaultTenantDeny and the API
+	// server's addresses, which are always denied.
+	TenantEgressDeny []netip.Prefix
+	// TenantEgressAllow are CIDRs a namespaced ProviderConfig's sink may
+	// reach even when they are denied.
+	TenantEgressAllow []netip.Prefix
+	// ClusterEgressDeny are CIDRs a ClusterProviderConfig's sink may not
+	// reach; empty allows every address.
+	ClusterEgressDeny []netip.Prefix
+	// APIServer are the API server's addresses, denied to tenants. The
+	// caller resolves them (deliver.HostPrefixes), with the kubernetes
+	// Service IP in a cluster; the manager's REST config host is always
+	// denied too when it is an IP address.
+	APIServer []netip.Prefix
+	// TenantAllowInsecureTLS lets namespaced ProviderConfigs turn TLS
+	// verification off.
+	TenantAllowInsecureTLS bool
+	// TenantAllowPlaintextCredentials lets namespaced ProviderConfigs send
+	// credentials over plain http.
+	TenantAllowPlaintextCredentials bool
+	// Resolver resolves host names of sinks and of the API server;
+	// defaults to the system resolver.
+	Resolver deliver.Resolver
+}
+
+// configPolicy turns the administrator's flags into the policy the config
+// controllers apply.
+func (sp SinkPolicy) configPolicy(apiServerHosts ...string) config.Policy {
+	var opts []deliver.EgressOption
+	if sp.Resolver != nil {
+		opts = append(opts, deliver.WithResolver(sp.Resolver))
+	}
+	api, _ := deliver.AddrPrefixes(apiServerHosts...)
+	deny := deliver.DefaultTenantDeny()
+	deny = append(deny, api...)
+	deny = append(deny, sp.APIServer...)
+	deny = append(deny, sp.TenantEgressDeny...)
+	p := config.Policy{
+		TenantEgress:                    deliver.NewEgressPolicy(deny, sp.TenantEgressAllow, opts...),
+		TenantAllowInsecureTLS:          sp.TenantAllowInsecureTLS,
+		TenantAllowPlaintextCredentials: sp.TenantAllowPlaintextCredentials,
+	}
+	if len(sp.ClusterEgressDeny) > 0 {
+		p.ClusterEgress = deliver.NewEgressPolicy(sp.ClusterEgressDeny, nil, opts...)
+	}
+	return p
 }
 
 // Pipeline is the running provider, exposed for tests and benchmarks that
@@ -170,7 +229,13 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 		return nil, errors.Wrap(err, "cannot add the provider pipeline")
 	}
 
-	if err := config.Setup(mgr, o.Options, d, eng); err != nil {
+	policy := o.Sinks.configPolicy(mgr.GetConfig().Host, lcfg.Host)
+	log.Info("Egress policy for the sinks of namespaced ProviderConfigs", "deny", fmt.Sprint(policy.TenantEgress.Deny()), "allow", fmt.Sprint(policy.TenantEgress.Allow()),
+		"allow-insecure-tls", policy.TenantAllowInsecureTLS, "allow-plaintext-credentials", policy.TenantAllowPlaintextCredentials)
+	if policy.ClusterEgress != nil {
+		log.Info("Egress policy for the sinks of ClusterProviderConfigs", "deny", fmt.Sprint(policy.ClusterEgress.Deny()))
+	}
+	if err := config.Setup(mgr, o.Options, d, eng, policy); err != nil {
 		return nil, err
 	}
 	if err := clusterkind.Setup(mgr, o.Options, cat, eng); err != nil {

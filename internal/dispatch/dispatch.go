@@ -70,10 +70,15 @@ type Settings struct {
 
 // Stats describe one sink's delivery, for its config's status.
 type Stats struct {
-	Clusters     int64
-	Delivered    int64
-	Pending      int64
-	DeadLettered int64
+	Clusters int64
+	// MatchedClusters counts the clusters the selector, expression
+	// included, matches as they are now.
+	MatchedClusters int64
+	// SelectorErrors counts events whose expression failed to evaluate.
+	SelectorErrors int64
+	Delivered      int64
+	Pending        int64
+	DeadLettered   int64
 	// Dropped counts events given up: refused by the sink with no
 	// dead-letter sink, or by the dead-letter sink too.
 	Dropped int64
@@ -87,6 +92,9 @@ type Stats struct {
 	LastError    *v1alpha1.ErrorRecord
 	// Failing is true while the latest attempt failed.
 	Failing bool
+	// NotAllowed is true while the latest attempt was refused by the
+	// egress policy: nothing was sent.
+	NotAllowed bool
 }
 
 // Option configures a Dispatcher.
@@ -261,6 +269,9 @@ func (d *Dispatcher) Stats(id string) (Stats, bool) {
 		}
 		if !v.Deleted {
 			st.Clusters++
+			if ok, _ := s.settings.Routes.Selects(v); ok {
+				st.MatchedClusters++
+			}
 		}
 		c, ok := d.ledger.Cursor(v.UID, s.settings.ID)
 		switch {

@@ -31,11 +31,17 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 )
 
 // Equal says whether two settings reach and shape a sink the same way.
+// Compiled expressions are compared by their source.
 func (s Settings) Equal(o Settings) bool {
+	if !s.Routes.Equal(o.Routes) {
+		return false
+	}
+	s.Routes, o.Routes = Routes{}, Routes{}
 	return reflect.DeepEqual(s, o)
 }
 
@@ -296,7 +302,7 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 			return deliver.Pending{}, false, err
 		}
 		c = ledger.Cursor{Delivered: start, Endpoint: s.settings.Endpoint}
-		s.d.ledger.SetCursor(uid, s.settings.ID, c, "")
+		s.d.ledger.SetCursor(uid, s.settings.ID, c)
 	}
 
 	s.mu.Lock()
@@ -314,7 +320,14 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 					return deliver.Pending{}, false, err
 				}
 			}
-			if !ok || !s.settings.Routes.Wants(e.Lifecycle) {
+			if !ok {
+				continue
+			}
+			accepted, err := s.accepts(ctx, v, e)
+			if err != nil {
+				return deliver.Pending{}, false, err
+			}
+			if !accepted {
 				continue
 			}
 			return s.pending(v, e, true)
@@ -328,7 +341,7 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 		s.mu.Unlock()
 		if p.end > c.Delivered {
 			c.Delivered = p.end
-			s.d.ledger.SetCursor(uid, s.settings.ID, c, "")
+			s.d.ledger.SetCursor(uid, s.settings.ID, c)
 		}
 	}
 
@@ -346,13 +359,44 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 			}
 			return deliver.Pending{}, false, nil
 		}
-		if !s.settings.Routes.Wants(e.Lifecycle) {
-			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint}, "")
+		accepted, err := s.accepts(ctx, v, e)
+		if err != nil {
+			return deliver.Pending{}, false, err
+		}
+		if !accepted {
+			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint})
 			continue
 		}
 		return s.pending(v, e, false)
 	}
 	return deliver.Pending{}, false, nil
+}
+
+// accepts says whether the sink receives event e of cluster v under its
+// selector. An expression that fails to evaluate does not accept: the
+// failure is counted in the sink's figures and logged, and the event is not
+// sent. The error is only for a ledger read the expression needed (the
+// previous event's lifecycle), which is retried.
+func (s *sink) accepts(ctx context.Context, v ledger.View, e v1alpha1.LedgerEvent) (bool, error) {
+	var prev v1alpha1.Lifecycle
+	if x := s.settings.Routes.Expression; x != nil && x.Uses(filter.VarPreviousLifecycle) && e.Seq > 1 && s.settings.Routes.Wants(e.Lifecycle) {
+		pe, ok, err := s.d.ledger.Event(ctx, v.UID, e.Seq-1)
+		if err != nil {
+			return false, errors.Wrap(err, errReadLedger)
+		}
+		if ok {
+			prev = pe.Lifecycle
+		}
+	}
+	ok, err := s.settings.Routes.Accepts(v, e, prev)
+	if err != nil {
+		s.mu.Lock()
+		s.stats.SelectorErrors++
+		s.mu.Unlock()
+		s.d.log.Debug("The selector's expression failed on an event; not sending it", "sink", s.settings.ID, "ledger", v.LedgerName, "seq", e.Seq, "error", err)
+		return false, nil
+	}
+	return ok, nil
 }
 
 func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deliver.Pending, bool, error) {
@@ -374,7 +418,7 @@ func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deli
 		s.stats.Dropped++
 		s.stats.LastDrop = fmt.Sprintf("gave up on %s event %s (%s): %s", e.Lifecycle, e.ID, deliver.DropUnbuildable, err)
 		s.mu.Unlock()
-		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint}, err.Error())
+		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint})
 		return deliver.Pending{}, false, err
 	}
 	return deliver.Pending{Seq: e.Seq, Events: evs}, true, nil
@@ -385,30 +429,29 @@ func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deli
 // deliver.Source. The figures are counted per event, by the observer
 // methods.
 func (s *sink) Done(key string, p deliver.Pending, _ deliver.Outcome) {
-	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint}, "")
+	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint})
 }
 
 // Attempted records the result of one delivery attempt. It implements
 // deliver.Observer.
-func (s *sink) Attempted(key string, p deliver.Pending, r deliver.Result, _ int, _ time.Duration) {
+func (s *sink) Attempted(_ string, p deliver.Pending, r deliver.Result, _ int, _ time.Duration) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stats.Attempted = true
 	s.stats.Reachable = r.Reachable
 	s.stats.Failing = !r.Delivered()
-	msg := ""
+	s.stats.NotAllowed = r.NotAllowed
 	if r.Delivered() {
 		s.stats.Delivered++
 		if len(p.Events) > 0 {
 			e := p.Events[0]
 			s.stats.LastDelivery = &v1alpha1.DeliveryRecord{Time: metav1.Now(), Type: e.Type(), Subject: e.Subject()}
 		}
-	} else {
-		msg = r.Error()
-		s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: msg}
+		return
 	}
-	s.mu.Unlock()
-	if c, ok := s.progress(types.UID(key)); ok {
-		s.d.ledger.SetCursor(types.UID(key), s.settings.ID, c, msg)
+	s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: r.Error()}
+	if len(p.Events) > 0 {
+		s.stats.LastError.Subject = p.Events[0].Subject()
 	}
 }
 
@@ -431,5 +474,5 @@ func (s *sink) Dropped(_ string, _ deliver.Pending, e cloudevents.Event, reason 
 	defer s.mu.Unlock()
 	s.stats.Dropped++
 	s.stats.LastDrop = msg
-	s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: msg}
+	s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: msg, Subject: e.Subject()}
 }

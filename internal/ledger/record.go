@@ -112,12 +112,12 @@ type pending struct {
 	ready, synced string
 }
 
-// cursor is one sink's progress on one record.
+// cursor is one sink's progress on one record. sink is the SinkKey of the
+// sink's id.
 type cursor struct {
 	sink      string
 	endpoint  string
 	delivered int64
-	lastError string
 }
 
 // Record is the provider's in-memory view of one watched cluster and its
@@ -263,7 +263,7 @@ func (r *Record) cursor(sink string) (*cursor, bool) {
 func (r *Record) sinkCursors() []v1alpha1.SinkCursor {
 	out := make([]v1alpha1.SinkCursor, 0, len(r.cursors))
 	for _, c := range r.cursors {
-		out = append(out, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered, LastError: c.lastError})
+		out = append(out, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered})
 	}
 	return out
 }

@@ -266,7 +266,7 @@ func (lg *Ledger) lowestCursor(r *Record) int64 {
 	}
 	low := r.lastSeq
 	for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
-		c, ok := r.cursor(sink)
+		c, ok := r.cursor(SinkKey(sink))
 		if !ok {
 			return 0
 		}
@@ -534,7 +534,7 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	}
 	r.cursors = r.cursors[:0]
 	for _, c := range st.Sinks {
-		r.cursors = append(r.cursors, cursor{sink: lg.in(c.Sink), endpoint: lg.in(c.Endpoint), delivered: c.DeliveredSeq, lastError: c.LastError})
+		r.cursors = append(r.cursors, cursor{sink: lg.in(storedKey(c.Sink)), endpoint: lg.in(c.Endpoint), delivered: c.DeliveredSeq})
 	}
 	r.events = nil
 	low := lg.lowestCursor(r)
