@@ -66,7 +66,9 @@ func (r *recorder) record(call string) {
 func (r *recorder) Observe(_ *catalog.Profile, _ schema.GroupKind, obs normalize.Observation, late bool) {
 	r.record(fmt.Sprintf("observe %s late=%t", obs.Name, late))
 }
-func (r *recorder) Gone(uid types.UID, late bool) { r.record(fmt.Sprintf("gone %s late=%t", uid, late)) }
+func (r *recorder) Gone(uid types.UID, late bool) {
+	r.record(fmt.Sprintf("gone %s late=%t", uid, late))
+}
 func (r *recorder) Resync(gk schema.GroupKind, live map[types.UID]bool) {
 	uids := make([]string, 0, len(live))
 	for u := range live {

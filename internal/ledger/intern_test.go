@@ -43,8 +43,8 @@ func churn(t *testing.T, lg *Ledger, p *catalog.Profile, cycle, n int) {
 			APIVersion: "eks.aws.upbound.io/v1beta2",
 			Kind:       "Cluster",
 			Labels: map[string]string{
-				"team":                    "platform",
-				"crossplane.io/composite": fmt.Sprintf("xcluster-%d-%d", cycle, i),
+				"team":                     "platform",
+				"crossplane.io/composite":  fmt.Sprintf("xcluster-%d-%d", cycle, i),
 				"crossplane.io/claim-name": fmt.Sprintf("claim-%d-%d", cycle, i),
 			},
 			CreationTimestamp: at,
