@@ -96,7 +96,7 @@ func (f *faultyAPI) counts() faultCounts {
 }
 
 type faultCounts struct {
-	watches, reads int
+	watches, reads                                         int
 	failed, gone, cut, cutHard, relists, unpaged, streamed int
 }
 
