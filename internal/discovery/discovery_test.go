@@ -26,11 +26,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
 
@@ -292,40 +294,112 @@ func TestKindWatchStop(t *testing.T) {
 	}
 }
 
-func TestTrim(t *testing.T) {
-	p, _ := catalog.New().Lookup(upjetEKS)
-	full := map[string]any{
+// fullObject is a listed cluster with everything an upjet EKS object
+// carries, most of which nothing reads.
+func fullObject(i int) *unstructured.Unstructured {
+	name := fmt.Sprintf("c%d", i)
+	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "eks.aws.upbound.io/v1beta2",
 		"kind":       "Cluster",
 		"metadata": map[string]any{
-			"name": "c", "uid": "u1", "resourceVersion": "7", "generation": int64(2),
+			"name": name, "uid": "uid-" + name, "resourceVersion": fmt.Sprint(10 + i), "generation": int64(2),
 			"creationTimestamp": "2026-03-01T10:00:00Z",
-			"labels":            map[string]any{"team": "a", "crossplane.io/composite": "x-1"},
-			"annotations":       map[string]any{"crossplane.io/external-name": "c", "kubectl.kubernetes.io/last-applied-configuration": "{...}"},
+			"labels":            map[string]any{"team": "a", "crossplane.io/composite": "x-" + name},
+			"annotations":       map[string]any{"crossplane.io/external-name": name, "kubectl.kubernetes.io/last-applied-configuration": "{...}"},
 			"managedFields": []any{
 				map[string]any{"manager": "provider", "operation": "Update", "time": "2026-03-01T10:05:00Z", "fieldsType": "FieldsV1", "fieldsV1": map[string]any{"f:status": map[string]any{}}},
-				map[string]any{"manager": "kubectl", "operation": "Update", "time": "2026-03-01T10:01:00Z", "fieldsV1": map[string]any{"f:spec": map[string]any{}}},
 			},
 		},
 		"spec": map[string]any{"forProvider": map[string]any{"region": "us-east-1", "roleArn": "arn:aws:iam::1:role/x", "version": "1.31"}},
 		"status": map[string]any{
-			"atProvider": map[string]any{"status": "ACTIVE", "version": "1.31", "endpoint": "https://x", "arn": "arn:aws:eks:us-east-1:1:cluster/c", "certificateAuthority": []any{map[string]any{"data": "AAAA"}}},
+			"atProvider": map[string]any{"status": "ACTIVE", "version": "1.31", "endpoint": "https://x", "arn": "arn:aws:eks:us-east-1:1:cluster/" + name, "certificateAuthority": []any{map[string]any{"data": "AAAA"}}},
 			"conditions": []any{map[string]any{"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": "2026-03-01T10:05:00Z"}},
 		},
-	}
-	got := trim(p, full)
+	}}
+}
 
-	if diff := cmp.Diff(normalize.Observe(p, &unstructured.Unstructured{Object: full}), normalize.Observe(p, &unstructured.Unstructured{Object: got})); diff != "" {
-		t.Errorf("Observe(trim(u)) must equal Observe(u): -want, +got:\n%s", diff)
+func TestListObserved(t *testing.T) {
+	p, _ := catalog.New().Lookup(upjetEKS)
+	const n, pageSize = 5, 2
+	type want struct {
+		requests []metav1.ListOptions
+		rv       string
 	}
-	md, _ := got["metadata"].(map[string]any)
-	if diff := cmp.Diff([]any{map[string]any{"time": "2026-03-01T10:05:00Z"}, map[string]any{"time": "2026-03-01T10:01:00Z"}}, md["managedFields"]); diff != "" {
-		t.Errorf("trim must keep the time of every managed fields entry and nothing else of them: -want, +got:\n%s", diff)
+	cases := map[string]struct {
+		reason string
+		opts   metav1.ListOptions
+		want   want
+	}{
+		"AnyVersion": {
+			reason: "The reflector's first list, from any version, is made consistent, then paged with continue tokens.",
+			opts:   metav1.ListOptions{ResourceVersion: "0", Limit: 500},
+			want: want{
+				requests: []metav1.ListOptions{{Limit: pageSize}, {Limit: pageSize, Continue: "2"}, {Limit: pageSize, Continue: "4"}},
+				rv:       "42",
+			},
+		},
+		"ExactVersion": {
+			reason: "A relist from the last version seen starts there; later pages follow the continue token alone.",
+			opts:   metav1.ListOptions{ResourceVersion: "17"},
+			want: want{
+				requests: []metav1.ListOptions{{ResourceVersion: "17", Limit: pageSize}, {Limit: pageSize, Continue: "2"}, {Limit: pageSize, Continue: "4"}},
+				rv:       "42",
+			},
+		},
 	}
-	ap, _, _ := unstructured.NestedMap(got, "status", "atProvider")
-	if _, ok := ap["certificateAuthority"]; ok {
-		t.Errorf("trim kept status.atProvider.certificateAuthority, which nothing reads")
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var got []metav1.ListOptions
+			pages := pagerResource{fn: func(o metav1.ListOptions) *unstructured.UnstructuredList {
+				got = append(got, o)
+				from := 0
+				if o.Continue != "" {
+					_, _ = fmt.Sscan(o.Continue, &from)
+				}
+				l := &unstructured.UnstructuredList{Object: map[string]any{}}
+				for i := from; i < min(from+int(o.Limit), n); i++ {
+					l.Items = append(l.Items, *fullObject(i))
+				}
+				if from+int(o.Limit) < n {
+					l.SetContinue(fmt.Sprint(from + int(o.Limit)))
+				} else {
+					l.SetResourceVersion("42")
+				}
+				return l
+			}}
+			l, err := listObserved(context.Background(), pages, p, pageSize, tc.opts)
+			if err != nil {
+				t.Fatalf("listObserved: %v", err)
+			}
+			if diff := cmp.Diff(tc.want.requests, got); diff != "" {
+				t.Errorf("\n%s\nrequests: -want, +got:\n%s", tc.reason, diff)
+			}
+			if l.ResourceVersion != tc.want.rv {
+				t.Errorf("\n%s\nresource version %q, want %q", tc.reason, l.ResourceVersion, tc.want.rv)
+			}
+			var obs []normalize.Observation
+			for _, o := range l.Items {
+				obs = append(obs, o.obs)
+			}
+			var wantObs []normalize.Observation
+			for i := range n {
+				wantObs = append(wantObs, normalize.Observe(p, fullObject(i)))
+			}
+			if diff := cmp.Diff(wantObs, obs); diff != "" {
+				t.Errorf("\n%s\nobservations: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
+}
+
+// pagerResource is a resource that answers lists with fn; nothing else.
+type pagerResource struct {
+	dynamic.ResourceInterface
+	fn func(o metav1.ListOptions) *unstructured.UnstructuredList
+}
+
+func (p pagerResource) List(_ context.Context, o metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+	return p.fn(o), nil
 }
 
 type watchInterface = watch.Interface

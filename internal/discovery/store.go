@@ -64,14 +64,18 @@ func (s *kindStore) stop() {
 }
 
 func (s *kindStore) observe(obj any, late bool) (types.UID, bool) {
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
+	var obs normalize.Observation
+	switch o := obj.(type) {
+	case *observed:
+		obs = o.obs
+	case *unstructured.Unstructured:
+		obs = normalize.Observe(s.profile, o)
+	default:
 		s.log.Debug("Ignoring an object of unexpected type", "kind", s.gk.String())
 		return "", false
 	}
-	obs := normalize.Observe(s.profile, u)
 	s.ledger.Observe(s.profile, s.gk, obs, late)
-	return u.GetUID(), true
+	return obs.UID, true
 }
 
 // Add handles an object created while watching.

@@ -18,10 +18,10 @@ package discovery
 
 import (
 	"context"
+	"maps"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
@@ -31,6 +31,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
 // kindWatch is one running watch of a cluster kind.
@@ -62,7 +63,7 @@ func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInf
 	w.store = &kindStore{gk: info.gk, profile: p, ledger: l, synced: w.synced, log: log}
 	lw := &pagedListWatch{ListWatch: &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			l, err := listTrimmed(ctx, ri, p, pageSize, o)
+			l, err := listObserved(ctx, ri, p, pageSize, o)
 			w.checkForbidden(err)
 			return l, err
 		},
@@ -105,9 +106,10 @@ func (w *kindWatch) stop() {
 }
 
 // pagedListWatch is a ListWatch the reflector must fill by listing: with
-// client-go's streaming list (WatchListClient) the reflector would collect
-// every whole object of the kind before handing them over, while listing
-// lets listTrimmed trim each page as it arrives.
+// client-go's streaming list (WatchListClient, on by default since v0.35)
+// the reflector would collect every whole object of the kind before
+// handing them over, while listing lets listObserved reduce each page as
+// it arrives.
 type pagedListWatch struct {
 	*cache.ListWatch
 }
@@ -116,15 +118,17 @@ type pagedListWatch struct {
 // stream the initial state.
 func (*pagedListWatch) IsWatchListSemanticsUnSupported() bool { return true }
 
-// listTrimmed lists every object of a resource a page at a time and keeps of
-// each only what normalization reads, before the next page is fetched. It
-// answers the reflector's list in one piece: the reflector's own pager would
-// hold every page whole until the last arrived.
+// listObserved lists every object of a resource a page at a time and
+// reduces each to its observation before the next page is fetched: however
+// large the fleet and its objects, the list holds a page of whole objects
+// and one compact observation per object. It answers the reflector's list
+// in one piece: the reflector's own pager would hold every page whole
+// until the last arrived.
 //
 // A list from "any" resource version ("0", the reflector's first list) is
 // made a consistent one: the API server may ignore the page size for it,
 // and a lagging cache could show a cluster as missing and so as deleted.
-func listTrimmed(ctx context.Context, ri dynamic.ResourceInterface, p *catalog.Profile, pageSize int64, o metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+func listObserved(ctx context.Context, ri dynamic.ResourceInterface, p *catalog.Profile, pageSize int64, o metav1.ListOptions) (*observedList, error) {
 	opts := metav1.ListOptions{
 		LabelSelector:        o.LabelSelector,
 		FieldSelector:        o.FieldSelector,
@@ -135,54 +139,58 @@ func listTrimmed(ctx context.Context, ri dynamic.ResourceInterface, p *catalog.P
 	if opts.ResourceVersion == "0" {
 		opts.ResourceVersion, opts.ResourceVersionMatch = "", ""
 	}
-	out := &unstructured.UnstructuredList{Object: map[string]any{}}
+	out := &observedList{}
 	for {
 		page, err := ri.List(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
 		if out.Items == nil {
-			out.Items = make([]unstructured.Unstructured, 0, len(page.Items))
-			out.SetAPIVersion(page.GetAPIVersion())
-			out.SetKind(page.GetKind())
+			out.Items = make([]*observed, 0, len(page.Items))
 		}
 		for i := range page.Items {
-			out.Items = append(out.Items, unstructured.Unstructured{Object: trim(p, page.Items[i].Object)})
+			out.Items = append(out.Items, &observed{obs: normalize.Observe(p, &page.Items[i])})
 			page.Items[i].Object = nil
 		}
 		next := page.GetContinue()
 		if next == "" {
-			out.SetResourceVersion(page.GetResourceVersion())
+			out.ResourceVersion = page.GetResourceVersion()
 			return out, nil
 		}
 		opts = metav1.ListOptions{LabelSelector: o.LabelSelector, FieldSelector: o.FieldSelector, Limit: pageSize, Continue: next}
 	}
 }
 
-// trim reduces an object to what normalization reads: the profile's trim
-// (identifying metadata, crossplane.io annotations, status.conditions and
-// the profile's fields), plus the time of each managed fields entry, which
-// tells when the object was last written.
-func trim(p *catalog.Profile, content map[string]any) map[string]any {
-	out := p.Trim(content)
-	md, _ := content["metadata"].(map[string]any)
-	mf, _ := md["managedFields"].([]any)
-	tmd, _ := out["metadata"].(map[string]any)
-	if len(mf) == 0 || tmd == nil {
-		return out
+// observed is one listed object, already reduced to what the ledger needs.
+type observed struct {
+	obs normalize.Observation
+}
+
+// GetObjectKind is empty: observed objects only travel from listObserved
+// to a kindStore.
+func (*observed) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+// DeepCopyObject copies the observation.
+func (o *observed) DeepCopyObject() runtime.Object {
+	c := *o
+	c.obs.Labels = maps.Clone(o.obs.Labels)
+	return &c
+}
+
+// observedList is a full list of a kind, reduced page by page.
+type observedList struct {
+	metav1.ListMeta
+	Items []*observed
+}
+
+// GetObjectKind is empty, as for observed.
+func (*observedList) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+// DeepCopyObject copies the list.
+func (l *observedList) DeepCopyObject() runtime.Object {
+	c := &observedList{ListMeta: *l.ListMeta.DeepCopy(), Items: make([]*observed, 0, len(l.Items))}
+	for _, o := range l.Items {
+		c.Items = append(c.Items, o.DeepCopyObject().(*observed)) //nolint:forcetypeassert // DeepCopyObject of an observed is one.
 	}
-	if _, kept := tmd["managedFields"]; kept {
-		return out
-	}
-	times := make([]any, 0, len(mf))
-	for _, e := range mf {
-		em, _ := e.(map[string]any)
-		if t, ok := em["time"]; ok {
-			times = append(times, map[string]any{"time": t})
-		}
-	}
-	if len(times) > 0 {
-		tmd["managedFields"] = times
-	}
-	return out
+	return c
 }
