@@ -185,7 +185,7 @@ func (f *faultyAPI) cutting(resp *http.Response, d time.Duration) *http.Response
 	f.mu.Lock()
 	f.streams[b] = true
 	f.mu.Unlock()
-	b.timer = time.AfterFunc(d+time.Duration(rand.Int64N(int64(d))), func() { //nolint:gosec // Test jitter.
+	b.timer = time.AfterFunc(d+time.Duration(rand.Int64N(int64(d))), func() {
 		f.mu.Lock()
 		f.cut++
 		f.mu.Unlock()
@@ -271,7 +271,7 @@ func goneWatch(r *http.Request, asEvent bool) *http.Response {
 func status(r *http.Request, code int, reason metav1.StatusReason, msg string) *http.Response {
 	b, _ := json.Marshal(metav1.Status{
 		TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
-		Status:   metav1.StatusFailure, Code: int32(code), Reason: reason, Message: msg, //nolint:gosec // HTTP status codes fit.
+		Status:   metav1.StatusFailure, Code: int32(code), Reason: reason, Message: msg,
 	})
 	return &http.Response{
 		StatusCode: code, Status: http.StatusText(code), Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,

@@ -188,7 +188,7 @@ func (*observedList) GetObjectKind() schema.ObjectKind { return schema.EmptyObje
 
 // DeepCopyObject copies the list.
 func (l *observedList) DeepCopyObject() runtime.Object {
-	c := &observedList{ListMeta: *l.ListMeta.DeepCopy(), Items: make([]*observed, 0, len(l.Items))}
+	c := &observedList{ListMeta: *l.DeepCopy(), Items: make([]*observed, 0, len(l.Items))}
 	for _, o := range l.Items {
 		c.Items = append(c.Items, o.DeepCopyObject().(*observed)) //nolint:forcetypeassert // DeepCopyObject of an observed is one.
 	}

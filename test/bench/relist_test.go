@@ -118,7 +118,9 @@ func BenchmarkRelist10k(b *testing.B) {
 			return nil
 		})
 		cancel()
-		<-stopped
+		if serr := <-stopped; serr != nil {
+			b.Fatalf("discovery: %v", serr)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
