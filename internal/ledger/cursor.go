@@ -244,6 +244,15 @@ func (lg *Ledger) cursorsWritten(uid types.UID, rv string) {
 	}
 }
 
+// remove forgets a record whose ledger was removed, and every reference
+// to it. lg.mu must be held.
+func (lg *Ledger) remove(uid types.UID) {
+	if r, ok := lg.records[uid]; ok {
+		lg.unlink(r)
+		delete(lg.records, uid)
+	}
+}
+
 // Sweep deletes the ledgers of deleted clusters once every sink that
 // receives them has the deleted event and the retention period has passed.
 func (lg *Ledger) Sweep(ctx context.Context) {
@@ -277,10 +286,7 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 			continue
 		}
 		lg.mu.Lock()
-		if r, ok := lg.records[uid]; ok {
-			lg.unlink(r)
-			delete(lg.records, uid)
-		}
+		lg.remove(uid)
 		lg.mu.Unlock()
 		lg.log.Debug("Removed the ledger of a deleted cluster", "ledger", name, "retention", lg.retention.String())
 	}

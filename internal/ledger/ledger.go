@@ -27,10 +27,13 @@ package ledger
 import (
 	"context"
 	"hash/maphash"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unique"
+	"weak"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -160,11 +163,16 @@ type Ledger struct {
 
 	queue workqueue.TypedRateLimitingInterface[types.UID]
 
-	mu        sync.Mutex
-	records   map[types.UID]*Record
-	intern    map[string]string
-	labelSets map[string]map[string]string
-	loaded    bool
+	mu      sync.Mutex
+	records map[types.UID]*Record
+	loaded  bool
+
+	// labelSets holds every label set some record uses, weakly: a set no
+	// record holds any more is collected and its entry removed, so churn
+	// of per-cluster labels does not grow it. Strings are interned with
+	// the unique package, which drops them the same way.
+	setsMu    sync.Mutex
+	labelSets map[string]weak.Pointer[labelSet]
 
 	// bySubject finds the newest record of a subject id (by a hash of
 	// it), so that a cluster deleted and created again under the same
@@ -197,8 +205,7 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 		writers:      DefaultWriters,
 		retention:    24 * time.Hour,
 		records:      map[types.UID]*Record{},
-		intern:       map[string]string{},
-		labelSets:    map[string]map[string]string{},
+		labelSets:    map[string]weak.Pointer[labelSet]{},
 		seed:         maphash.MakeSeed(),
 		bySubject:    map[uint64]*Record{},
 		preds:        map[types.UID]types.UID{},
@@ -231,13 +238,13 @@ func (lg *Ledger) SetNotifier(n Notifier) {
 }
 
 // in interns s: the same group, version, phase or condition string is
-// shared by every record instead of being held once per cluster.
+// shared by every record instead of being held once per cluster. Strings no
+// record uses any more are freed.
 func (lg *Ledger) in(s string) string {
-	if v, ok := lg.intern[s]; ok {
-		return v
+	if s == "" {
+		return ""
 	}
-	lg.intern[s] = s
-	return s
+	return unique.Make(s).Value()
 }
 
 // Observe records what discovery saw of one object. late says the provider
@@ -378,14 +385,30 @@ func (lg *Ledger) refresh(r *Record, p *catalog.Profile, obs normalize.Observati
 	facts.KubernetesVersion = lg.in(facts.KubernetesVersion)
 	r.facts, r.ready, r.synced = facts, ready, synced
 	r.provider, r.version = lg.in(p.Provider()), lg.in(obs.APIVersion)
-	r.labels = lg.internLabels(obs.Labels)
+	lg.setLabels(r, obs.Labels)
 	return true
 }
 
-// internLabels shares one map between all records with the same labels:
-// fleets carry a handful of label sets over thousands of clusters. The
-// maps are never modified.
-func (lg *Ledger) internLabels(m map[string]string) map[string]string {
+// labelSet is one interned set of labels. Records hold it, so that it lives
+// exactly as long as some record uses it.
+type labelSet struct {
+	m map[string]string
+}
+
+// setLabels gives a record its labels, shared with every record that has
+// the same labels: fleets carry a handful of label sets over thousands of
+// clusters. The shared maps are never modified.
+func (lg *Ledger) setLabels(r *Record, m map[string]string) {
+	s := lg.internLabels(m)
+	r.labelSet = s
+	r.labels = nil
+	if s != nil {
+		r.labels = s.m
+	}
+}
+
+// internLabels returns the shared set of labels equal to m, nil for none.
+func (lg *Ledger) internLabels(m map[string]string) *labelSet {
 	if len(m) == 0 {
 		return nil
 	}
@@ -401,11 +424,40 @@ func (lg *Ledger) internLabels(m map[string]string) map[string]string {
 		b.WriteString(m[k])
 		b.WriteByte(0)
 	}
-	if shared, ok := lg.labelSets[b.String()]; ok {
-		return shared
+	key := b.String()
+
+	lg.setsMu.Lock()
+	defer lg.setsMu.Unlock()
+	if wp, ok := lg.labelSets[key]; ok {
+		if s := wp.Value(); s != nil {
+			return s
+		}
 	}
-	lg.labelSets[b.String()] = m
-	return m
+	own := make(map[string]string, len(m))
+	for k, v := range m {
+		own[lg.in(k)] = lg.in(v)
+	}
+	s := &labelSet{m: own}
+	wp := weak.Make(s)
+	lg.labelSets[key] = wp
+	runtime.AddCleanup(s, lg.dropLabelSet, labelSetKey{key: key, wp: wp})
+	return s
+}
+
+// labelSetKey names an entry of labelSets for its cleanup.
+type labelSetKey struct {
+	key string
+	wp  weak.Pointer[labelSet]
+}
+
+// dropLabelSet removes the entry of a collected label set, unless the
+// labels were interned again since.
+func (lg *Ledger) dropLabelSet(k labelSetKey) {
+	lg.setsMu.Lock()
+	defer lg.setsMu.Unlock()
+	if lg.labelSets[k.key] == k.wp {
+		delete(lg.labelSets, k.key)
+	}
 }
 
 func equalLabels(a, b map[string]string) bool {

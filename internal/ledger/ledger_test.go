@@ -360,8 +360,7 @@ func TestIncarnationsLoaded(t *testing.T) {
 
 	// Once the old ledger is removed the link goes with it.
 	lg.mu.Lock()
-	lg.unlink(lg.records["old"])
-	delete(lg.records, "old")
+	lg.remove("old")
 	lg.mu.Unlock()
 	if _, ok := lg.Predecessor("new"); ok {
 		t.Errorf("Predecessor(new) after the predecessor's ledger was removed: want none")

@@ -61,7 +61,7 @@ func (lg *Ledger) Load(ctx context.Context) error {
 			r.subjectOverride = id
 		}
 		r.provider = lg.in(st.Provider)
-		r.labels = lg.internLabels(st.Labels)
+		lg.setLabels(r, st.Labels)
 		r.facts = st.Facts
 		r.ready, r.synced = lg.in(st.Ready), lg.in(st.Synced)
 		lg.adopt(r, oc)

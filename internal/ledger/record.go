@@ -136,6 +136,7 @@ type Record struct {
 	objName         string
 	provider        string
 	labels          map[string]string // shared between records with the same labels
+	labelSet        *labelSet         // keeps the shared labels interned while used
 	facts           v1alpha1.Facts
 	ready           string
 	synced          string
