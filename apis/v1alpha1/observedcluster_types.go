@@ -127,8 +127,11 @@ type LedgerEvent struct {
 	// Type is the CDEvents event kind, such as environment.created.
 	Type string `json:"type"`
 	// Time of the transition in the watched object (a condition's
-	// lastTransitionTime, an annotation, the deletionTimestamp), or when
-	// the provider observed it if the object carries no time.
+	// lastTransitionTime, an annotation, the deletionTimestamp). A
+	// transition the object records no time for (upgraded, or one driven
+	// by a cloud state) has the newest time the object carried, and a
+	// deleted event the newest time the ledger holds of the final object
+	// (status.latestObjectTime). Never the time the provider looked.
 	Time metav1.Time `json:"time"`
 	// Replayed marks events recorded late: the cluster already existed
 	// when first observed, or vanished while the provider was down.
@@ -249,6 +252,22 @@ type ObservedClusterStatus struct {
 	// time while the cluster changes often.
 	// +optional
 	Pruned int64 `json:"pruned,omitempty"`
+
+	// DroppedTransitions counts transitions the provider detected but
+	// never recorded, so never sent: when writes of this ledger fall more
+	// than 64 transitions behind, the oldest are dropped and the newest
+	// kept. It stays zero unless the API server refuses ledger writes for
+	// long while the cluster changes often.
+	// +optional
+	DroppedTransitions int64 `json:"droppedTransitions,omitempty"`
+
+	// LatestObjectTime is the newest time the watched object carried
+	// (managedFields, conditions, annotations, creation and deletion
+	// timestamps) when the ledger was last written. The deleted event is
+	// stamped with it, so a deletion has the same time and id whether it
+	// is seen live or found after a restart.
+	// +optional
+	LatestObjectTime *metav1.Time `json:"latestObjectTime,omitempty"`
 
 	// Sinks holds each sink's delivery progress.
 	// +optional

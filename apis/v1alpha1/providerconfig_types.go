@@ -214,14 +214,23 @@ type Credentials struct {
 	HeaderName string `json:"headerName,omitempty"`
 }
 
-// Delivery tunes retries. Events are delivered at least once: they stay
-// pending, and keep being retried, until the sink accepts them or they are
-// handed to the dead-letter sink.
+// Delivery tunes retries. Events are delivered at least once and in order
+// per cluster: an event the sink cannot take now (network errors, 408, 429,
+// 5xx) stays pending and is retried, with backoff, until the sink accepts
+// it, however long the outage; only with a dead-letter sink is it handed
+// there after retry retries. An event the sink refuses (any other 4xx) is
+// retried retry times, then handed to the dead-letter sink; without one, or
+// if that refuses it too or keeps failing for retry retries, it is given
+// up: counted in status.dropped and the metric
+// cdevents_events_dropped_total, reported in a Kubernetes event and the
+// log, and the cluster's later events go on.
 type Delivery struct {
-	// Retry is the number of attempts after which an event the sink keeps
-	// refusing goes to the dead-letter sink. Without a dead-letter sink the
-	// event stays pending and is retried at maxBackoff. Network errors,
-	// 408, 429 and 5xx answers are always retried.
+	// Retry is how many times an event is retried on a sink, after its
+	// first attempt fails, before it moves on: an event the sink refuses
+	// moves to the dead-letter sink, or is given up when there is none;
+	// an event the sink cannot take now moves to the dead-letter sink if
+	// there is one, and is otherwise retried until the sink takes it.
+	// The dead-letter sink gets as many retries.
 	// +optional
 	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=0
@@ -240,8 +249,11 @@ type Delivery struct {
 	// +kubebuilder:default="5m"
 	MaxBackoff *metav1.Duration `json:"maxBackoff,omitempty"`
 
-	// DeadLetterSink receives events the sink rejected for good (a 4xx
-	// other than 408 and 429) or that ran out of retries.
+	// DeadLetterSink receives events the sink refused (a 4xx other than
+	// 408 and 429) or could not take within retry retries. An event the
+	// dead-letter sink refuses too is given up; one it cannot take now
+	// either is retried on the sink again, so an outage of both loses
+	// nothing.
 	// +optional
 	DeadLetterSink *Sink `json:"deadLetterSink,omitempty"`
 }
@@ -433,10 +445,17 @@ type ProviderConfigStatus struct {
 	// +optional
 	Pending int64 `json:"pending,omitempty"`
 
-	// DeadLettered counts events handed to the dead-letter sink, or given
-	// up as rejected when none is set, since the provider started.
+	// DeadLettered counts events the dead-letter sink accepted since the
+	// provider started.
 	// +optional
 	DeadLettered int64 `json:"deadLettered,omitempty"`
+
+	// Dropped counts events given up since the provider started: the sink
+	// refused them and there is no dead-letter sink, or the dead-letter
+	// sink refused them too. Each raises a Kubernetes event on this
+	// config and counts in cdevents_events_dropped_total.
+	// +optional
+	Dropped int64 `json:"dropped,omitempty"`
 
 	// LastDelivery is the most recent event the sink accepted.
 	// +optional

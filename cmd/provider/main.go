@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -54,8 +55,8 @@ func main() {
 		app = kingpin.New(filepath.Base(os.Args[0]), "Reports the lifecycle of every Kubernetes cluster Crossplane manages as CDEvents.").DefaultEnvars()
 
 		debug            = app.Flag("debug", "Log at debug level, including controller-runtime's own logs.").Short('d').Bool()
-		kubeconfig       = app.Flag("kubeconfig", "Path to a kubeconfig. Defaults to in-cluster config, then $KUBECONFIG, then ~/.kube/config.").String()
-		leaderElection   = app.Flag("leader-election", "Use leader election so only one replica records and delivers events.").Short('l').Envar("LEADER_ELECTION").Bool()
+		kubeconfig       = app.Flag("kubeconfig", "Path to a kubeconfig. Defaults to $KUBECONFIG, then the in-cluster config, then ~/.kube/config.").String()
+		leaderElection   = leaderElectionFlag(app)
 		leaderNamespace  = app.Flag("leader-election-namespace", "Namespace of the leader election Lease; needed when running outside a cluster.").Default("crossplane-system").String()
 		syncInterval     = app.Flag("sync", "How often controllers resync everything they watch.").Short('s').Default("1h").Duration()
 		maxReconcileRate = app.Flag("max-reconcile-rate", "Maximum reconciles per second of the provider's own kinds (configs and ClusterKinds).").Default("10").Int()
@@ -92,9 +93,11 @@ func main() {
 	kingpin.FatalIfError(err, "Cannot read the egress policy")
 	sinks.TenantAllowInsecureTLS, sinks.TenantAllowPlaintextCredentials = *tenantInsecure, *tenantPlaintext
 
-	cfg, err := restConfig(*kubeconfig)
+	cfg, inCluster, err := restConfig(*kubeconfig)
 	kingpin.FatalIfError(err, "Cannot get API server rest config")
 	cfg.UserAgent = "provider-cdevents/" + version.Version
+	elect := leaderElection.Or(inCluster)
+	log.Info("Leader election", "enabled", elect, "in-cluster", inCluster, "set", leaderElection.String())
 
 	ctx := ctrl.SetupSignalHandler()
 	// Tenants' sinks may not reach the API server: at the host the REST
@@ -114,7 +117,7 @@ func main() {
 		},
 		Metrics:                 metricsOptions(*metricsAddr, *metricsSecure, *metricsCertDir),
 		HealthProbeBindAddress:  *probeAddr,
-		LeaderElection:          *leaderElection,
+		LeaderElection:          elect,
 		LeaderElectionID:        "crossplane-leader-election-provider-cdevents",
 		LeaderElectionNamespace: *leaderNamespace,
 		// Leases only: ConfigMap and Endpoints locks are gone from client-go.
@@ -123,8 +126,15 @@ func main() {
 		// a busy leader is not deposed by one slow renewal.
 		LeaseDuration: ptr(60 * time.Second),
 		RenewDeadline: ptr(50 * time.Second),
-		// Release the Lease on clean shutdown so a new leader starts at once.
+		// Release the Lease on clean shutdown so a new leader starts at
+		// once, but only after every runnable has stopped: the manager
+		// releases it once they have, or once GracefulShutdownTimeout
+		// passes. Waiting without a limit means the Lease is never
+		// released while this pod may still deliver (delivery drains in
+		// seconds, bounded by the outbox's own drain timeout); a pod
+		// killed first leaves the Lease to expire, which is safe too.
 		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       ptr(time.Duration(-1)),
 	})
 	kingpin.FatalIfError(err, "Cannot create controller manager")
 	kingpin.FatalIfError(apis.AddToScheme(mgr.GetScheme()), "Cannot add provider-cdevents APIs to scheme")
@@ -185,12 +195,72 @@ func metricsOptions(addr string, secure bool, certDir string) metricsserver.Opti
 }
 
 // restConfig loads an explicit kubeconfig when one is given, and otherwise
-// follows controller-runtime's usual search.
-func restConfig(path string) (*rest.Config, error) {
+// follows controller-runtime's usual search: $KUBECONFIG, the in-cluster
+// config, ~/.kube/config. It says whether the in-cluster config is used,
+// that is, whether the provider runs in a cluster.
+func restConfig(path string) (*rest.Config, bool, error) {
 	if path != "" {
-		return clientcmd.BuildConfigFromFlags("", path)
+		cfg, err := clientcmd.BuildConfigFromFlags("", path)
+		return cfg, false, err
 	}
-	return ctrl.GetConfig()
+	if os.Getenv(clientcmd.RecommendedConfigPathEnvVar) == "" {
+		if cfg, err := rest.InClusterConfig(); err == nil {
+			// As ctrl.GetConfig does: no client-side rate limit unless
+			// asked for; the API server's priority and fairness applies.
+			cfg.QPS = -1
+			return cfg, true, nil
+		}
+	}
+	cfg, err := ctrl.GetConfig()
+	return cfg, false, err
+}
+
+// leaderElectionFlag adds --leader-election. Crossplane does not set
+// LEADER_ELECTION for providers, and a package upgrade runs the new pod
+// before the old one is gone: in a cluster, leader election must be on
+// unless asked otherwise, so that two pods never record and deliver at once.
+func leaderElectionFlag(app *kingpin.Application) *autoBool {
+	b := &autoBool{}
+	app.Flag("leader-election", "Elect a leader with a Lease, so that only one replica (and only one pod during an upgrade) records and delivers events. On by default when running in a cluster, off when running against a kubeconfig.").
+		Short('l').Envar("LEADER_ELECTION").SetValue(b)
+	return b
+}
+
+// autoBool is a boolean flag that may be left unset, so that its default
+// can depend on where the provider runs. Like a kingpin Bool it takes
+// --flag, --no-flag and its environment variable (true, false, 1, 0 ...).
+type autoBool struct {
+	set   bool
+	value bool
+}
+
+// Set parses a value given on the command line or in the environment.
+func (b *autoBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	b.set, b.value = true, v
+	return nil
+}
+
+// String says what was set; "auto" when nothing was.
+func (b *autoBool) String() string {
+	if !b.set {
+		return "auto"
+	}
+	return strconv.FormatBool(b.value)
+}
+
+// IsBoolFlag makes kingpin accept --flag without a value, and --no-flag.
+func (b *autoBool) IsBoolFlag() bool { return true }
+
+// Or returns the value that was set, or def when none was.
+func (b *autoBool) Or(def bool) bool {
+	if !b.set {
+		return def
+	}
+	return b.value
 }
 
 // unthrottled turns off client-side rate limiting for the ledger's client:

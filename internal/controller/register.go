@@ -173,10 +173,15 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	}
 
 	cat := catalog.New()
+	lmetrics, err := ledger.NewMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	lg := ledger.New(kube, kube,
 		ledger.WithLogger(log.WithValues("component", "ledger")),
 		ledger.WithControlPlaneName(o.ControlPlaneName),
 		ledger.WithRetention(o.LedgerRetention),
+		ledger.WithMetrics(lmetrics),
 	)
 	builder, err := cdevent.NewBuilder()
 	if err != nil {

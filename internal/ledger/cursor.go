@@ -193,10 +193,12 @@ func (lg *Ledger) Flush(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			for d := range ch {
-				if err := lg.writeCursors(ctx, d.name, d.sinks); err != nil {
-					if kerrors.IsNotFound(err) {
-						continue
-					}
+				rv, err := lg.writeCursors(ctx, d.name, d.sinks)
+				switch {
+				case err == nil:
+					lg.cursorsWritten(d.uid, rv)
+				case kerrors.IsNotFound(err):
+				default:
 					lg.log.Debug("Cannot persist delivery progress; will retry", "ledger", d.name, "error", err)
 					lg.mu.Lock()
 					if r, ok := lg.records[d.uid]; ok {
@@ -217,12 +219,38 @@ func (lg *Ledger) Flush(ctx context.Context) {
 	wg.Wait()
 }
 
-func (lg *Ledger) writeCursors(ctx context.Context, name string, sinks []v1alpha1.SinkCursor) error {
+// writeCursors persists delivery progress and returns the resourceVersion
+// written.
+func (lg *Ledger) writeCursors(ctx context.Context, name string, sinks []v1alpha1.SinkCursor) (string, error) {
 	b, err := json.Marshal([]patchOp{{Op: "add", Path: "/status/sinks", Value: sinks}})
 	if err != nil {
-		return errors.Wrap(err, errMarshalPatch)
+		return "", errors.Wrap(err, errMarshalPatch)
 	}
-	return lg.kube.Status().Patch(ctx, ref(name), client.RawPatch(types.JSONPatchType, b))
+	m := ref(name)
+	if err := lg.kube.Status().Patch(ctx, m, client.RawPatch(types.JSONPatchType, b)); err != nil {
+		return "", err
+	}
+	return m.GetResourceVersion(), nil
+}
+
+// cursorsWritten moves the guard of a ledger whose log is empty past a
+// progress write of our own, so the next ledger write does not take it for
+// another writer's.
+func (lg *Ledger) cursorsWritten(uid types.UID, rv string) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	if _, guarded := lg.guards[uid]; guarded && rv != "" {
+		lg.guards[uid] = rv
+	}
+}
+
+// remove forgets a record whose ledger was removed, and every reference
+// to it. lg.mu must be held.
+func (lg *Ledger) remove(uid types.UID) {
+	if r, ok := lg.records[uid]; ok {
+		lg.unlink(r)
+		delete(lg.records, uid)
+	}
 }
 
 // Sweep deletes the ledgers of deleted clusters once every sink that
@@ -258,7 +286,7 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 			continue
 		}
 		lg.mu.Lock()
-		delete(lg.records, uid)
+		lg.remove(uid)
 		lg.mu.Unlock()
 		lg.log.Debug("Removed the ledger of a deleted cluster", "ledger", name, "retention", lg.retention.String())
 	}

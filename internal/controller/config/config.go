@@ -104,6 +104,7 @@ const (
 	reasonBadConfig     event.Reason = "InvalidConfig"
 	reasonNotAllowed    event.Reason = "SinkNotAllowed"
 	reasonInsecureSink  event.Reason = "InsecureSink"
+	reasonDropped       event.Reason = "DroppedCDEvents"
 )
 
 // Policy is what the administrator allows the sinks of provider configs.
@@ -292,6 +293,10 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	}
 	s.Clusters, s.Delivered, s.Pending, s.DeadLettered = stats.Clusters, stats.Delivered, stats.Pending, stats.DeadLettered
 	s.MatchedClusters, s.SelectorErrors = stats.MatchedClusters, stats.SelectorErrors
+	if stats.Dropped > s.Dropped {
+		r.record.Event(pc.(client.Object), event.Warning(reasonDropped, errors.Errorf("%d event(s) given up since the provider started; the latest %s", stats.Dropped, stats.LastDrop)))
+	}
+	s.Dropped = stats.Dropped
 	if stats.LastDelivery != nil {
 		s.LastDelivery = stats.LastDelivery
 	}
