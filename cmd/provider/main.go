@@ -139,7 +139,6 @@ func main() {
 	kingpin.FatalIfError(err, "Cannot create controller manager")
 	kingpin.FatalIfError(apis.AddToScheme(mgr.GetScheme()), "Cannot add provider-cdevents APIs to scheme")
 	kingpin.FatalIfError(mgr.AddHealthzCheck("healthz", healthz.Ping), "Cannot add health check")
-	kingpin.FatalIfError(mgr.AddReadyzCheck("readyz", healthz.Ping), "Cannot add readiness check")
 
 	o := pcontroller.Options{
 		Options: controller.Options{
@@ -157,7 +156,11 @@ func main() {
 		LedgerConfig:        unthrottled(cfg),
 		Sinks:               sinks,
 	}
-	kingpin.FatalIfError(pcontroller.Setup(mgr, o), "Cannot set up provider-cdevents controllers")
+	p, err := pcontroller.SetupPipeline(mgr, o)
+	kingpin.FatalIfError(err, "Cannot set up provider-cdevents controllers")
+	// Ready once the ledger is loaded and discovery has synced, on the
+	// leader; a standby is ready at once.
+	kingpin.FatalIfError(mgr.AddReadyzCheck("pipeline", p.ReadyCheck(mgr.Elected())), "Cannot add readiness check")
 	kingpin.FatalIfError(mgr.Start(ctx), "Cannot start controller manager")
 }
 

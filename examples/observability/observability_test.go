@@ -194,7 +194,7 @@ func exported(t *testing.T) map[string]bool {
 	for _, c := range rec.collectors {
 		histogram := false
 		switch c.(type) {
-		case *prometheus.HistogramVec, prometheus.Histogram, *prometheus.SummaryVec, prometheus.Summary:
+		case *prometheus.HistogramVec, *prometheus.SummaryVec, prometheus.Histogram:
 			histogram = true
 		}
 		ch := make(chan *prometheus.Desc, 64)

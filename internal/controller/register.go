@@ -24,6 +24,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/netip"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
@@ -140,6 +142,36 @@ type Pipeline struct {
 	Discovery  *discovery.Engine
 }
 
+// ReadyCheck is the readiness probe of a replica: the elected leader is
+// ready once its ledger is loaded and discovery has listed every watched
+// cluster kind, so a rollout waits for the new replica to know where it
+// stands; a standby replica is ready at once, since it serves nothing until
+// it is elected, and holding it unready would stall a rollout behind the
+// leader it is meant to replace. elected is closed once this replica
+// leads (at once without leader election): the manager's Elected().
+func (p *Pipeline) ReadyCheck(elected <-chan struct{}) healthz.Checker {
+	return func(*http.Request) error {
+		select {
+		case <-elected:
+		default:
+			return nil
+		}
+		if !p.Ledger.Loaded() {
+			return errors.New(errNotLoaded)
+		}
+		if !p.Discovery.Synced() {
+			return errors.New(errNotSynced)
+		}
+		return nil
+	}
+}
+
+// Readiness errors.
+const (
+	errNotLoaded = "the ledger has not been read yet"
+	errNotSynced = "discovery has not listed every watched cluster kind yet"
+)
+
 // Setup adds everything provider-cdevents runs to mgr.
 func Setup(mgr ctrl.Manager, o Options) error {
 	_, err := SetupPipeline(mgr, o)
@@ -199,6 +231,9 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	)
 	lg.SetNotifier(d)
 	lg.SetRouter(d)
+	if err := o.Registerer.Register(dispatch.NewCollector(d)); err != nil {
+		return nil, errors.Wrap(err, "cannot register delivery lag metrics")
+	}
 
 	eng, err := discovery.New(lcfg, cat, lg,
 		discovery.WithLogger(log.WithValues("component", "discovery")),

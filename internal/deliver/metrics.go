@@ -24,7 +24,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
-// Values of the result label of cdevents_events_total.
+// Values of the result label of cdevents_delivery_attempts_total.
 const (
 	ResultDelivered    = "delivered"
 	ResultRetried      = "retried"
@@ -58,7 +58,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cdevents_events_total",
+			Name: "cdevents_delivery_attempts_total",
 			Help: "Delivery attempts of CDEvents by sink, event type and result (delivered, retried, rejected, dead_lettered, dropped).",
 		}, []string{labelSink, labelType, labelResult}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{

@@ -106,16 +106,16 @@ func TestMetrics(t *testing.T) {
 	const s = "sink=ClusterProviderConfig/default"
 	const ty = "type=" + testEventType
 	want := map[string]float64{
-		"cdevents_events_total{result=delivered," + s + "," + ty + "}":       1,
-		"cdevents_events_total{result=retried," + s + "," + ty + "}":         3,
-		"cdevents_events_total{result=rejected," + s + "," + ty + "}":        9,
-		"cdevents_events_total{result=dead_lettered," + s + "," + ty + "}":   1,
-		"cdevents_events_total{result=dropped," + s + "," + ty + "}":         1,
-		"cdevents_events_dropped_total{reason=dead_letter_failed," + s + "}": 1,
-		"cdevents_retries_total{" + s + "}":                                  9,
-		"cdevents_delivery_duration_seconds{" + s + "}":                      1,
-		"cdevents_outbox_keys{" + s + "}":                                    0,
-		"cdevents_outbox_keys{sink=ProviderConfig/team-a/other}":             1,
+		"cdevents_delivery_attempts_total{result=delivered," + s + "," + ty + "}":     1,
+		"cdevents_delivery_attempts_total{result=retried," + s + "," + ty + "}":       3,
+		"cdevents_delivery_attempts_total{result=rejected," + s + "," + ty + "}":      9,
+		"cdevents_delivery_attempts_total{result=dead_lettered," + s + "," + ty + "}": 1,
+		"cdevents_delivery_attempts_total{result=dropped," + s + "," + ty + "}":       1,
+		"cdevents_events_dropped_total{reason=dead_letter_failed," + s + "}":          1,
+		"cdevents_retries_total{" + s + "}":                                           9,
+		"cdevents_delivery_duration_seconds{" + s + "}":                               1,
+		"cdevents_outbox_keys{" + s + "}":                                             0,
+		"cdevents_outbox_keys{sink=ProviderConfig/team-a/other}":                      1,
 	}
 	if diff := cmp.Diff(want, series(t, reg)); diff != "" {
 		t.Errorf("\nEvery attempt is counted by result, every event given up by reason; retries, accepted durations and waiting keys per sink.\nseries: -want, +got:\n%s", diff)

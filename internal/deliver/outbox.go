@@ -254,6 +254,10 @@ type keyState struct {
 	// notBefore holds a key back while it waits out a backoff, even when
 	// it is notified again.
 	notBefore time.Time
+	// since is when the key began to wait: its oldest event the sink has
+	// not accepted is about this old. It is kept until the key is up to
+	// date, so a backlog shows its whole age.
+	since time.Time
 }
 
 // Outbox delivers the events of many keys (clusters) to one sink. Notify
@@ -323,11 +327,26 @@ func (o *Outbox) Notify(key string) {
 	}
 	o.mu.Lock()
 	if _, ok := o.state[key]; !ok {
-		o.state[key] = &keyState{}
+		o.state[key] = &keyState{since: o.now()}
 		o.metrics.waiting(o.name, len(o.state))
 	}
 	o.mu.Unlock()
 	o.keys.Add(key)
+}
+
+// Oldest is when the key that has waited longest began to wait: the age of
+// the oldest event the sink has not accepted, about. It is the zero time
+// when no key waits.
+func (o *Outbox) Oldest() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var oldest time.Time
+	for _, st := range o.state {
+		if oldest.IsZero() || st.since.Before(oldest) {
+			oldest = st.since
+		}
+	}
+	return oldest
 }
 
 // Waiting is the number of keys that may have events to send: queued,
@@ -401,7 +420,7 @@ func (o *Outbox) keyState(key string) *keyState {
 	defer o.mu.Unlock()
 	st, ok := o.state[key]
 	if !ok {
-		st = &keyState{}
+		st = &keyState{since: o.now()}
 		o.state[key] = st
 		o.metrics.waiting(o.name, len(o.state))
 	}
@@ -454,7 +473,7 @@ func (o *Outbox) process(ctx, sendCtx context.Context, key string) {
 		return
 	}
 	if !st.active || st.seq != p.Seq || st.index > len(p.Events) {
-		*st = keyState{active: true, seq: p.Seq}
+		*st = keyState{active: true, seq: p.Seq, since: st.since}
 	}
 
 	for st.index < len(p.Events) {
@@ -475,7 +494,7 @@ func (o *Outbox) process(ctx, sendCtx context.Context, key string) {
 		outcome = OutcomeDeadLettered
 	}
 	o.src.Done(key, p, outcome)
-	*st = keyState{}
+	*st = keyState{since: st.since}
 	// Come back for the next transition after the keys already waiting,
 	// so that one busy cluster cannot starve the others.
 	o.queue.Add(key)

@@ -771,3 +771,25 @@ func TestOutboxManyKeys(t *testing.T) {
 		t.Errorf("\nWith many keys and a flaky sink, every key is still delivered completely and in order.\nevents the sink accepted, per key: -want, +got:\n%s", diff)
 	}
 }
+
+// TestOutboxOldest: the age of a sink's backlog is the age of the key that
+// has waited longest, kept across its transitions until it is up to date.
+func TestOutboxOldest(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	o := NewOutbox(nil, nil)
+	o.now = func() time.Time { return now }
+	if !o.Oldest().IsZero() {
+		t.Errorf("Oldest() of an empty outbox: want the zero time")
+	}
+	o.Notify("a")
+	now = now.Add(time.Minute)
+	o.Notify("b")
+	o.Notify("a")
+	if got, want := o.Oldest(), now.Add(-time.Minute); !got.Equal(want) {
+		t.Errorf("Oldest(): want %s (a, notified first), got %s", want, got)
+	}
+	o.forget("a")
+	if got := o.Oldest(); !got.Equal(now) {
+		t.Errorf("Oldest() once a is up to date: want %s, got %s", now, got)
+	}
+}

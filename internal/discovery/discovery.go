@@ -142,6 +142,7 @@ type Engine struct {
 	watched      *prometheus.GaugeVec
 	unreadableG  prometheus.Gauge
 	readFailures prometheus.Counter
+	restarts     *prometheus.CounterVec
 
 	// reads holds the names of catalog CRDs to read; failed reads come
 	// back with backoff until they succeed.
@@ -211,8 +212,12 @@ func New(cfg *rest.Config, c *catalog.Catalog, l Ledger, opts ...Option) (*Engin
 		Name: "cdevents_cluster_kind_crd_read_failures_total",
 		Help: "Failed reads of CRDs of cluster kind groups; each is retried with backoff.",
 	})
+	e.restarts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdevents_watch_restarts_total",
+		Help: "Watches of a cluster kind started again after the API server ended or cut one (a relist included when the watch had expired), by kind.",
+	}, []string{"group", "kind"})
 	if e.reg != nil {
-		for _, c := range []prometheus.Collector{e.watched, e.unreadableG, e.readFailures} {
+		for _, c := range []prometheus.Collector{e.watched, e.unreadableG, e.readFailures, e.restarts} {
 			if err := e.reg.Register(c); err != nil {
 				return nil, errors.Wrap(err, errRegister)
 			}
@@ -609,6 +614,7 @@ func (e *Engine) crdGone(name string) {
 	e.stopLocked(info.gk)
 	delete(e.forbidden, info.gk)
 	e.watched.DeleteLabelValues(info.gk.Group, info.gk.Kind)
+	e.restarts.DeleteLabelValues(info.gk.Group, info.gk.Kind)
 	e.mu.Unlock()
 	e.log.Debug("The CRD of a cluster kind was deleted", "group", info.gk.Group, "kind", info.gk.Kind)
 	e.ledger.KindGone(info.gk)
@@ -695,7 +701,9 @@ func (e *Engine) recheck(ctx context.Context) {
 
 // startLocked starts the watch of one kind. e.mu must be held.
 func (e *Engine) startLocked(ctx context.Context, info crdInfo, p *catalog.Profile) {
-	w := newKindWatch(ctx, e.dyn.Resource(info.gvr), info, p, e.ledger, e.log, e.pageSize)
+	restarts := e.restarts.WithLabelValues(info.gk.Group, info.gk.Kind)
+	restarts.Add(0) // Shown from the start, so a dashboard sees the kind.
+	w := newKindWatch(ctx, e.dyn.Resource(info.gvr), info, p, e.ledger, e.log, e.pageSize, restarts)
 	e.watches[info.gk] = w
 	e.watched.WithLabelValues(info.gk.Group, info.gk.Kind).Set(1)
 	e.log.Debug("Watching a cluster kind", "group", info.gk.Group, "kind", info.gk.Kind, "version", info.gvr.Version)

@@ -259,7 +259,7 @@ func TestKindWatchStop(t *testing.T) {
 		})
 	}}
 	p, _ := catalog.New().Lookup(upjetEKS)
-	w := newKindWatch(context.Background(), dyn.Resource(gvr), crdInfo{gk: upjetEKS, gvr: gvr}, p, rec, logging.NewNopLogger(), DefaultListPageSize)
+	w := newKindWatch(context.Background(), dyn.Resource(gvr), crdInfo{gk: upjetEKS, gvr: gvr}, p, rec, logging.NewNopLogger(), DefaultListPageSize, nil)
 
 	select {
 	case <-inList:

@@ -19,7 +19,9 @@ package discovery
 import (
 	"context"
 	"maps"
+	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -45,11 +47,16 @@ type kindWatch struct {
 	done      chan struct{}
 	synced    chan struct{}
 	forbidden chan string
+	// watches counts the watches the reflector started.
+	watches atomic.Int64
 }
 
 // newKindWatch starts a reflector that lists and watches one kind into a
 // kindStore.
-func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInfo, p *catalog.Profile, l Ledger, log logging.Logger, pageSize int64) *kindWatch {
+//
+// restarts, when not nil, counts every watch after the first: each one
+// replaces a watch the API server ended or cut.
+func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInfo, p *catalog.Profile, l Ledger, log logging.Logger, pageSize int64, restarts prometheus.Counter) *kindWatch {
 	wctx, cancel := context.WithCancel(ctx)
 	w := &kindWatch{
 		gvr:       info.gvr,
@@ -68,6 +75,9 @@ func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInf
 			return l, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			if w.watches.Add(1) > 1 && restarts != nil {
+				restarts.Inc()
+			}
 			wi, err := ri.Watch(ctx, o)
 			w.checkForbidden(err)
 			return wi, err

@@ -122,6 +122,7 @@ func WithMetrics(m *Metrics) Option { return func(lg *Ledger) { lg.metrics = m }
 // caller chooses.
 type Metrics struct {
 	transitionsDropped prometheus.Counter
+	writeFailures      prometheus.Counter
 }
 
 // NewMetrics creates the ledger's metrics and registers them with reg.
@@ -131,11 +132,24 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "cdevents_ledger_transitions_dropped_total",
 			Help: "Lifecycle transitions detected but never recorded, because a cluster's ledger writes fell more than 64 transitions behind; the newest are kept.",
 		}),
+		writeFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cdevents_ledger_write_failures_total",
+			Help: "Ledger writes (ObservedCluster creates and status patches) the API server did not accept; each is retried with backoff.",
+		}),
 	}
-	if err := reg.Register(m.transitionsDropped); err != nil {
-		return nil, errors.Wrap(err, "cannot register ledger metrics")
+	for _, c := range []prometheus.Collector{m.transitionsDropped, m.writeFailures} {
+		if err := reg.Register(c); err != nil {
+			return nil, errors.Wrap(err, "cannot register ledger metrics")
+		}
 	}
 	return m, nil
+}
+
+func (m *Metrics) writeFailed() {
+	if m == nil {
+		return
+	}
+	m.writeFailures.Inc()
 }
 
 func (m *Metrics) dropped(n int) {

@@ -82,6 +82,7 @@ func (lg *Ledger) writeNext(ctx context.Context) bool {
 	defer lg.queue.Done(uid)
 	if err := lg.write(ctx, uid); err != nil {
 		if ctx.Err() == nil {
+			lg.metrics.writeFailed()
 			lg.log.Info("Cannot record cluster lifecycle; will retry", "uid", uid, "error", err)
 		}
 		lg.queue.AddRateLimited(uid)
