@@ -476,7 +476,12 @@ func (c *cluster) startProvider(t *testing.T, name string) *providerProcess {
 	}
 
 	metrics, probes := freePort(t), freePort(t)
-	args := append(runtimeArgs(t),
+	// The installed runtime elects a leader; here two processes of the
+	// test run one after the other against one control plane and the
+	// first is not stopped, so election is turned off (the fault suite
+	// runs replicas with it on).
+	args := slices.DeleteFunc(runtimeArgs(t), func(a string) bool { return a == "--leader-election" })
+	args = append(args,
 		"--kubeconfig="+path,
 		"--debug",
 		"--no-leader-election",
