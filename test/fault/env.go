@@ -21,6 +21,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -82,9 +86,70 @@ func StartControlPlane(certDir string, crdDirs []string, crds []*apiextensionsv1
 	return &ControlPlane{Env: env, Cfg: cfg}, nil
 }
 
-// StopAPIServer stops kube-apiserver, leaving etcd running.
-func (c *ControlPlane) StopAPIServer() error {
-	return errors.Wrap(c.Env.ControlPlane.APIServer.Stop(), "cannot stop kube-apiserver")
+// StopAPIServer stops kube-apiserver, leaving etcd running: SIGTERM, then
+// SIGKILL after grace (a graceful stop waits for long-running requests,
+// the provider's watches among them).
+func (c *ControlPlane) StopAPIServer(grace time.Duration) error {
+	pid, err := c.apiServerPID()
+	if err != nil {
+		return err
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.Now().Add(grace)
+	for time.Now().Before(deadline) && syscall.Kill(pid, 0) == nil {
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	// envtest notices the exit and then has nothing left to stop.
+	for range 100 {
+		if err = c.Env.ControlPlane.APIServer.Stop(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.Wrap(err, "cannot stop kube-apiserver")
+}
+
+// apiServerPID finds the kube-apiserver this test process started.
+func (c *ControlPlane) apiServerPID() (int, error) {
+	port := "--secure-port=" + strconv.Itoa(c.Env.ControlPlane.APIServer.SecurePort)
+	me := os.Getpid()
+	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range cmdlines {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if len(args) == 0 || filepath.Base(args[0]) != "kube-apiserver" || !slices.Contains(args, port) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil || parentOf(pid) != me {
+			continue
+		}
+		return pid, nil
+	}
+	return 0, errors.Errorf("cannot find the kube-apiserver process serving %s", port)
+}
+
+// parentOf reads a process's parent pid from /proc.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
 
 // StartAPIServer starts kube-apiserver again on the same etcd, address and
