@@ -60,7 +60,7 @@ func StartControlPlane(certDir string, crdDirs []string, crds []*apiextensionsv1
 		return nil, errors.Errorf("%s is not set: run `make test.fault`, or `make controlplane` and eval \"$(make -s controlplane.env)\"", testenv.AssetsEnv)
 	}
 	for _, b := range []string{"kube-apiserver", "etcd"} {
-		if _, err := os.Stat(filepath.Join(dir, b)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, b)); err != nil { //nolint:gosec // G703: the developer's own KUBEBUILDER_ASSETS.
 			return nil, errors.Wrapf(err, "%s=%s has no %s: run `make controlplane`", testenv.AssetsEnv, dir, b)
 		}
 	}
@@ -112,7 +112,7 @@ func (c *ControlPlane) StopAPIServer(grace time.Duration) error {
 
 // apiServerPID finds the kube-apiserver this test process started.
 func (c *ControlPlane) apiServerPID() (int, error) {
-	port := "--secure-port=" + strconv.Itoa(c.Env.ControlPlane.APIServer.SecurePort)
+	port := "--secure-port=" + c.Env.ControlPlane.APIServer.Port
 	me := os.Getpid()
 	cmdlines, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range cmdlines {

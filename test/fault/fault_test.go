@@ -342,6 +342,9 @@ func (s *suite) check(t *testing.T, scenario string, faults func() string, d *Dr
 		for _, e := range k.Errors() {
 			t.Errorf("%s: the sink received an invalid event: %s", scenario, e)
 		}
+		if n := k.EarlyRetries(); n > 0 {
+			t.Errorf("%s: %d retries came sooner than the Retry-After the sink asked for", scenario, n)
+		}
 	}
 	for _, err := range d.Errors() {
 		t.Errorf("%s: driver: %v", scenario, err)
@@ -452,7 +455,7 @@ func (s *suite) kill(t *testing.T, ctx context.Context) {
 	plans := Plans("b", s.kinds, clusters(36), MixedPrograms)
 	done := make(chan struct{})
 	go func() { d.Run(ctx, plans, time.Duration(kills)*3*time.Second); close(done) }()
-	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2)) //nolint:gosec // Fault timing.
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	for range kills {
 		// Random points: during start-up, the restart diff, ledger
 		// writes, deliveries and cursor flushes.

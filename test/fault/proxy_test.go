@@ -123,7 +123,7 @@ func TestAPIProxyFaults(t *testing.T) {
 				t.Fatalf("%s\n%s %s: %v", tc.reason, tc.method, tc.path, err)
 			}
 			if tc.want.status == -1 {
-				if code != http.StatusInternalServerError && !(code == http.StatusTooManyRequests && h.Get("Retry-After") != "") {
+				if code != http.StatusInternalServerError && (code != http.StatusTooManyRequests || h.Get("Retry-After") == "") {
 					t.Errorf("%s\nstatus %d (Retry-After %q), want 500, or 429 with Retry-After", tc.reason, code, h.Get("Retry-After"))
 				}
 				return
@@ -200,6 +200,9 @@ func TestSinkFaults(t *testing.T) {
 	}
 	if code, _, _, _ := do(t, http.MethodPost, s.URL()); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("second attempt: got %d, want 413", code)
+	}
+	if got := s.EarlyRetries(); got != 1 {
+		t.Errorf("EarlyRetries(): got %d, want 1 (the second attempt came at once after Retry-After: 2)", got)
 	}
 	s.Respond(nil)
 	// Accepted requests are validated: this one is no CloudEvent.

@@ -65,6 +65,9 @@ type Sink struct {
 	attempts map[string]int
 	injected map[int]int
 	downs    int
+	// notBefore is when each id may be retried after a Retry-After.
+	notBefore map[string]time.Time
+	early     int
 }
 
 // NewSink starts a plain HTTP sink on a free loopback port.
@@ -102,7 +105,7 @@ func newSink() (*Sink, error) {
 	}
 	// Only its handler is used: it validates and records.
 	rec.Close()
-	return &Sink{rec: rec, respond: Accept, attempts: map[string]int{}, injected: map[int]int{}}, nil
+	return &Sink{rec: rec, respond: Accept, attempts: map[string]int{}, injected: map[int]int{}, notBefore: map[string]time.Time{}}, nil
 }
 
 // URL of the sink.
@@ -184,10 +187,18 @@ func (s *Sink) serve(l net.Listener) {
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get("Ce-Id")
 	s.mu.Lock()
+	now := time.Now()
+	if nb, ok := s.notBefore[id]; ok && now.Before(nb.Add(-earlySlack)) {
+		s.early++
+	}
+	delete(s.notBefore, id)
 	s.attempts[id]++
 	a := s.respond(id, s.attempts[id])
 	if a.Status != 0 {
 		s.injected[a.Status]++
+	}
+	if secs, err := strconv.Atoi(a.RetryAfter); err == nil && a.Status != 0 {
+		s.notBefore[id] = now.Add(a.Delay + time.Duration(secs)*time.Second)
 	}
 	s.mu.Unlock()
 	if a.Delay > 0 {
@@ -218,6 +229,17 @@ func (s *Sink) Injected() (byStatus map[int]int, downs int) {
 		out[k] = v
 	}
 	return out, s.downs
+}
+
+// earlySlack forgives clock and scheduling noise in EarlyRetries.
+const earlySlack = 50 * time.Millisecond
+
+// EarlyRetries counts retries that came sooner than the Retry-After the
+// sink asked for.
+func (s *Sink) EarlyRetries() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.early
 }
 
 // Errors returns every event that failed schema validation or parsing.
