@@ -1,15 +1,16 @@
-# Crossplane package: the provider binary in a runtime image, packed with
-# package/ and examples/ into an .xpkg by cmd/xpkg. No Docker and no
-# crossplane CLI: everything is built from the Go module proxy.
+# Crossplane package: the provider binary of each platform in a runtime
+# image, packed with package/ and examples/ into one package per platform,
+# all gathered into one OCI image index in an .xpkg by cmd/xpkg. No Docker
+# and no crossplane CLI: everything is built from the Go module proxy.
 #
 # The package is reproducible: the same sources, VERSION, CA bundle and
 # SOURCE_DATE_EPOCH give the same digest on every run.
 
-XPKG_BINARY := $(OUTPUT_DIR)/bin/linux_amd64/provider
+# Platforms the package runs on, as os_arch.
+XPKG_PLATFORMS ?= linux_amd64 linux_arm64
+XPKG_BINARIES := $(foreach p,$(XPKG_PLATFORMS),$(OUTPUT_DIR)/bin/$(p)/provider)
 XPKG_TOOL := $(OUTPUT_DIR)/bin/xpkg
 XPKG_FILE := $(OUTPUT_DIR)/xpkg/$(PROJECT_NAME)-$(VERSION).xpkg
-# The name recorded in the .xpkg file; pushing may use any other.
-XPKG_REPOSITORY ?= xpkg.crossplane.io/crossplane-contrib/$(PROJECT_NAME)
 # Where `make xpkg.push` pushes, as host[:port]/repository; tagged $(VERSION).
 XPKG_REG ?=
 # Trusted roots shipped in the image, so HTTPS sinks with public
@@ -20,10 +21,12 @@ XPKG_CA_BUNDLE ?= $(wildcard /etc/ssl/certs/ca-certificates.crt)
 SOURCE_DATE_EPOCH ?= 0
 
 .PHONY: xpkg.binary
-xpkg.binary: ## Build the static linux/amd64 provider binary the package runs.
-	$(call say,"Building $(XPKG_BINARY) (static, linux/amd64)")
-	@mkdir -p $(dir $(XPKG_BINARY))
-	@CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(GO_LDFLAGS)' -o $(XPKG_BINARY) ./cmd/provider
+xpkg.binary: ## Build the static provider binary of every platform the package runs on.
+	@set -e; for p in $(XPKG_PLATFORMS); do \
+		echo "==> Building $(OUTPUT_DIR)/bin/$$p/provider (static, $$p; the first cross build compiles every dependency, about two minutes)"; \
+		mkdir -p $(OUTPUT_DIR)/bin/$$p; \
+		CGO_ENABLED=0 GOOS=$${p%_*} GOARCH=$${p#*_} $(GO) build -trimpath -ldflags '$(GO_LDFLAGS)' -o $(OUTPUT_DIR)/bin/$$p/provider ./cmd/provider; \
+	done
 
 .PHONY: xpkg.tool
 xpkg.tool:
@@ -33,9 +36,10 @@ xpkg.tool:
 .PHONY: xpkg.build
 xpkg.build: xpkg.binary xpkg.tool ## Build the Crossplane package into _output/xpkg and print its digest.
 	$(call say,"Building $(XPKG_FILE)")
-	@$(XPKG_TOOL) build --binary $(XPKG_BINARY) $(if $(XPKG_CA_BUNDLE),--ca-bundle $(XPKG_CA_BUNDLE)) \
+	@$(XPKG_TOOL) build $(foreach p,$(XPKG_PLATFORMS),--binary $(subst _,/,$(p))=$(OUTPUT_DIR)/bin/$(p)/provider) \
+		$(if $(XPKG_CA_BUNDLE),--ca-bundle $(XPKG_CA_BUNDLE)) \
 		--package-root $(ROOT_DIR)/package --examples-root $(ROOT_DIR)/examples \
-		--created $(SOURCE_DATE_EPOCH) --tag $(XPKG_REPOSITORY):$(VERSION) --output $(XPKG_FILE)
+		--created $(SOURCE_DATE_EPOCH) --output $(XPKG_FILE)
 
 .PHONY: xpkg.push
 xpkg.push: xpkg.reg xpkg.build ## Push the package: make xpkg.push XPKG_REG=registry.example.com/provider-cdevents

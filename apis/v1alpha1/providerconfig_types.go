@@ -302,6 +302,24 @@ type Selector struct {
 	// +optional
 	// +listType=set
 	Lifecycles []Lifecycle `json:"lifecycles,omitempty"`
+
+	// Expression selects transitions with a CEL expression, in addition to
+	// the lists above (a transition is sent only when every part of the
+	// selector says yes). It must be a bool over these variables, all
+	// strings unless said otherwise: lifecycle, previousLifecycle, group,
+	// kind, clusterNamespace (namespace is a reserved word in CEL), name,
+	// labels (a map of strings), provider, region, kubernetesVersion and
+	// reason (of the condition that caused the transition). Strings a
+	// cluster does not report are empty. Example:
+	// lifecycle == 'degraded' && labels[?'env'].orValue('') == 'prod'.
+	// It is compiled when the config is read: an invalid expression makes
+	// the config Ready=False with the compiler's message, and nothing is
+	// sent with it. Each evaluation is cost-limited; one that fails (such
+	// as reading a missing label with labels['env']) does not match, and
+	// is counted in status.selectorErrors.
+	// +optional
+	// +kubebuilder:validation:MaxLength=4096
+	Expression string `json:"expression,omitempty"`
 }
 
 // ProviderConfigSpec declares one CDEvents sink and what it receives. It is
@@ -357,6 +375,19 @@ type ErrorRecord struct {
 // ProviderConfigStatus reports how delivery to the sink is going.
 type ProviderConfigStatus struct {
 	xpv2.ConditionedStatus `json:",inline"`
+
+	// MatchedClusters is how many watched clusters the selector, its
+	// expression included, matches now: the expression is evaluated on
+	// each cluster's current state (lifecycle is the one that put it in
+	// its phase, previousLifecycle and reason are empty), so the effect of
+	// a selector shows before any event is sent.
+	// +optional
+	MatchedClusters int64 `json:"matchedClusters,omitempty"`
+
+	// SelectorErrors counts evaluations of the selector's expression that
+	// failed; those transitions were not sent.
+	// +optional
+	SelectorErrors int64 `json:"selectorErrors,omitempty"`
 
 	// Clusters is the number of clusters routed to this sink.
 	// +optional

@@ -20,7 +20,6 @@ import (
 	"context"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/spf13/afero"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -64,18 +63,6 @@ func Package(ctx context.Context, packageRoot, examplesRoot string, runtime v1.I
 	img, _, err := b.Build(ctx, xpkg.WithBase(runtime))
 	if err != nil {
 		return nil, errors.Wrap(err, errBuildPackage)
-	}
-	img, err = xpkg.AnnotateLayers(img)
-	return img, errors.Wrap(err, errAnnotateLayers)
-}
-
-// Load reads a package written by Write and restores its layer
-// annotations, which the tarball format cannot hold, so that what is
-// pushed is exactly what Package built.
-func Load(path string) (v1.Image, error) {
-	img, err := tarball.ImageFromPath(path, nil)
-	if err != nil {
-		return nil, errors.Wrapf(err, errFmtLoad, path)
 	}
 	img, err = xpkg.AnnotateLayers(img)
 	return img, errors.Wrap(err, errAnnotateLayers)

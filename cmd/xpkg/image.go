@@ -42,10 +42,6 @@ const (
 	CABundlePath = "/etc/ssl/certs/ca-certificates.crt"
 	// User is distroless' nonroot user: the provider needs no privileges.
 	User = "65532"
-	// OS and Architecture of the image, which Crossplane runs as a
-	// Deployment on Linux nodes.
-	OS           = "linux"
-	Architecture = "amd64"
 )
 
 // Error strings.
@@ -64,12 +60,12 @@ type file struct {
 	data []byte
 }
 
-// RuntimeImage assembles the image that runs the provider without Docker:
-// one layer holding the static binary (and, when given, a CA bundle so
-// that HTTPS sinks with public certificates can be verified), with the
-// entrypoint, user and platform set. Every timestamp is created, so the
-// same inputs always give the same digest.
-func RuntimeImage(binary, caBundle []byte, created time.Time) (v1.Image, error) {
+// RuntimeImage assembles the image that runs the provider on one platform
+// without Docker: one layer holding the static binary built for it (and,
+// when given, a CA bundle so that HTTPS sinks with public certificates can
+// be verified), with the entrypoint, user and platform set. Every
+// timestamp is created, so the same inputs always give the same digest.
+func RuntimeImage(binary, caBundle []byte, created time.Time, p v1.Platform) (v1.Image, error) {
 	files := []file{{path: BinaryPath, mode: 0o755, data: binary}}
 	if len(caBundle) > 0 {
 		files = append(files, file{path: CABundlePath, mode: 0o644, data: caBundle})
@@ -94,8 +90,9 @@ func RuntimeImage(binary, caBundle []byte, created time.Time) (v1.Image, error) 
 		return nil, errors.Wrap(err, errConfigFile)
 	}
 	cf = cf.DeepCopy()
-	cf.OS = OS
-	cf.Architecture = Architecture
+	cf.OS = p.OS
+	cf.Architecture = p.Architecture
+	cf.Variant = p.Variant
 	cf.Created = v1.Time{Time: created}
 	cf.Config.Entrypoint = []string{BinaryPath}
 	cf.Config.User = User

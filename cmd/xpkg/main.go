@@ -16,13 +16,19 @@ limitations under the License.
 
 // Package main builds provider-cdevents' Crossplane package (.xpkg) and
 // pushes it to an OCI registry with neither Docker nor the crossplane CLI:
-// the runtime image is assembled with go-containerregistry and the package
-// with crossplane-runtime's pkg/xpkg, so it builds wherever Go does, and the
-// same inputs always give the same digest. `make xpkg.build` and
+// the runtime image of each platform is assembled with go-containerregistry,
+// the package of each platform with crossplane-runtime's pkg/xpkg, and all
+// of them are gathered into one OCI image index, so one reference installs
+// on amd64 and arm64 control planes alike. It builds wherever Go does, and
+// the same inputs always give the same digest. `make xpkg.build` and
 // `make xpkg.push` run it:
 //
-//	xpkg build --binary _output/bin/linux_amd64/provider -o _output/xpkg/provider-cdevents-v0.1.0.xpkg
+//	xpkg build --binary linux/amd64=_output/bin/linux_amd64/provider \
+//	  --binary linux/arm64=_output/bin/linux_arm64/provider -o _output/xpkg/provider-cdevents-v0.1.0.xpkg
 //	xpkg push -f _output/xpkg/provider-cdevents-v0.1.0.xpkg registry.example.com/provider-cdevents:v0.1.0
+//
+// The .xpkg file is an OCI image layout packed in a tar file, with the
+// index as its index.json.
 package main
 
 import (
@@ -37,14 +43,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
-
-// DefaultRepository names the package inside the .xpkg file when no tag
-// is given. The name is not part of the package's digest.
-const DefaultRepository = "xpkg.crossplane.io/crossplane-contrib/provider-cdevents"
 
 // Error strings.
 const (
@@ -59,12 +60,11 @@ func main() {
 	app := kingpin.New(filepath.Base(os.Args[0]), "Builds and pushes the provider-cdevents Crossplane package without Docker.").DefaultEnvars()
 
 	build := app.Command("build", "Build the .xpkg file and print its digest.")
-	binary := build.Flag("binary", "Static linux/amd64 provider binary to run as the package's runtime.").Required().ExistingFile()
+	binaries := build.Flag("binary", "A static provider binary and the platform it was built for, as <os>/<arch>=<path>; repeat it for each platform the package supports.").Required().Strings()
 	caBundle := build.Flag("ca-bundle", "PEM bundle of trusted roots to ship at "+CABundlePath+", so HTTPS sinks can be verified.").ExistingFile()
 	packageRoot := build.Flag("package-root", "Directory of crossplane.yaml and the CRDs.").Default("package").ExistingDir()
 	examplesRoot := build.Flag("examples-root", "Directory of examples shipped in the package.").Default("examples").String()
 	created := build.Flag("created", "Creation time of the image, in seconds since the Unix epoch; fixed so builds are reproducible.").Envar("SOURCE_DATE_EPOCH").Default("0").Int64()
-	tag := build.Flag("tag", "Image name recorded in the .xpkg file.").Default(DefaultRepository + ":latest").String()
 	output := build.Flag("output", "The .xpkg file to write.").Short('o').Required().String()
 
 	push := app.Command("push", "Push an .xpkg file to a registry and print the pushed reference with its digest.")
@@ -75,10 +75,16 @@ func main() {
 	ctx := context.Background()
 	switch kingpin.MustParse(app.Parse(os.Args[1:])) {
 	case build.FullCommand():
+		bins := make([]PlatformBinary, 0, len(*binaries))
+		for _, b := range *binaries {
+			pb, err := ParsePlatformBinary(b)
+			kingpin.FatalIfError(err, "Cannot build package")
+			bins = append(bins, pb)
+		}
 		d, err := buildFile(ctx, buildArgs{
-			binary: *binary, caBundle: *caBundle,
+			binaries: bins, caBundle: *caBundle,
 			packageRoot: *packageRoot, examplesRoot: *examplesRoot,
-			created: time.Unix(*created, 0).UTC(), tag: *tag, output: *output,
+			created: time.Unix(*created, 0).UTC(), output: *output,
 		})
 		kingpin.FatalIfError(err, "Cannot build package")
 		fmt.Println(d)
@@ -91,62 +97,55 @@ func main() {
 
 // buildArgs are the inputs of one package build.
 type buildArgs struct {
-	binary       string
+	binaries     []PlatformBinary
 	caBundle     string
 	packageRoot  string
 	examplesRoot string
 	created      time.Time
-	tag          string
 	output       string
 }
 
-// buildFile builds the package and writes it as an .xpkg file (an image
-// tarball), returning its digest.
+// buildFile builds the package of every platform, gathers them into one
+// image index and writes it as an .xpkg file, returning the index's digest.
 func buildFile(ctx context.Context, a buildArgs) (v1.Hash, error) {
-	bin, err := os.ReadFile(a.binary)
-	if err != nil {
-		return v1.Hash{}, errors.Wrapf(err, errFmtRead, a.binary)
-	}
 	var ca []byte
 	if a.caBundle != "" {
+		var err error
 		if ca, err = os.ReadFile(a.caBundle); err != nil {
 			return v1.Hash{}, errors.Wrapf(err, errFmtRead, a.caBundle)
 		}
 	}
-	rt, err := RuntimeImage(bin, ca, a.created)
+	pkgs := map[string]v1.Image{}
+	platforms := make([]v1.Platform, 0, len(a.binaries))
+	for _, b := range a.binaries {
+		bin, err := os.ReadFile(b.Path)
+		if err != nil {
+			return v1.Hash{}, errors.Wrapf(err, errFmtRead, b.Path)
+		}
+		rt, err := RuntimeImage(bin, ca, a.created, b.Platform)
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		img, err := Package(ctx, a.packageRoot, a.examplesRoot, rt)
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		pkgs[b.Platform.String()] = img
+		platforms = append(platforms, b.Platform)
+	}
+	ii, err := Index(pkgs, platforms)
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	img, err := Package(ctx, a.packageRoot, a.examplesRoot, rt)
-	if err != nil {
+	if err := WriteLayout(a.output, ii); err != nil {
 		return v1.Hash{}, err
 	}
-	if err := Write(a.output, a.tag, img); err != nil {
-		return v1.Hash{}, err
-	}
-	d, err := img.Digest()
+	d, err := ii.Digest()
 	return d, errors.Wrap(err, errDigest)
 }
 
-// Write writes a package as an .xpkg file, replacing it only once the new
-// one is complete.
-func Write(path, tag string, img v1.Image) error {
-	t, err := name.NewTag(tag)
-	if err != nil {
-		return errors.Wrapf(err, errFmtParseRef, tag)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return errors.Wrapf(err, errFmtWrite, path)
-	}
-	tmp := path + ".tmp"
-	if err := tarball.WriteToFile(tmp, t, img); err != nil {
-		return errors.Wrapf(err, errFmtWrite, path)
-	}
-	return errors.Wrapf(os.Rename(tmp, path), errFmtWrite, path)
-}
-
-// pushFile pushes an .xpkg file with its layer annotations restored and
-// returns the pushed reference pinned to its digest.
+// pushFile pushes an .xpkg file, index and every platform's package, and
+// returns the pushed reference pinned to the index's digest.
 func pushFile(ctx context.Context, file, ref string, insecure bool) (name.Digest, error) {
 	var opts []name.Option
 	if insecure {
@@ -156,14 +155,19 @@ func pushFile(ctx context.Context, file, ref string, insecure bool) (name.Digest
 	if err != nil {
 		return name.Digest{}, errors.Wrapf(err, errFmtParseRef, ref)
 	}
-	img, err := Load(file)
+	dir, err := os.MkdirTemp("", "xpkg-")
+	if err != nil {
+		return name.Digest{}, errors.Wrapf(err, errFmtRead, file)
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	ii, err := LoadLayout(file, dir)
 	if err != nil {
 		return name.Digest{}, err
 	}
-	if err := remote.Write(r, img, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
+	if err := remote.WriteIndex(r, ii, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
 		return name.Digest{}, errors.Wrapf(err, errFmtPush, r.Name())
 	}
-	d, err := img.Digest()
+	d, err := ii.Digest()
 	if err != nil {
 		return name.Digest{}, errors.Wrap(err, errDigest)
 	}

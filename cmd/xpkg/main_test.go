@@ -161,9 +161,11 @@ func TestRuntimeImage(t *testing.T) {
 	type args struct {
 		binary   []byte
 		caBundle []byte
+		platform v1.Platform
 	}
 	type want struct {
-		files map[string]entry
+		files    map[string]entry
+		platform []string
 	}
 	cases := map[string]struct {
 		reason string
@@ -172,17 +174,17 @@ func TestRuntimeImage(t *testing.T) {
 	}{
 		"BinaryOnly": {
 			reason: "The binary should be the entrypoint, executable, under directories a non-root user can traverse.",
-			args:   args{binary: []byte("provider binary")},
+			args:   args{binary: []byte("provider binary"), platform: v1.Platform{OS: "linux", Architecture: "amd64"}},
 			want: want{files: map[string]entry{
 				"usr/":                   {Mode: 0o755},
 				"usr/local/":             {Mode: 0o755},
 				"usr/local/bin/":         {Mode: 0o755},
 				"usr/local/bin/provider": {Mode: 0o755, Data: "provider binary"},
-			}},
+			}, platform: []string{"linux", "amd64", ""}},
 		},
 		"WithCABundle": {
 			reason: "A CA bundle should be where Go looks for trusted roots, readable by the nonroot user.",
-			args:   args{binary: []byte("provider binary"), caBundle: []byte("-----BEGIN CERTIFICATE-----")},
+			args:   args{binary: []byte("provider binary"), caBundle: []byte("-----BEGIN CERTIFICATE-----"), platform: v1.Platform{OS: "linux", Architecture: "arm64", Variant: "v8"}},
 			want: want{files: map[string]entry{
 				"usr/":                              {Mode: 0o755},
 				"usr/local/":                        {Mode: 0o755},
@@ -192,12 +194,12 @@ func TestRuntimeImage(t *testing.T) {
 				"etc/ssl/":                          {Mode: 0o755},
 				"etc/ssl/certs/":                    {Mode: 0o755},
 				"etc/ssl/certs/ca-certificates.crt": {Mode: 0o644, Data: "-----BEGIN CERTIFICATE-----"},
-			}},
+			}, platform: []string{"linux", "arm64", "v8"}},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			img, err := RuntimeImage(tc.args.binary, tc.args.caBundle, created)
+			img, err := RuntimeImage(tc.args.binary, tc.args.caBundle, created, tc.args.platform)
 			if err != nil {
 				t.Fatalf("RuntimeImage(...): %v", err)
 			}
@@ -215,17 +217,17 @@ func TestRuntimeImage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("img.ConfigFile(): %v", err)
 			}
-			got := []string{cf.OS, cf.Architecture, cf.Config.User, strings.Join(cf.Config.Entrypoint, " "), cf.Created.UTC().String()}
-			want := []string{"linux", "amd64", "65532", "/usr/local/bin/provider", created.String()}
+			got := []string{cf.OS, cf.Architecture, cf.Variant, cf.Config.User, strings.Join(cf.Config.Entrypoint, " "), cf.Created.UTC().String()}
+			want := append(append([]string{}, tc.want.platform...), "65532", "/usr/local/bin/provider", created.String())
 			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("\n%s\nRuntimeImage(...): os, arch, user, entrypoint, created: -want, +got:\n%s", tc.reason, diff)
+				t.Errorf("\n%s\nRuntimeImage(...): os, arch, variant, user, entrypoint, created: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
 }
 
 func TestPackage(t *testing.T) {
-	rt, err := RuntimeImage([]byte("provider binary"), nil, time.Unix(0, 0))
+	rt, err := RuntimeImage([]byte("provider binary"), nil, time.Unix(0, 0), v1.Platform{OS: "linux", Architecture: "amd64"})
 	if err != nil {
 		t.Fatalf("RuntimeImage(...): %v", err)
 	}
@@ -272,15 +274,25 @@ func TestPackage(t *testing.T) {
 	})
 }
 
-// TestReproducible builds the package twice from the same inputs, writes
-// each to a file, loads it back and pushes it: the files must be identical
-// and every digest the same, so a release can be rebuilt and checked, and
-// what is pushed is what was built.
+// TestReproducible builds the package for two platforms twice from the
+// same inputs, writes each to a file, loads it back and pushes it: the
+// files must be identical and every digest the same, so a release can be
+// rebuilt and checked, and what is pushed is what was built. What the
+// registry serves must be one OCI image index from which each platform
+// pulls the package holding its own binary.
 func TestReproducible(t *testing.T) {
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "provider")
-	if err := os.WriteFile(bin, []byte("provider binary"), 0o600); err != nil {
-		t.Fatal(err)
+	platforms := []v1.Platform{{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"}}
+	var bins []PlatformBinary
+	for _, p := range platforms {
+		bin := filepath.Join(dir, p.OS+"_"+p.Architecture, "provider")
+		if err := os.MkdirAll(filepath.Dir(bin), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(bin, []byte("provider binary for "+p.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		bins = append(bins, PlatformBinary{Platform: p, Path: bin})
 	}
 	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	defer srv.Close()
@@ -290,17 +302,17 @@ func TestReproducible(t *testing.T) {
 	for _, run := range []string{"first", "second"} {
 		out := filepath.Join(dir, run, "provider-cdevents.xpkg")
 		d, err := buildFile(context.Background(), buildArgs{
-			binary: bin, packageRoot: packageRoot, examplesRoot: examplesRoot,
-			created: time.Unix(0, 0), tag: DefaultRepository + ":v0.1.0", output: out,
+			binaries: bins, packageRoot: packageRoot, examplesRoot: examplesRoot,
+			created: time.Unix(0, 0), output: out,
 		})
 		if err != nil {
 			t.Fatalf("buildFile(...): %v", err)
 		}
 		digests[run+" build"] = d
 
-		loaded, err := Load(out)
+		loaded, err := LoadLayout(out, t.TempDir())
 		if err != nil {
-			t.Fatalf("Load(...): %v", err)
+			t.Fatalf("LoadLayout(...): %v", err)
 		}
 		if digests[run+" load"], err = loaded.Digest(); err != nil {
 			t.Fatal(err)
@@ -323,8 +335,8 @@ func TestReproducible(t *testing.T) {
 			t.Fatalf("remote.Head(...): %v", err)
 		}
 		digests[run+" registry"] = desc.Digest
-		if desc.MediaType != types.DockerManifestSchema2 {
-			t.Errorf("registry media type: want %s, got %s", types.DockerManifestSchema2, desc.MediaType)
+		if desc.MediaType != types.OCIImageIndex {
+			t.Errorf("registry media type: want %s, got %s", types.OCIImageIndex, desc.MediaType)
 		}
 	}
 
@@ -345,5 +357,98 @@ func TestReproducible(t *testing.T) {
 	}
 	if !bytes.Equal(a, b) {
 		t.Errorf("the two .xpkg files built from the same inputs differ")
+	}
+
+	// Each platform pulls its own package: the package layers, and the
+	// runtime layer with the binary built for it.
+	r, err := name.ParseReference(reg + "/provider-cdevents:first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range platforms {
+		img, err := remote.Image(r, remote.WithPlatform(p))
+		if err != nil {
+			t.Fatalf("remote.Image(%s): %v", p, err)
+		}
+		files := filesOf(t, layerAnnotated(t, img, xpkg.PackageAnnotation))
+		if _, ok := files[xpkg.StreamFile]; !ok {
+			t.Errorf("%s: the package layer has no %s", p, xpkg.StreamFile)
+		}
+		ls, err := img.Layers()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := ""
+		for _, l := range ls {
+			if f, ok := filesOf(t, l)[strings.TrimPrefix(BinaryPath, "/")]; ok {
+				found = f.Data
+			}
+		}
+		if diff := cmp.Diff("provider binary for "+p.String(), found); diff != "" {
+			t.Errorf("\nThe image of %s should run the binary built for it.\nbinary: -want, +got:\n%s", p, diff)
+		}
+	}
+}
+
+func TestParsePlatformBinary(t *testing.T) {
+	type want struct {
+		pb  PlatformBinary
+		err bool
+	}
+	cases := map[string]struct {
+		reason string
+		arg    string
+		want   want
+	}{
+		"OSArch": {
+			reason: "An os/arch pair names the platform of the binary.",
+			arg:    "linux/arm64=_output/bin/linux_arm64/provider",
+			want:   want{pb: PlatformBinary{Platform: v1.Platform{OS: "linux", Architecture: "arm64"}, Path: "_output/bin/linux_arm64/provider"}},
+		},
+		"Variant": {
+			reason: "A variant may follow the architecture.",
+			arg:    "linux/arm/v7=bin",
+			want:   want{pb: PlatformBinary{Platform: v1.Platform{OS: "linux", Architecture: "arm", Variant: "v7"}, Path: "bin"}},
+		},
+		"BarePath": {
+			reason: "A path without its platform is ambiguous in a multi-platform package.",
+			arg:    "_output/bin/provider",
+			want:   want{err: true},
+		},
+		"NoPath": {
+			reason: "A platform without a binary cannot be built.",
+			arg:    "linux/amd64=",
+			want:   want{err: true},
+		},
+		"EmptyPart": {
+			reason: "Every part of the platform must be named.",
+			arg:    "linux/=bin",
+			want:   want{err: true},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := ParsePlatformBinary(tc.arg)
+			if (err != nil) != tc.want.err {
+				t.Fatalf("\n%s\nParsePlatformBinary(%q): want error %t, got %v", tc.reason, tc.arg, tc.want.err, err)
+			}
+			if diff := cmp.Diff(tc.want.pb, got); diff != "" {
+				t.Errorf("\n%s\nParsePlatformBinary(%q): -want, +got:\n%s", tc.reason, tc.arg, diff)
+			}
+		})
+	}
+}
+
+func TestIndexRefusesDuplicatePlatforms(t *testing.T) {
+	rt, err := RuntimeImage([]byte("provider binary"), nil, time.Unix(0, 0), v1.Platform{OS: "linux", Architecture: "amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := v1.Platform{OS: "linux", Architecture: "amd64"}
+	if _, err := Index(map[string]v1.Image{p.String(): rt}, []v1.Platform{p, p}); err == nil {
+		t.Errorf("Index(...) with one platform twice: want an error, got none")
+	}
+	if _, err := Index(nil, nil); err == nil {
+		t.Errorf("Index(...) without platforms: want an error, got none")
 	}
 }

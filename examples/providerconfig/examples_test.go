@@ -45,6 +45,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis"
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testenv"
 )
 
@@ -118,11 +119,27 @@ func strictTyped(u *unstructured.Unstructured) error {
 	if err != nil {
 		return err
 	}
+	var spec *v1alpha1.ProviderConfigSpec
 	switch u.GetKind() {
 	case v1alpha1.ClusterProviderConfigKind:
-		return yaml.UnmarshalStrict(raw, &v1alpha1.ClusterProviderConfig{})
+		pc := &v1alpha1.ClusterProviderConfig{}
+		if err := yaml.UnmarshalStrict(raw, pc); err != nil {
+			return err
+		}
+		spec = &pc.Spec
 	case v1alpha1.ProviderConfigKind:
-		return yaml.UnmarshalStrict(raw, &v1alpha1.ProviderConfig{})
+		pc := &v1alpha1.ProviderConfig{}
+		if err := yaml.UnmarshalStrict(raw, pc); err != nil {
+			return err
+		}
+		spec = &pc.Spec
+	}
+	// The API server cannot check an expression; the provider compiles
+	// it exactly so.
+	if spec != nil && spec.Selector != nil && spec.Selector.Expression != "" {
+		if _, err := filter.Compile(spec.Selector.Expression); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -173,6 +190,11 @@ func TestExamples(t *testing.T) {
 			reason: "A namespaced ProviderConfig with a bearer token from a Secret in its namespace is valid.",
 			file:   "bearer.yaml",
 			want:   []string{"Secret/team-a/cdevents-sink-token", "ProviderConfig/team-a/team-a-events"},
+		},
+		"Expression": {
+			reason: "A ClusterProviderConfig whose selector has a CEL expression is valid, and the expression compiles.",
+			file:   "expression.yaml",
+			want:   []string{"ClusterProviderConfig/prod-incidents"},
 		},
 		"TLS": {
 			reason: "A ClusterProviderConfig with a CA bundle, a client certificate and an API key header is valid, and so are its Secrets.",

@@ -70,10 +70,15 @@ type Settings struct {
 
 // Stats describe one sink's delivery, for its config's status.
 type Stats struct {
-	Clusters     int64
-	Delivered    int64
-	Pending      int64
-	DeadLettered int64
+	Clusters int64
+	// MatchedClusters counts the clusters the selector, expression
+	// included, matches as they are now.
+	MatchedClusters int64
+	// SelectorErrors counts events whose expression failed to evaluate.
+	SelectorErrors int64
+	Delivered      int64
+	Pending        int64
+	DeadLettered   int64
 	// Attempted is true once any attempt was made, so Reachable means
 	// something.
 	Attempted    bool
@@ -256,6 +261,9 @@ func (d *Dispatcher) Stats(id string) (Stats, bool) {
 		}
 		if !v.Deleted {
 			st.Clusters++
+			if ok, _ := s.settings.Routes.Selects(v); ok {
+				st.MatchedClusters++
+			}
 		}
 		c, ok := d.ledger.Cursor(v.UID, s.settings.ID)
 		switch {

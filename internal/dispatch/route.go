@@ -17,9 +17,11 @@ limitations under the License.
 package dispatch
 
 import (
+	"reflect"
 	"slices"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 )
 
@@ -32,6 +34,16 @@ type Routes struct {
 	Namespace string
 	// Selector of the config; nil selects everything in scope.
 	Selector *v1alpha1.Selector
+	// Expression is the selector's expression, compiled; nil when it has
+	// none.
+	Expression *filter.Expression
+}
+
+// Equal says whether two routes select the same: expressions are compared
+// by their source, which they are compiled from.
+func (r Routes) Equal(o Routes) bool {
+	return r.Namespace == o.Namespace && reflect.DeepEqual(r.Selector, o.Selector) &&
+		r.Expression.String() == o.Expression.String()
 }
 
 // Matches says whether a cluster is routed to the sink.
@@ -65,6 +77,79 @@ func (r Routes) Matches(v ledger.View) bool {
 // Wants says whether the sink receives events of a lifecycle.
 func (r Routes) Wants(l v1alpha1.Lifecycle) bool {
 	return r.Selector == nil || len(r.Selector.Lifecycles) == 0 || slices.Contains(r.Selector.Lifecycles, l)
+}
+
+// Accepts says whether the sink receives one event of a cluster it routes:
+// its lifecycle is wanted and the expression, if any, says yes. prev is the
+// lifecycle of the cluster's event before it, when known. An expression
+// that fails to evaluate does not accept, and its error is returned.
+func (r Routes) Accepts(v ledger.View, e v1alpha1.LedgerEvent, prev v1alpha1.Lifecycle) (bool, error) {
+	if !r.Wants(e.Lifecycle) {
+		return false, nil
+	}
+	if r.Expression == nil {
+		return true, nil
+	}
+	t := transition(v, e.Lifecycle)
+	t.PreviousLifecycle, t.Reason = string(prev), e.Reason
+	if e.KubernetesVersion != "" {
+		t.KubernetesVersion = e.KubernetesVersion
+	}
+	return r.Expression.Matches(t)
+}
+
+// Selects says whether the selector, expression included, matches a
+// cluster as it is now: the expression sees the lifecycle that put the
+// cluster in its phase, with no previous lifecycle and no reason. It is
+// what status.matchedClusters counts.
+func (r Routes) Selects(v ledger.View) (bool, error) {
+	if !r.Matches(v) {
+		return false, nil
+	}
+	l := phaseLifecycle(v.Phase)
+	if l == "" || !r.Wants(l) {
+		return false, nil
+	}
+	if r.Expression == nil {
+		return true, nil
+	}
+	return r.Expression.Matches(transition(v, l))
+}
+
+// transition is what an expression sees of a cluster and a lifecycle.
+func transition(v ledger.View, l v1alpha1.Lifecycle) filter.Transition {
+	return filter.Transition{
+		Lifecycle:         string(l),
+		Group:             v.GroupKind.Group,
+		Kind:              v.GroupKind.Kind,
+		Namespace:         v.Ref.Namespace,
+		Name:              v.Ref.Name,
+		Labels:            v.Labels,
+		Provider:          v.Provider,
+		Region:            v.Facts.Region,
+		KubernetesVersion: v.Facts.KubernetesVersion,
+	}
+}
+
+// phaseLifecycle is the lifecycle that puts a cluster in a phase; empty for
+// a cluster not created yet.
+func phaseLifecycle(p v1alpha1.Phase) v1alpha1.Lifecycle {
+	switch p {
+	case v1alpha1.PhaseProvisioning:
+		return v1alpha1.LifecycleCreated
+	case v1alpha1.PhaseReady:
+		return v1alpha1.LifecycleReady
+	case v1alpha1.PhaseDegraded:
+		return v1alpha1.LifecycleDegraded
+	case v1alpha1.PhaseFailed:
+		return v1alpha1.LifecycleFailed
+	case v1alpha1.PhaseDeleting:
+		return v1alpha1.LifecycleDeleting
+	case v1alpha1.PhaseDeleted:
+		return v1alpha1.LifecycleDeleted
+	case v1alpha1.PhasePending:
+	}
+	return ""
 }
 
 // phaseSetters are the lifecycles that put a cluster in each phase.

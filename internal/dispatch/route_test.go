@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 )
 
@@ -159,5 +160,135 @@ func TestRoutesWants(t *testing.T) {
 	}
 	if !(Routes{}).Wants(v1alpha1.LifecycleReady) {
 		t.Errorf("Wants: an empty selector must want everything")
+	}
+}
+
+func mustCompile(t *testing.T, src string) *filter.Expression {
+	t.Helper()
+	x, err := filter.Compile(src)
+	if err != nil {
+		t.Fatalf("filter.Compile(%q): %v", src, err)
+	}
+	return x
+}
+
+func TestRoutesAccepts(t *testing.T) {
+	prod := view("team-a", map[string]string{"env": "prod"})
+	prod.Phase = v1alpha1.PhaseDegraded
+	prod.Facts.Region = "eu-west-1"
+	type args struct {
+		routes Routes
+		v      ledger.View
+		e      v1alpha1.LedgerEvent
+		prev   v1alpha1.Lifecycle
+	}
+	type want struct {
+		accepts bool
+		err     bool
+	}
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   want
+	}{
+		"NoExpression": {
+			reason: "Without an expression every wanted lifecycle is accepted.",
+			args:   args{routes: Routes{}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleReady}},
+			want:   want{accepts: true},
+		},
+		"LifecycleListFirst": {
+			reason: "The lifecycle list still applies when an expression is set: both must say yes.",
+			args: args{routes: Routes{
+				Selector:   &v1alpha1.Selector{Lifecycles: []v1alpha1.Lifecycle{v1alpha1.LifecycleCreated}},
+				Expression: mustCompile(t, "true"),
+			}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleDegraded}},
+			want: want{accepts: false},
+		},
+		"ExpressionOnEvent": {
+			reason: "The expression sees the event's lifecycle, reason, version and the previous lifecycle.",
+			args: args{routes: Routes{Expression: mustCompile(t,
+				"lifecycle == 'recovered' && previousLifecycle == 'degraded' && reason == 'Available' && kubernetesVersion == '1.32' && region == 'eu-west-1' && clusterNamespace == 'team-a'")},
+				v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleRecovered, Reason: "Available", KubernetesVersion: "1.32"}, prev: v1alpha1.LifecycleDegraded},
+			want: want{accepts: true},
+		},
+		"ExpressionSaysNo": {
+			reason: "An expression that is false refuses the event.",
+			args:   args{routes: Routes{Expression: mustCompile(t, "labels['env'] == 'dev'")}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleReady}},
+			want:   want{accepts: false},
+		},
+		"ExpressionFails": {
+			reason: "An expression that fails refuses the event and says why.",
+			args:   args{routes: Routes{Expression: mustCompile(t, "labels['team'] == 'a'")}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleReady}},
+			want:   want{accepts: false, err: true},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := tc.args.routes.Accepts(tc.args.v, tc.args.e, tc.args.prev)
+			if (err != nil) != tc.want.err {
+				t.Fatalf("\n%s\nAccepts(...): want error %t, got %v", tc.reason, tc.want.err, err)
+			}
+			if got != tc.want.accepts {
+				t.Errorf("\n%s\nAccepts(...): want %t, got %t", tc.reason, tc.want.accepts, got)
+			}
+		})
+	}
+}
+
+func TestRoutesSelects(t *testing.T) {
+	degraded := view("", map[string]string{"env": "prod"})
+	degraded.Phase = v1alpha1.PhaseDegraded
+	pending := degraded
+	pending.Phase = v1alpha1.PhasePending
+	cases := map[string]struct {
+		reason string
+		routes Routes
+		v      ledger.View
+		want   bool
+	}{
+		"CurrentLifecycle": {
+			reason: "A cluster is matched on the lifecycle that put it in its phase.",
+			routes: Routes{Expression: mustCompile(t, "lifecycle == 'degraded' && labels['env'] == 'prod'")},
+			v:      degraded,
+			want:   true,
+		},
+		"OtherLifecycle": {
+			reason: "A ready-only expression does not match a degraded cluster now.",
+			routes: Routes{Expression: mustCompile(t, "lifecycle == 'ready'")},
+			v:      degraded,
+			want:   false,
+		},
+		"NotCreatedYet": {
+			reason: "A cluster that has no lifecycle yet matches no selector with an expression or lifecycle list.",
+			routes: Routes{Expression: mustCompile(t, "true")},
+			v:      pending,
+			want:   false,
+		},
+		"ScopeFirst": {
+			reason: "The selector's other parts still apply.",
+			routes: Routes{Selector: &v1alpha1.Selector{Providers: []string{"gcp"}}, Expression: mustCompile(t, "true")},
+			v:      degraded,
+			want:   false,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, _ := tc.routes.Selects(tc.v)
+			if got != tc.want {
+				t.Errorf("\n%s\nSelects(...): want %t, got %t", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
+
+func TestSettingsEqualComparesExpressionSource(t *testing.T) {
+	a := Settings{ID: "x", Routes: Routes{Expression: mustCompile(t, "lifecycle == 'ready'")}}
+	b := Settings{ID: "x", Routes: Routes{Expression: mustCompile(t, "lifecycle == 'ready'")}}
+	c := Settings{ID: "x", Routes: Routes{Expression: mustCompile(t, "lifecycle == 'failed'")}}
+	if !a.Equal(b) {
+		t.Errorf("settings compiled twice from the same expression should be equal")
+	}
+	if a.Equal(c) || a.Equal(Settings{ID: "x"}) {
+		t.Errorf("settings with different expressions should differ")
 	}
 }

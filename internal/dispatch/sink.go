@@ -29,11 +29,17 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 )
 
 // Equal says whether two settings reach and shape a sink the same way.
+// Compiled expressions are compared by their source.
 func (s Settings) Equal(o Settings) bool {
+	if !s.Routes.Equal(o.Routes) {
+		return false
+	}
+	s.Routes, o.Routes = Routes{}, Routes{}
 	return reflect.DeepEqual(s, o)
 }
 
@@ -247,7 +253,14 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 					return deliver.Pending{}, false, err
 				}
 			}
-			if !ok || !s.settings.Routes.Wants(e.Lifecycle) {
+			if !ok {
+				continue
+			}
+			accepted, err := s.accepts(ctx, v, e)
+			if err != nil {
+				return deliver.Pending{}, false, err
+			}
+			if !accepted {
 				continue
 			}
 			return s.pending(v, e, true)
@@ -279,13 +292,44 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 			}
 			return deliver.Pending{}, false, nil
 		}
-		if !s.settings.Routes.Wants(e.Lifecycle) {
+		accepted, err := s.accepts(ctx, v, e)
+		if err != nil {
+			return deliver.Pending{}, false, err
+		}
+		if !accepted {
 			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint}, "")
 			continue
 		}
 		return s.pending(v, e, false)
 	}
 	return deliver.Pending{}, false, nil
+}
+
+// accepts says whether the sink receives event e of cluster v under its
+// selector. An expression that fails to evaluate does not accept: the
+// failure is counted in the sink's figures and logged, and the event is not
+// sent. The error is only for a ledger read the expression needed (the
+// previous event's lifecycle), which is retried.
+func (s *sink) accepts(ctx context.Context, v ledger.View, e v1alpha1.LedgerEvent) (bool, error) {
+	var prev v1alpha1.Lifecycle
+	if x := s.settings.Routes.Expression; x != nil && x.Uses(filter.VarPreviousLifecycle) && e.Seq > 1 && s.settings.Routes.Wants(e.Lifecycle) {
+		pe, ok, err := s.d.ledger.Event(ctx, v.UID, e.Seq-1)
+		if err != nil {
+			return false, errors.Wrap(err, errReadLedger)
+		}
+		if ok {
+			prev = pe.Lifecycle
+		}
+	}
+	ok, err := s.settings.Routes.Accepts(v, e, prev)
+	if err != nil {
+		s.mu.Lock()
+		s.stats.SelectorErrors++
+		s.mu.Unlock()
+		s.d.log.Debug("The selector's expression failed on an event; not sending it", "sink", s.settings.ID, "ledger", v.LedgerName, "seq", e.Seq, "error", err)
+		return false, nil
+	}
+	return ok, nil
 }
 
 func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deliver.Pending, bool, error) {

@@ -31,7 +31,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ocitypes "github.com/google/go-containerregistry/pkg/v1/types"
 	corev1 "k8s.io/api/core/v1"
 	extv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -358,6 +361,31 @@ func (c *cluster) startRegistry(t *testing.T) {
 		t.Fatalf("pushing the package: %v\n%s", err, out)
 	}
 	c.step(t, "Pushed %s", strings.TrimSpace(out))
+
+	// One reference serves every platform: what Crossplane pulls is an
+	// image index of the amd64 and arm64 packages.
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := remote.Index(r, remote.WithContext(t.Context()))
+	if err != nil {
+		t.Fatalf("reading the pushed package as an image index: %v", err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var platforms []string
+	for _, d := range im.Manifests {
+		if d.Platform != nil {
+			platforms = append(platforms, d.Platform.String())
+		}
+	}
+	if im.MediaType != ocitypes.OCIImageIndex || strings.Join(platforms, " ") != "linux/amd64 linux/arm64" {
+		t.Fatalf("the pushed package should be an OCI image index of linux/amd64 and linux/arm64; got %s of %v", im.MediaType, platforms)
+	}
+	c.step(t, "The package is an %s of %s", im.MediaType, strings.Join(platforms, ", "))
 }
 
 // eventually polls check until it says done, and fails the test with the

@@ -49,6 +49,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
+	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 )
 
 // Error strings.
@@ -63,6 +64,7 @@ const (
 	errClientCertPair  = "client certificate Secret must hold tls.crt and tls.key"
 	errApplySink       = "cannot configure sink"
 	errDeadLetterSink  = "dead-letter sink"
+	errExpression      = "invalid spec.selector.expression"
 	statusRefreshEvery = 10 * time.Second
 )
 
@@ -209,6 +211,7 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 		return
 	}
 	s.Clusters, s.Delivered, s.Pending, s.DeadLettered = stats.Clusters, stats.Delivered, stats.Pending, stats.DeadLettered
+	s.MatchedClusters, s.SelectorErrors = stats.MatchedClusters, stats.SelectorErrors
 	if stats.LastDelivery != nil {
 		s.LastDelivery = stats.LastDelivery
 	}
@@ -265,6 +268,13 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 	}
 	if st.Replay == "" {
 		st.Replay = v1alpha1.ReplayCurrent
+	}
+	if sel := spec.Selector; sel != nil && sel.Expression != "" {
+		x, err := filter.Compile(sel.Expression)
+		if err != nil {
+			return st, errors.Wrap(err, errExpression)
+		}
+		st.Routes.Expression = x
 	}
 	status := pc.GetStatus()
 	if status.SinkSince == nil || status.SinkEndpoint != st.Endpoint {
