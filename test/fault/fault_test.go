@@ -803,6 +803,9 @@ func (s *suite) sinkFaults(t *testing.T, ctx context.Context) {
 		}},
 	}
 
+	s.mu.Lock()
+	first := len(s.rows)
+	s.mu.Unlock()
 	var wg sync.WaitGroup
 	for i, c := range cases {
 		scenario := c.name
@@ -830,6 +833,15 @@ func (s *suite) sinkFaults(t *testing.T, ctx context.Context) {
 		})
 	}
 	wg.Wait()
+	// The cases end in any order; the table lists them as declared.
+	order := map[string]int{}
+	for i, c := range cases {
+		order[c.name] = i
+	}
+	s.mu.Lock()
+	mine := s.rows[first:]
+	sort.SliceStable(mine, func(i, j int) bool { return order[mine[i].Scenario] < order[mine[j].Scenario] })
+	s.mu.Unlock()
 	if !p.Running() {
 		t.Errorf("sink: the provider exited; see %s", p.LogPath())
 	}
