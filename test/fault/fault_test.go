@@ -132,6 +132,11 @@ func TestFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() {
+		// Stop watching first; kube-apiserver then gets a short grace.
+		cancel()
+		if err := s.cp.StopAPIServer(10 * time.Second); err != nil {
+			t.Errorf("stopping kube-apiserver: %v", err)
+		}
 		if err := s.cp.Stop(); err != nil {
 			t.Errorf("stopping the control plane: %v", err)
 		}
