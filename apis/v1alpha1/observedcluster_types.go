@@ -127,8 +127,11 @@ type LedgerEvent struct {
 	// Type is the CDEvents event kind, such as environment.created.
 	Type string `json:"type"`
 	// Time of the transition in the watched object (a condition's
-	// lastTransitionTime, an annotation, the deletionTimestamp), or when
-	// the provider observed it if the object carries no time.
+	// lastTransitionTime, an annotation, the deletionTimestamp). A
+	// transition the object records no time for (upgraded, or one driven
+	// by a cloud state) has the newest time the object carried, and a
+	// deleted event the newest time the ledger holds of the final object
+	// (status.latestObjectTime). Never the time the provider looked.
 	Time metav1.Time `json:"time"`
 	// Replayed marks events recorded late: the cluster already existed
 	// when first observed, or vanished while the provider was down.
@@ -162,21 +165,22 @@ type LedgerEvent struct {
 	IncidentStart *metav1.Time `json:"incidentStart,omitempty"`
 }
 
-// SinkCursor is one sink's delivery progress for this cluster.
+// SinkCursor is one sink's delivery progress for this cluster. It is
+// opaque on purpose: an ObservedCluster is cluster-scoped and readable
+// beyond any one tenant, so it names no config, no URL and no error. A
+// sink's delivery progress and errors are in the status of its own
+// ProviderConfig or ClusterProviderConfig.
 type SinkCursor struct {
-	// Sink names the config: ClusterProviderConfig/<name> or
-	// ProviderConfig/<namespace>/<name>.
+	// Sink is an opaque key of the config (a hash of its kind, namespace
+	// and name).
 	Sink string `json:"sink"`
-	// Endpoint is a hash of the sink's URL; when the URL changes the
-	// sink starts over under its replay policy.
+	// Endpoint is an opaque hash of the sink's URL; when the URL changes
+	// the sink starts over under its replay policy.
 	// +optional
 	Endpoint string `json:"endpoint,omitempty"`
 	// DeliveredSeq is the highest event seq the sink accepted; every event
 	// up to it is delivered or dead-lettered.
 	DeliveredSeq int64 `json:"deliveredSeq"`
-	// LastError is the latest failure delivering to this sink.
-	// +optional
-	LastError string `json:"lastError,omitempty"`
 }
 
 // ObservedClusterStatus is the provider's durable record of one cluster.
@@ -248,6 +252,22 @@ type ObservedClusterStatus struct {
 	// time while the cluster changes often.
 	// +optional
 	Pruned int64 `json:"pruned,omitempty"`
+
+	// DroppedTransitions counts transitions the provider detected but
+	// never recorded, so never sent: when writes of this ledger fall more
+	// than 64 transitions behind, the oldest are dropped and the newest
+	// kept. It stays zero unless the API server refuses ledger writes for
+	// long while the cluster changes often.
+	// +optional
+	DroppedTransitions int64 `json:"droppedTransitions,omitempty"`
+
+	// LatestObjectTime is the newest time the watched object carried
+	// (managedFields, conditions, annotations, creation and deletion
+	// timestamps) when the ledger was last written. The deleted event is
+	// stamped with it, so a deletion has the same time and id whether it
+	// is seen live or found after a restart.
+	// +optional
+	LatestObjectTime *metav1.Time `json:"latestObjectTime,omitempty"`
 
 	// Sinks holds each sink's delivery progress.
 	// +optional

@@ -145,7 +145,9 @@ type TLSConfig struct {
 	ClientCertSecretRef *SecretReference `json:"clientCertSecretRef,omitempty"`
 
 	// InsecureSkipVerify turns off verification of the sink's certificate.
-	// Meant for throwaway test sinks only.
+	// Meant for throwaway test sinks only. A namespaced ProviderConfig may
+	// set it only where the provider's administrator allows it
+	// (--tenant-allow-insecure-tls); the SinkSecure condition shows it.
 	// +optional
 	// +kubebuilder:default=false
 	InsecureSkipVerify bool `json:"insecureSkipVerify,omitempty"`
@@ -154,7 +156,11 @@ type TLSConfig struct {
 // Sink is an HTTP endpoint that accepts CloudEvents.
 type Sink struct {
 	// URL of the CloudEvents receiver, for example a cdviz collector
-	// webhook or a Knative Broker. Only http and https are accepted.
+	// webhook or a Knative Broker. Only http and https are accepted. The
+	// sink of a namespaced ProviderConfig must resolve to addresses the
+	// provider's egress policy allows: never loopback, link-local (cloud
+	// metadata) or the API server, and nothing the administrator denies.
+	// Redirects are not followed.
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:Pattern=`^https?://[^\s/?#]+([/?#]\S*)?$`
 	URL string `json:"url"`
@@ -180,7 +186,9 @@ type Sink struct {
 	TLS *TLSConfig `json:"tls,omitempty"`
 }
 
-// Credentials authenticate the provider to its sink.
+// Credentials authenticate the provider to its sink. A namespaced
+// ProviderConfig may send them to an http:// sink only where the provider's
+// administrator allows it (--tenant-allow-plaintext-credentials).
 // +kubebuilder:validation:XValidation:rule="self.source != 'Secret' || has(self.secretRef)",message="secretRef is required when source is Secret"
 // +kubebuilder:validation:XValidation:rule="self.scheme != 'Header' || has(self.headerName)",message="headerName is required when scheme is Header"
 type Credentials struct {
@@ -206,14 +214,23 @@ type Credentials struct {
 	HeaderName string `json:"headerName,omitempty"`
 }
 
-// Delivery tunes retries. Events are delivered at least once: they stay
-// pending, and keep being retried, until the sink accepts them or they are
-// handed to the dead-letter sink.
+// Delivery tunes retries. Events are delivered at least once and in order
+// per cluster: an event the sink cannot take now (network errors, 408, 429,
+// 5xx) stays pending and is retried, with backoff, until the sink accepts
+// it, however long the outage; only with a dead-letter sink is it handed
+// there after retry retries. An event the sink refuses (any other 4xx) is
+// retried retry times, then handed to the dead-letter sink; without one, or
+// if that refuses it too or keeps failing for retry retries, it is given
+// up: counted in status.dropped and the metric
+// cdevents_events_dropped_total, reported in a Kubernetes event and the
+// log, and the cluster's later events go on.
 type Delivery struct {
-	// Retry is the number of attempts after which an event the sink keeps
-	// refusing goes to the dead-letter sink. Without a dead-letter sink the
-	// event stays pending and is retried at maxBackoff. Network errors,
-	// 408, 429 and 5xx answers are always retried.
+	// Retry is how many times an event is retried on a sink, after its
+	// first attempt fails, before it moves on: an event the sink refuses
+	// moves to the dead-letter sink, or is given up when there is none;
+	// an event the sink cannot take now moves to the dead-letter sink if
+	// there is one, and is otherwise retried until the sink takes it.
+	// The dead-letter sink gets as many retries.
 	// +optional
 	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=0
@@ -232,8 +249,11 @@ type Delivery struct {
 	// +kubebuilder:default="5m"
 	MaxBackoff *metav1.Duration `json:"maxBackoff,omitempty"`
 
-	// DeadLetterSink receives events the sink rejected for good (a 4xx
-	// other than 408 and 429) or that ran out of retries.
+	// DeadLetterSink receives events the sink refused (a 4xx other than
+	// 408 and 429) or could not take within retry retries. An event the
+	// dead-letter sink refuses too is given up; one it cannot take now
+	// either is retried on the sink again, so an outage of both loses
+	// nothing.
 	// +optional
 	DeadLetterSink *Sink `json:"deadLetterSink,omitempty"`
 }
@@ -368,9 +388,33 @@ type ErrorRecord struct {
 	// Time of the failure.
 	Time metav1.Time `json:"time"`
 
-	// Message says what went wrong. It never holds a credential.
+	// Message says what went wrong: a status code or a fixed reason. It
+	// never holds a credential, nor anything the sink answered beyond its
+	// status code.
 	Message string `json:"message"`
+
+	// Subject is the CDEvents subject id of the cluster whose event
+	// failed.
+	// +optional
+	Subject string `json:"subject,omitempty"`
 }
+
+// Condition types and reasons of provider configs, besides Ready and
+// TypeSinkReachable.
+const (
+	// TypeSinkSecure says whether the sink is reached with TLS
+	// certificate verification on and without credentials in plain text.
+	// It is False wherever a config turns verification off or sends
+	// credentials over http://, so such configs are easy to find.
+	TypeSinkSecure xpv2.ConditionType = "SinkSecure"
+
+	// ReasonSinkNotAllowed is the reason of Ready=False when the
+	// administrator's policy refuses the sink: its address is denied by
+	// the egress policy, or a namespaced ProviderConfig asks for
+	// insecureSkipVerify or plain-text credentials that the administrator
+	// has not allowed. Nothing is sent to a refused sink.
+	ReasonSinkNotAllowed xpv2.ConditionReason = "SinkNotAllowed"
+)
 
 // ProviderConfigStatus reports how delivery to the sink is going.
 type ProviderConfigStatus struct {
@@ -401,10 +445,17 @@ type ProviderConfigStatus struct {
 	// +optional
 	Pending int64 `json:"pending,omitempty"`
 
-	// DeadLettered counts events handed to the dead-letter sink, or given
-	// up as rejected when none is set, since the provider started.
+	// DeadLettered counts events the dead-letter sink accepted since the
+	// provider started.
 	// +optional
 	DeadLettered int64 `json:"deadLettered,omitempty"`
+
+	// Dropped counts events given up since the provider started: the sink
+	// refused them and there is no dead-letter sink, or the dead-letter
+	// sink refused them too. Each raises a Kubernetes event on this
+	// config and counts in cdevents_events_dropped_total.
+	// +optional
+	Dropped int64 `json:"dropped,omitempty"`
 
 	// LastDelivery is the most recent event the sink accepted.
 	// +optional

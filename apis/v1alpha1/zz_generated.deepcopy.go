@@ -466,6 +466,10 @@ func (in *ObservedClusterStatus) DeepCopyInto(out *ObservedClusterStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.LatestObjectTime != nil {
+		in, out := &in.LatestObjectTime, &out.LatestObjectTime
+		*out = (*in).DeepCopy()
+	}
 	if in.Sinks != nil {
 		in, out := &in.Sinks, &out.Sinks
 		*out = make([]SinkCursor, len(*in))

@@ -47,12 +47,13 @@ func main() {
 	var (
 		app = kingpin.New(filepath.Base(os.Args[0]), "Receives CDEvents over HTTP, prints them and shows a live timeline per cluster.").DefaultEnvars()
 
-		listen    = app.Flag("listen", "Address that accepts CloudEvents (POST to any path) and, unless --ui-listen is set, serves the timeline page.").Default("127.0.0.1:8090").String()
-		uiListen  = app.Flag("ui-listen", "Serve the timeline page and its API on this address instead of --listen.").String()
-		maxEvents = app.Flag("max-events", "How many events to keep in memory; the oldest are dropped beyond it.").Default("10000").Int()
-		token     = app.Flag("token", "Accept events only with 'Authorization: Bearer <token>'. Guards ingestion only.").String()
-		schemaDir = app.Flag("schema-dir", "Also validate against the schema files of a CDEvents spec checkout (its schemas/ directory).").ExistingDir()
-		debug     = app.Flag("debug", "Log at debug level.").Short('d').Bool()
+		listen     = app.Flag("listen", "Address that accepts CloudEvents (POST to any path) and, unless --ui-listen is set, serves the timeline page.").Default("127.0.0.1:8090").String()
+		uiListen   = app.Flag("ui-listen", "Serve the timeline page and its API on this address instead of --listen.").String()
+		maxEvents  = app.Flag("max-events", "How many events to keep in memory; the oldest are dropped beyond it.").Default("10000").Int()
+		token      = app.Flag("token", "Accept events only with 'Authorization: Bearer <token>'. Guards ingestion only.").String()
+		schemaDir  = app.Flag("schema-dir", "Also validate against the schema files of a CDEvents spec checkout (its schemas/ directory).").ExistingDir()
+		maxStreams = app.Flag("max-streams", "How many live event streams (timeline pages) may be open at once; more are refused with 503.").Default("64").Int()
+		debug      = app.Flag("debug", "Log at debug level.").Short('d').Bool()
 	)
 	app.Version(version.Version)
 	kingpin.MustParse(app.Parse(os.Args[1:]))
@@ -75,6 +76,7 @@ func main() {
 		receiver.WithLogger(log),
 		receiver.WithPrinter(os.Stdout),
 		receiver.WithBearerToken(*token),
+		receiver.WithMaxSubscribers(*maxStreams),
 	)
 	kingpin.FatalIfError(err, "Cannot create receiver")
 

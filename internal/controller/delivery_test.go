@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/controller"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -158,7 +159,9 @@ func TestTenantIsolation(t *testing.T) {
 	const token = "s3cr3t-team-a-token"
 	createConfig(ctx, t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "sink-token"}, StringData: map[string]string{"token": token + "\n"}})
 	createConfig(ctx, t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "sink-token"}, StringData: map[string]string{"token": "team-b"}})
-	startProvider(t)
+	// The test sinks listen on loopback, which tenants may not reach
+	// unless the administrator allows it; plain http with a token, too.
+	startProvider(t, testkit.WithTenantEgressAllow("127.0.0.0/8"), testkit.WithSinkPolicy(func(p *controller.SinkPolicy) { p.TenantAllowPlaintextCredentials = true }))
 
 	sinkA, sinkB := startSink(t), startSink(t)
 	var mu sync.Mutex

@@ -110,6 +110,12 @@ func TestLifecycleDelivered(t *testing.T) {
 	if !got[1].Event.Time().Equal(t0.Add(15 * time.Minute)) {
 		t.Errorf("ready time: want Ready's lastTransitionTime %v, got %v", t0.Add(15*time.Minute), got[1].Event.Time())
 	}
+	// The finalizer's removal is a later write of the object, but records
+	// nothing: deleted carries the newest time the object had when the
+	// ledger last changed, Ready's Deleting transition.
+	if last := got[len(got)-1]; !last.Event.Time().Equal(t0.Add(2 * time.Hour)) {
+		t.Errorf("deleted time: want the newest time the final object carried %v, got %v", t0.Add(2*time.Hour), last.Event.Time())
+	}
 	types := []string{}
 	for _, r := range got {
 		types = append(types, r.Event.Type())

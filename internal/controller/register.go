@@ -23,12 +23,16 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
@@ -70,6 +74,63 @@ type Options struct {
 	// fleet, and the API server's priority and fairness protects it.
 	// Defaults to the manager's config.
 	LedgerConfig *rest.Config
+	// Sinks is the administrator's policy for the sinks of provider
+	// configs. Its zero value is the safe default for tenants.
+	Sinks SinkPolicy
+}
+
+// SinkPolicy is the administrator's policy for the sinks of provider
+// configs, as the provider's flags set it. Namespaced ProviderConfigs are
+// written by tenants and untrusted; ClusterProviderConfigs are the
+// administrator's own.
+type SinkPolicy struct {
+	// TenantEgressDeny are CIDRs a namespaced ProviderConfig's sink may
+	// not reach, in addition to deliver.DefaultTenantDeny and the API
+	// server's addresses, which are always denied.
+	TenantEgressDeny []netip.Prefix
+	// TenantEgressAllow are CIDRs a namespaced ProviderConfig's sink may
+	// reach even when they are denied.
+	TenantEgressAllow []netip.Prefix
+	// ClusterEgressDeny are CIDRs a ClusterProviderConfig's sink may not
+	// reach; empty allows every address.
+	ClusterEgressDeny []netip.Prefix
+	// APIServer are the API server's addresses, denied to tenants. The
+	// caller resolves them (deliver.HostPrefixes), with the kubernetes
+	// Service IP in a cluster; the manager's REST config host is always
+	// denied too when it is an IP address.
+	APIServer []netip.Prefix
+	// TenantAllowInsecureTLS lets namespaced ProviderConfigs turn TLS
+	// verification off.
+	TenantAllowInsecureTLS bool
+	// TenantAllowPlaintextCredentials lets namespaced ProviderConfigs send
+	// credentials over plain http.
+	TenantAllowPlaintextCredentials bool
+	// Resolver resolves host names of sinks and of the API server;
+	// defaults to the system resolver.
+	Resolver deliver.Resolver
+}
+
+// configPolicy turns the administrator's flags into the policy the config
+// controllers apply.
+func (sp SinkPolicy) configPolicy(apiServerHosts ...string) config.Policy {
+	var opts []deliver.EgressOption
+	if sp.Resolver != nil {
+		opts = append(opts, deliver.WithResolver(sp.Resolver))
+	}
+	api, _ := deliver.AddrPrefixes(apiServerHosts...)
+	deny := deliver.DefaultTenantDeny()
+	deny = append(deny, api...)
+	deny = append(deny, sp.APIServer...)
+	deny = append(deny, sp.TenantEgressDeny...)
+	p := config.Policy{
+		TenantEgress:                    deliver.NewEgressPolicy(deny, sp.TenantEgressAllow, opts...),
+		TenantAllowInsecureTLS:          sp.TenantAllowInsecureTLS,
+		TenantAllowPlaintextCredentials: sp.TenantAllowPlaintextCredentials,
+	}
+	if len(sp.ClusterEgressDeny) > 0 {
+		p.ClusterEgress = deliver.NewEgressPolicy(sp.ClusterEgressDeny, nil, opts...)
+	}
+	return p
 }
 
 // Pipeline is the running provider, exposed for tests and benchmarks that
@@ -80,6 +141,36 @@ type Pipeline struct {
 	Dispatcher *dispatch.Dispatcher
 	Discovery  *discovery.Engine
 }
+
+// ReadyCheck is the readiness probe of a replica: the elected leader is
+// ready once its ledger is loaded and discovery has listed every watched
+// cluster kind, so a rollout waits for the new replica to know where it
+// stands; a standby replica is ready at once, since it serves nothing until
+// it is elected, and holding it unready would stall a rollout behind the
+// leader it is meant to replace. elected is closed once this replica
+// leads (at once without leader election): the manager's Elected().
+func (p *Pipeline) ReadyCheck(elected <-chan struct{}) healthz.Checker {
+	return func(*http.Request) error {
+		select {
+		case <-elected:
+		default:
+			return nil
+		}
+		if !p.Ledger.Loaded() {
+			return errors.New(errNotLoaded)
+		}
+		if !p.Discovery.Synced() {
+			return errors.New(errNotSynced)
+		}
+		return nil
+	}
+}
+
+// Readiness errors.
+const (
+	errNotLoaded = "the ledger has not been read yet"
+	errNotSynced = "discovery has not listed every watched cluster kind yet"
+)
 
 // Setup adds everything provider-cdevents runs to mgr.
 func Setup(mgr ctrl.Manager, o Options) error {
@@ -114,10 +205,15 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	}
 
 	cat := catalog.New()
+	lmetrics, err := ledger.NewMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	lg := ledger.New(kube, kube,
 		ledger.WithLogger(log.WithValues("component", "ledger")),
 		ledger.WithControlPlaneName(o.ControlPlaneName),
 		ledger.WithRetention(o.LedgerRetention),
+		ledger.WithMetrics(lmetrics),
 	)
 	builder, err := cdevent.NewBuilder()
 	if err != nil {
@@ -135,6 +231,9 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	)
 	lg.SetNotifier(d)
 	lg.SetRouter(d)
+	if err := o.Registerer.Register(dispatch.NewCollector(d)); err != nil {
+		return nil, errors.Wrap(err, "cannot register delivery lag metrics")
+	}
 
 	eng, err := discovery.New(lcfg, cat, lg,
 		discovery.WithLogger(log.WithValues("component", "discovery")),
@@ -165,7 +264,13 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 		return nil, errors.Wrap(err, "cannot add the provider pipeline")
 	}
 
-	if err := config.Setup(mgr, o.Options, d, eng); err != nil {
+	policy := o.Sinks.configPolicy(mgr.GetConfig().Host, lcfg.Host)
+	log.Info("Egress policy for the sinks of namespaced ProviderConfigs", "deny", fmt.Sprint(policy.TenantEgress.Deny()), "allow", fmt.Sprint(policy.TenantEgress.Allow()),
+		"allow-insecure-tls", policy.TenantAllowInsecureTLS, "allow-plaintext-credentials", policy.TenantAllowPlaintextCredentials)
+	if policy.ClusterEgress != nil {
+		log.Info("Egress policy for the sinks of ClusterProviderConfigs", "deny", fmt.Sprint(policy.ClusterEgress.Deny()))
+	}
+	if err := config.Setup(mgr, o.Options, d, eng, policy); err != nil {
 		return nil, err
 	}
 	if err := clusterkind.Setup(mgr, o.Options, cat, eng); err != nil {

@@ -98,9 +98,23 @@ func TestRestartCatchesUp(t *testing.T) {
 	for _, n := range names {
 		before[n] = ids(sink, n)
 	}
+	a, err := eks.Get(ctx, "restart-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded, err := ledgerOfObject(ctx, t, a.GetUID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recorded.Status.LatestObjectTime == nil {
+		t.Fatalf("the ledger of restart-a does not hold the object's newest time")
+	}
 	if err := first.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
+	// The clock moves past every time the objects carry: nothing the
+	// restarted provider sends may depend on it.
+	time.Sleep(1100 * time.Millisecond)
 
 	// While the provider is down: a is deleted outright, b degrades, c
 	// is untouched.
@@ -140,8 +154,15 @@ func TestRestartCatchesUp(t *testing.T) {
 		}
 	}
 	for _, r := range sink.Received() {
-		if r.Summary.Name == "restart-a" && r.Summary.Lifecycle == v1alpha1.LifecycleDeleted && !r.Summary.Replayed {
-			t.Errorf("the deletion that happened while the provider was down is not marked replayed")
+		if r.Summary.Name == "restart-a" && r.Summary.Lifecycle == v1alpha1.LifecycleDeleted {
+			if !r.Summary.Replayed {
+				t.Errorf("the deletion that happened while the provider was down is not marked replayed")
+			}
+			// Found after a restart, the deletion has the time the ledger
+			// recorded, as it would have had seen live.
+			if !r.Event.Time().Equal(recorded.Status.LatestObjectTime.Time) {
+				t.Errorf("deleted time: want the newest object time the ledger recorded %v, got %v", recorded.Status.LatestObjectTime.Time, r.Event.Time())
+			}
 		}
 	}
 }

@@ -31,9 +31,12 @@ const (
 
 // RetryPolicy is a sink's delivery block in the form the outbox uses.
 type RetryPolicy struct {
-	// Retry is the number of failed attempts after which an event goes to
-	// the dead-letter sink. Zero dead-letters on the first failure. It has
-	// no effect without a dead-letter sink: nothing is ever dropped.
+	// Retry is how many times an event is retried on a target after its
+	// first attempt fails: after Retry+1 failed attempts it moves on to
+	// the dead-letter sink, or is given up if the sink refused it and
+	// there is nowhere else to put it. An event the sink merely cannot
+	// take now (Retryable) is never given up. Zero moves on after the
+	// first failure.
 	Retry int
 	// BackoffDelay is the delay after the first failed attempt; it doubles
 	// with every further one. Zero means DefaultBackoffDelay.
@@ -108,14 +111,6 @@ func (p RetryPolicy) Delay(attempt int, retryAfter time.Duration, jitter float64
 		d = min(retryAfter, ceiling)
 	}
 	return d
-}
-
-// Ceiling is the delay between attempts once backoff has reached its cap,
-// with the same jitter as Delay. Events that wait for a config change (a
-// sink that refuses them with no dead-letter sink) are retried at this pace.
-func (p RetryPolicy) Ceiling(jitter float64) time.Duration {
-	_, ceiling := p.limits()
-	return equalJitter(ceiling, jitter)
 }
 
 func equalJitter(d time.Duration, jitter float64) time.Duration {

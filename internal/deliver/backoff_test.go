@@ -114,13 +114,6 @@ func TestDelay(t *testing.T) {
 	}
 }
 
-func TestCeiling(t *testing.T) {
-	p := RetryPolicy{BackoffDelay: time.Second, MaxBackoff: time.Minute}
-	if diff := cmp.Diff(45*time.Second, p.Ceiling(0.5)); diff != "" {
-		t.Errorf("\nThe slowest pace is MaxBackoff with equal jitter.\np.Ceiling(0.5): -want, +got:\n%s", diff)
-	}
-}
-
 func TestRetryPolicyFrom(t *testing.T) {
 	type args struct {
 		d *v1alpha1.Delivery

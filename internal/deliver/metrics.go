@@ -24,12 +24,13 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 )
 
-// Values of the result label of cdevents_events_total.
+// Values of the result label of cdevents_delivery_attempts_total.
 const (
 	ResultDelivered    = "delivered"
 	ResultRetried      = "retried"
 	ResultRejected     = "rejected"
 	ResultDeadLettered = "dead_lettered"
+	ResultDropped      = "dropped"
 )
 
 const errRegisterMetrics = "cannot register delivery metrics"
@@ -39,6 +40,7 @@ const (
 	labelSink   = "sink"
 	labelType   = "type"
 	labelResult = "result"
+	labelReason = "reason"
 )
 
 // Metrics are the delivery metrics of every outbox of the process, told
@@ -49,14 +51,15 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	retries  *prometheus.CounterVec
 	keys     *prometheus.GaugeVec
+	drops    *prometheus.CounterVec
 }
 
 // NewMetrics creates the delivery metrics and registers them with reg.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cdevents_events_total",
-			Help: "Delivery attempts of CDEvents by sink, event type and result (delivered, retried, rejected, dead_lettered).",
+			Name: "cdevents_delivery_attempts_total",
+			Help: "Delivery attempts of CDEvents by sink, event type and result (delivered, retried, rejected, dead_lettered, dropped).",
 		}, []string{labelSink, labelType, labelResult}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "cdevents_delivery_duration_seconds",
@@ -71,8 +74,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "cdevents_outbox_keys",
 			Help: "Clusters with events waiting for a sink, by sink.",
 		}, []string{labelSink}),
+		drops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cdevents_events_dropped_total",
+			Help: "CDEvents given up, by sink and reason: rejected (the sink refused every attempt and there is no dead-letter sink), dead_letter_failed (the dead-letter sink refused it too, or kept failing) or unbuildable (the event could not be built).",
+		}, []string{labelSink, labelReason}),
 	}
-	for _, c := range []prometheus.Collector{m.events, m.duration, m.retries, m.keys} {
+	for _, c := range []prometheus.Collector{m.events, m.duration, m.retries, m.keys, m.drops} {
 		if err := reg.Register(c); err != nil {
 			return nil, errors.Wrap(err, errRegisterMetrics)
 		}
@@ -91,6 +98,7 @@ func (m *Metrics) Forget(sink string) {
 	m.duration.DeletePartialMatch(l)
 	m.retries.DeletePartialMatch(l)
 	m.keys.DeletePartialMatch(l)
+	m.drops.DeletePartialMatch(l)
 }
 
 func (m *Metrics) event(sink, eventType, result string) {
@@ -112,6 +120,14 @@ func (m *Metrics) retried(sink string) {
 		return
 	}
 	m.retries.WithLabelValues(sink).Inc()
+}
+
+// Dropped counts an event given up for reason.
+func (m *Metrics) Dropped(sink, reason string) {
+	if m == nil {
+		return
+	}
+	m.drops.WithLabelValues(sink, reason).Inc()
 }
 
 func (m *Metrics) waiting(sink string, n int) {

@@ -67,26 +67,32 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("NewMetrics(...) twice on one registry: want an error, got none")
 	}
 
+	// a-1-0 is accepted on its third attempt; a-2-0 is refused, and the
+	// dead-letter sink takes it on its second attempt; a-3-0 is refused
+	// by both and given up.
 	sink := newSinkServer(t, func(_ http.ResponseWriter, r *http.Request, previous int) int {
 		switch {
-		case r.Header.Get("Ce-Id") == "a-2-0":
+		case r.Header.Get("Ce-Id") != "a-1-0":
 			return http.StatusBadRequest
 		case previous < 2:
 			return http.StatusServiceUnavailable
 		}
 		return http.StatusOK
 	})
-	dlq := newSinkServer(t, func(_ http.ResponseWriter, _ *http.Request, previous int) int {
-		if previous < 1 {
+	dlq := newSinkServer(t, func(_ http.ResponseWriter, r *http.Request, previous int) int {
+		switch {
+		case r.Header.Get("Ce-Id") == "a-3-0":
+			return http.StatusForbidden
+		case previous < 1:
 			return http.StatusServiceUnavailable
 		}
 		return http.StatusOK
 	})
-	keys := map[string][]Pending{"a": transitions("a", 2, 1)}
+	keys := map[string][]Pending{"a": transitions("a", 3, 1)}
 	src := newMemSource(keys)
 	o := NewOutbox(newTestSender(t, SinkConfig{URL: sink.URL}), src,
 		WithName("ClusterProviderConfig/default"), WithMetrics(m),
-		WithRetryPolicy(fastRetries), WithJitter(fixedJitter(0)),
+		WithRetryPolicy(RetryPolicy{Retry: 2, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond}), WithJitter(fixedJitter(0)),
 		WithDeadLetter(newTestSender(t, SinkConfig{URL: dlq.URL})))
 	// Another sink's series must survive the first one being forgotten.
 	other := NewOutbox(nil, newMemSource(nil), WithName("ProviderConfig/team-a/other"), WithMetrics(m))
@@ -100,17 +106,19 @@ func TestMetrics(t *testing.T) {
 	const s = "sink=ClusterProviderConfig/default"
 	const ty = "type=" + testEventType
 	want := map[string]float64{
-		"cdevents_events_total{result=delivered," + s + "," + ty + "}":     1,
-		"cdevents_events_total{result=retried," + s + "," + ty + "}":       3,
-		"cdevents_events_total{result=rejected," + s + "," + ty + "}":      1,
-		"cdevents_events_total{result=dead_lettered," + s + "," + ty + "}": 1,
-		"cdevents_retries_total{" + s + "}":                                3,
-		"cdevents_delivery_duration_seconds{" + s + "}":                    1,
-		"cdevents_outbox_keys{" + s + "}":                                  0,
-		"cdevents_outbox_keys{sink=ProviderConfig/team-a/other}":           1,
+		"cdevents_delivery_attempts_total{result=delivered," + s + "," + ty + "}":     1,
+		"cdevents_delivery_attempts_total{result=retried," + s + "," + ty + "}":       3,
+		"cdevents_delivery_attempts_total{result=rejected," + s + "," + ty + "}":      9,
+		"cdevents_delivery_attempts_total{result=dead_lettered," + s + "," + ty + "}": 1,
+		"cdevents_delivery_attempts_total{result=dropped," + s + "," + ty + "}":       1,
+		"cdevents_events_dropped_total{reason=dead_letter_failed," + s + "}":          1,
+		"cdevents_retries_total{" + s + "}":                                           9,
+		"cdevents_delivery_duration_seconds{" + s + "}":                               1,
+		"cdevents_outbox_keys{" + s + "}":                                             0,
+		"cdevents_outbox_keys{sink=ProviderConfig/team-a/other}":                      1,
 	}
 	if diff := cmp.Diff(want, series(t, reg)); diff != "" {
-		t.Errorf("\nEvery attempt is counted by result; retries, accepted durations and waiting keys per sink.\nseries: -want, +got:\n%s", diff)
+		t.Errorf("\nEvery attempt is counted by result, every event given up by reason; retries, accepted durations and waiting keys per sink.\nseries: -want, +got:\n%s", diff)
 	}
 
 	m.Forget("ClusterProviderConfig/default")

@@ -69,15 +69,37 @@ const (
 	// OutcomeDeadLettered means at least one event was handed to the
 	// dead-letter sink instead.
 	OutcomeDeadLettered
+	// OutcomeDropped means at least one event was given up: the sink
+	// refused it and there is no dead-letter sink, or the dead-letter
+	// sink refused it too. The cluster's later events go on.
+	OutcomeDropped
 )
 
 // String names an outcome for logs.
 func (o Outcome) String() string {
-	if o == OutcomeDeadLettered {
+	switch o {
+	case OutcomeDeadLettered:
 		return "DeadLettered"
+	case OutcomeDropped:
+		return "Dropped"
+	case OutcomeDelivered:
 	}
 	return "Delivered"
 }
+
+// Reasons an event is given up, the reason label of
+// cdevents_events_dropped_total.
+const (
+	// DropRejected: the sink refused the event on every attempt and there
+	// is no dead-letter sink.
+	DropRejected = "rejected"
+	// DropDeadLetterFailed: the sink refused the event, and the
+	// dead-letter sink refused it too or kept failing.
+	DropDeadLetterFailed = "dead_letter_failed"
+	// DropUnbuildable: the event could not be built from the ledger; a
+	// bug, reported rather than left to block the cluster.
+	DropUnbuildable = "unbuildable"
+)
 
 // Source is the ledger side of an outbox: it holds the events, and the
 // progress of the sink through them, durably.
@@ -115,6 +137,15 @@ type DeadLetterObserver interface {
 	DeadLetterAttempted(key string, p Pending, r Result, attempt int, latency time.Duration)
 }
 
+// DropObserver is told about every event an outbox gives up on, so that it
+// can be counted and reported where users look. An Observer may implement
+// it.
+type DropObserver interface {
+	// Dropped reports that event e of p for key was given up for reason
+	// (DropRejected or DropDeadLetterFailed) after last failed.
+	Dropped(key string, p Pending, e cloudevents.Event, reason string, last Result)
+}
+
 // nopObserver is the observer of an outbox nobody watches.
 type nopObserver struct{}
 
@@ -143,9 +174,10 @@ func WithRetryPolicy(p RetryPolicy) OutboxOption {
 	return func(o *Outbox) { o.policy = p }
 }
 
-// WithDeadLetter sets the sink that receives events the sink refused for
-// good or that ran out of retries. A nil sink, even a typed one, means
-// none.
+// WithDeadLetter sets the sink that receives events the sink refused, or
+// could not take within the policy's retries. A nil sink, even a typed one,
+// means none: refused events are then given up after their retries, and
+// events the sink cannot take now wait for it.
 func WithDeadLetter(s Sink) OutboxOption {
 	return func(o *Outbox) {
 		if sn, ok := s.(*Sender); ok && sn == nil {
@@ -209,6 +241,11 @@ type keyState struct {
 	// deadLettered is true when an event of the transition went to the
 	// dead-letter sink.
 	deadLettered bool
+	// refused is true when the sink refused events[index] before it was
+	// headed for the dead-letter sink; the sink will never take it.
+	refused bool
+	// dropped is true when an event of the transition was given up.
+	dropped bool
 	// attempts counts the failed attempts of events[index] on its current
 	// target.
 	attempts int
@@ -217,6 +254,10 @@ type keyState struct {
 	// notBefore holds a key back while it waits out a backoff, even when
 	// it is notified again.
 	notBefore time.Time
+	// since is when the key began to wait: its oldest event the sink has
+	// not accepted is about this old. It is kept until the key is up to
+	// date, so a backlog shows its whole age.
+	since time.Time
 }
 
 // Outbox delivers the events of many keys (clusters) to one sink. Notify
@@ -286,11 +327,26 @@ func (o *Outbox) Notify(key string) {
 	}
 	o.mu.Lock()
 	if _, ok := o.state[key]; !ok {
-		o.state[key] = &keyState{}
+		o.state[key] = &keyState{since: o.now()}
 		o.metrics.waiting(o.name, len(o.state))
 	}
 	o.mu.Unlock()
 	o.keys.Add(key)
+}
+
+// Oldest is when the key that has waited longest began to wait: the age of
+// the oldest event the sink has not accepted, about. It is the zero time
+// when no key waits.
+func (o *Outbox) Oldest() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var oldest time.Time
+	for _, st := range o.state {
+		if oldest.IsZero() || st.since.Before(oldest) {
+			oldest = st.since
+		}
+	}
+	return oldest
 }
 
 // Waiting is the number of keys that may have events to send: queued,
@@ -364,7 +420,7 @@ func (o *Outbox) keyState(key string) *keyState {
 	defer o.mu.Unlock()
 	st, ok := o.state[key]
 	if !ok {
-		st = &keyState{}
+		st = &keyState{since: o.now()}
 		o.state[key] = st
 		o.metrics.waiting(o.name, len(o.state))
 	}
@@ -417,7 +473,7 @@ func (o *Outbox) process(ctx, sendCtx context.Context, key string) {
 		return
 	}
 	if !st.active || st.seq != p.Seq || st.index > len(p.Events) {
-		*st = keyState{active: true, seq: p.Seq}
+		*st = keyState{active: true, seq: p.Seq, since: st.since}
 	}
 
 	for st.index < len(p.Events) {
@@ -431,11 +487,14 @@ func (o *Outbox) process(ctx, sendCtx context.Context, key string) {
 	}
 
 	outcome := OutcomeDelivered
-	if st.deadLettered {
+	switch {
+	case st.dropped:
+		outcome = OutcomeDropped
+	case st.deadLettered:
 		outcome = OutcomeDeadLettered
 	}
 	o.src.Done(key, p, outcome)
-	*st = keyState{}
+	*st = keyState{since: st.since}
 	// Come back for the next transition after the keys already waiting,
 	// so that one busy cluster cannot starve the others.
 	o.queue.Add(key)
@@ -473,6 +532,7 @@ func (o *Outbox) attempt(sendCtx context.Context, key string, st *keyState, p Pe
 		st.index++
 		st.attempts = 0
 		st.deadLetter = false
+		st.refused = false
 		return true
 	}
 
@@ -482,28 +542,62 @@ func (o *Outbox) attempt(sendCtx context.Context, key string, st *keyState, p Pe
 		o.metrics.event(o.name, e.Type(), ResultRetried)
 	}
 
+	// Every target gets one attempt and policy.Retry retries, with
+	// backoff, before the event moves on.
+	delay := o.policy.Delay(st.attempts, r.RetryAfter, o.jitter())
 	switch {
-	case dead:
-		// The dead-letter sink must take it eventually: keep trying.
-		o.log.Debug("Dead-letter sink did not accept an event; retrying", "key", key, "seq", p.Seq, "id", e.ID(), "attempt", st.attempts, "error", r.Message)
-		o.retry(key, st, o.policy.Delay(st.attempts, r.RetryAfter, o.jitter()))
+	case st.attempts <= o.policy.Retry:
+		o.log.Debug("Event not accepted; retrying", "key", key, "seq", p.Seq, "id", e.ID(), "deadLetter", dead, "attempt", st.attempts, "class", r.Class.String(), "error", r.Message)
+		o.retry(key, st, delay)
 		return false
-	case o.dlq != nil && (r.Class == Rejected || st.attempts >= o.policy.Retry):
+	case !dead && o.dlq != nil:
 		o.log.Debug("Sink did not accept an event; handing it to the dead-letter sink", "key", key, "seq", p.Seq, "id", e.ID(), "attempt", st.attempts, "error", r.Message)
 		st.deadLetter = true
+		st.refused = r.Class == Rejected
 		st.attempts = 0
 		return true
-	case r.Class == Rejected:
-		// Nothing is dropped: the event waits for the sink, or its config,
-		// to change, at the slowest pace.
-		o.log.Debug("Sink refused an event and there is no dead-letter sink; retrying at the longest backoff", "key", key, "seq", p.Seq, "id", e.ID(), "attempt", st.attempts, "error", r.Message)
-		o.retry(key, st, o.policy.Ceiling(o.jitter()))
+	case !dead && r.Class == Rejected:
+		// The sink will never take it and there is nowhere else to
+		// put it: give it up, visibly, rather than hold back every
+		// later event of the cluster.
+		return o.drop(key, st, p, e, DropRejected, r)
+	case !dead:
+		// The sink cannot take it now: an outage loses nothing, the
+		// event waits for the sink however long it takes.
+		o.log.Debug("Sink did not accept an event and there is no dead-letter sink; retrying", "key", key, "seq", p.Seq, "id", e.ID(), "attempt", st.attempts, "error", r.Message)
+		o.retry(key, st, delay)
 		return false
+	case st.refused:
+		// Neither the sink nor the dead-letter sink will take it.
+		return o.drop(key, st, p, e, DropDeadLetterFailed, r)
 	default:
-		o.log.Debug("Sink did not accept an event; retrying", "key", key, "seq", p.Seq, "id", e.ID(), "attempt", st.attempts, "error", r.Message)
-		o.retry(key, st, o.policy.Delay(st.attempts, r.RetryAfter, o.jitter()))
+		// The sink could not take it, and the dead-letter sink cannot
+		// either: nothing refused it for good, so it goes back to the
+		// sink rather than being lost.
+		o.log.Debug("Dead-letter sink did not accept an event the sink could not take; trying the sink again", "key", key, "seq", p.Seq, "id", e.ID(), "attempt", st.attempts, "error", r.Message)
+		st.deadLetter = false
+		st.attempts = 0
+		o.retry(key, st, delay)
 		return false
 	}
+}
+
+// drop gives up events[index] of p, says so everywhere (metric, log,
+// observer) and moves on to the next event.
+func (o *Outbox) drop(key string, st *keyState, p Pending, e cloudevents.Event, reason string, r Result) bool {
+	o.metrics.event(o.name, e.Type(), ResultDropped)
+	o.metrics.Dropped(o.name, reason)
+	o.log.Info("Gave up on an event: it was refused on every attempt; the cluster's later events go on",
+		"key", key, "seq", p.Seq, "id", e.ID(), "type", e.Type(), "reason", reason, "attempts", st.attempts, "deadLetter", st.deadLetter, "error", r.Message)
+	if d, ok := o.observer.(DropObserver); ok {
+		d.Dropped(key, p, e, reason, r)
+	}
+	st.dropped = true
+	st.index++
+	st.attempts = 0
+	st.deadLetter = false
+	st.refused = false
+	return true
 }
 
 func (o *Outbox) retry(key string, st *keyState, d time.Duration) {

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
@@ -135,7 +136,7 @@ func TestOutboxDelivery(t *testing.T) {
 			},
 		},
 		"RejectedGoesToDeadLetter": {
-			reason: "An event the sink rejects goes to the dead-letter sink at once and is done as dead-lettered; the next one is sent normally.",
+			reason: "An event the sink refuses is retried Retry times, then goes to the dead-letter sink and is done as dead-lettered; the next one is sent normally.",
 			args: args{
 				keys: map[string][]Pending{"a": transitions("a", 2, 1)},
 				sink: func(id string, _ int) int {
@@ -151,11 +152,11 @@ func TestOutboxDelivery(t *testing.T) {
 				done:        map[string][]done{"a": {{Seq: 1, Outcome: OutcomeDeadLettered}, {Seq: 2, Outcome: OutcomeDelivered}}},
 				accepted:    map[string][]string{"a": {"a-2-0"}},
 				deadLetters: map[string][]string{"a": {"a-1-0"}},
-				attempts:    map[string]int{"a-1-0": 1, "a-2-0": 1},
+				attempts:    map[string]int{"a-1-0": 11, "a-2-0": 1},
 			},
 		},
 		"ExhaustedRetriesGoToDeadLetter": {
-			reason: "An event the sink keeps failing goes to the dead-letter sink after Retry attempts.",
+			reason: "An event the sink keeps failing goes to the dead-letter sink after Retry retries.",
 			args: args{
 				keys: map[string][]Pending{"a": transitions("a", 2, 1)},
 				sink: func(id string, _ int) int {
@@ -171,11 +172,11 @@ func TestOutboxDelivery(t *testing.T) {
 				done:        map[string][]done{"a": {{Seq: 1, Outcome: OutcomeDeadLettered}, {Seq: 2, Outcome: OutcomeDelivered}}},
 				accepted:    map[string][]string{"a": {"a-2-0"}},
 				deadLetters: map[string][]string{"a": {"a-1-0"}},
-				attempts:    map[string]int{"a-1-0": 3, "a-2-0": 1},
+				attempts:    map[string]int{"a-1-0": 4, "a-2-0": 1},
 			},
 		},
 		"DeadLetterRetriedUntilAccepted": {
-			reason: "A dead-letter sink that fails is retried with backoff until it accepts; the sink is not tried again.",
+			reason: "A dead-letter sink that fails now and then is retried with backoff until it accepts; the sink is not tried again.",
 			args: args{
 				keys: map[string][]Pending{"a": transitions("a", 1, 1)},
 				sink: func(string, int) int { return http.StatusForbidden },
@@ -190,7 +191,76 @@ func TestOutboxDelivery(t *testing.T) {
 			want: want{
 				done:        map[string][]done{"a": {{Seq: 1, Outcome: OutcomeDeadLettered}}},
 				deadLetters: map[string][]string{"a": {"a-1-0"}},
-				attempts:    map[string]int{"a-1-0": 1},
+				attempts:    map[string]int{"a-1-0": 11},
+			},
+		},
+		"RejectedGivenUpWithoutDeadLetter": {
+			reason: "Without a dead-letter sink an event the sink refuses on every attempt is given up after Retry retries, and the next one goes out.",
+			args: args{
+				keys: map[string][]Pending{"a": transitions("a", 2, 1)},
+				sink: func(id string, _ int) int {
+					if id == "a-1-0" {
+						return http.StatusRequestEntityTooLarge
+					}
+					return http.StatusOK
+				},
+				policy: RetryPolicy{Retry: 3, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
+			},
+			want: want{
+				done:     map[string][]done{"a": {{Seq: 1, Outcome: OutcomeDropped}, {Seq: 2, Outcome: OutcomeDelivered}}},
+				accepted: map[string][]string{"a": {"a-2-0"}},
+				attempts: map[string]int{"a-1-0": 4, "a-2-0": 1},
+			},
+		},
+		"DeadLetterRefusesToo": {
+			reason: "An event the sink and the dead-letter sink both refuse is given up, and the next one goes out.",
+			args: args{
+				keys: map[string][]Pending{"a": transitions("a", 2, 1)},
+				sink: func(id string, _ int) int {
+					if id == "a-1-0" {
+						return http.StatusBadRequest
+					}
+					return http.StatusOK
+				},
+				deadLetter: func(string, int) int { return http.StatusBadRequest },
+				policy:     RetryPolicy{Retry: 2, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
+			},
+			want: want{
+				done:     map[string][]done{"a": {{Seq: 1, Outcome: OutcomeDropped}, {Seq: 2, Outcome: OutcomeDelivered}}},
+				accepted: map[string][]string{"a": {"a-2-0"}},
+				attempts: map[string]int{"a-1-0": 3, "a-2-0": 1},
+			},
+		},
+		"DeadLetterKeepsFailing": {
+			reason: "An event the sink refuses and the dead-letter sink cannot take within Retry retries is given up.",
+			args: args{
+				keys:       map[string][]Pending{"a": transitions("a", 1, 1)},
+				sink:       func(string, int) int { return http.StatusBadRequest },
+				deadLetter: func(string, int) int { return http.StatusServiceUnavailable },
+				policy:     RetryPolicy{Retry: 2, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
+			},
+			want: want{
+				done:     map[string][]done{"a": {{Seq: 1, Outcome: OutcomeDropped}}},
+				attempts: map[string]int{"a-1-0": 3},
+			},
+		},
+		"OutageOfBothLosesNothing": {
+			reason: "An event the sink cannot take now, and the dead-letter sink cannot either, goes back to the sink and is delivered when it recovers.",
+			args: args{
+				keys: map[string][]Pending{"a": transitions("a", 1, 1)},
+				sink: func(_ string, previous int) int {
+					if previous < 5 {
+						return http.StatusServiceUnavailable
+					}
+					return http.StatusOK
+				},
+				deadLetter: func(string, int) int { return http.StatusBadGateway },
+				policy:     RetryPolicy{Retry: 1, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond},
+			},
+			want: want{
+				done:     map[string][]done{"a": delivered(1)},
+				accepted: map[string][]string{"a": {"a-1-0"}},
+				attempts: map[string]int{"a-1-0": 6},
 			},
 		},
 		"PartlyDeadLettered": {
@@ -210,7 +280,7 @@ func TestOutboxDelivery(t *testing.T) {
 				done:        map[string][]done{"a": {{Seq: 1, Outcome: OutcomeDeadLettered}}},
 				accepted:    map[string][]string{"a": {"a-1-1"}},
 				deadLetters: map[string][]string{"a": {"a-1-0"}},
-				attempts:    map[string]int{"a-1-0": 1, "a-1-1": 1},
+				attempts:    map[string]int{"a-1-0": 11, "a-1-1": 1},
 			},
 		},
 		"EmptyTransition": {
@@ -279,6 +349,16 @@ type recordingObserver struct {
 	mu       sync.Mutex
 	attempts []attemptRecord
 	messages []string
+	drops    []dropRecord
+}
+
+// dropRecord is one DropObserver call.
+type dropRecord struct {
+	Key    string
+	Seq    int64
+	ID     string
+	Reason string
+	Class  Class
 }
 
 func (r *recordingObserver) Attempted(key string, p Pending, res Result, attempt int, _ time.Duration) {
@@ -293,6 +373,18 @@ func (r *recordingObserver) DeadLetterAttempted(key string, p Pending, res Resul
 	defer r.mu.Unlock()
 	r.attempts = append(r.attempts, attemptRecord{Key: key, Seq: p.Seq, Class: res.Class, Attempt: attempt, DeadLetter: true})
 	r.messages = append(r.messages, res.Message)
+}
+
+func (r *recordingObserver) Dropped(key string, p Pending, e cloudevents.Event, reason string, last Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.drops = append(r.drops, dropRecord{Key: key, Seq: p.Seq, ID: e.ID(), Reason: reason, Class: last.Class})
+}
+
+func (r *recordingObserver) dropped() []dropRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]dropRecord(nil), r.drops...)
 }
 
 func (r *recordingObserver) all() []attemptRecord {
@@ -321,7 +413,8 @@ func TestOutboxObserver(t *testing.T) {
 	src := newMemSource(keys)
 	ob := &recordingObserver{}
 	o := NewOutbox(newTestSender(t, SinkConfig{URL: sink.URL}), src,
-		WithRetryPolicy(fastRetries), WithJitter(fixedJitter(0)), WithObserver(ob),
+		WithRetryPolicy(RetryPolicy{Retry: 2, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond}),
+		WithJitter(fixedJitter(0)), WithObserver(ob),
 		WithDeadLetter(newTestSender(t, SinkConfig{URL: dlq.URL})))
 	startOutbox(t, o)
 	notifyAll(o, keys)
@@ -332,6 +425,8 @@ func TestOutboxObserver(t *testing.T) {
 		{Key: "a", Seq: 1, Class: Retryable, Attempt: 2},
 		{Key: "a", Seq: 1, Class: Delivered, Attempt: 3},
 		{Key: "a", Seq: 2, Class: Rejected, Attempt: 1},
+		{Key: "a", Seq: 2, Class: Rejected, Attempt: 2},
+		{Key: "a", Seq: 2, Class: Rejected, Attempt: 3},
 		{Key: "a", Seq: 2, Class: Retryable, Attempt: 1, DeadLetter: true},
 		{Key: "a", Seq: 2, Class: Delivered, Attempt: 2, DeadLetter: true},
 	}
@@ -341,52 +436,86 @@ func TestOutboxObserver(t *testing.T) {
 }
 
 func TestOutboxNeverDropsWithoutDeadLetter(t *testing.T) {
+	sink := newSinkServer(t, func(http.ResponseWriter, *http.Request, int) int { return http.StatusServiceUnavailable })
+	keys := map[string][]Pending{"a": transitions("a", 1, 1)}
+	src := newMemSource(keys)
+	ob := &recordingObserver{}
+	o := NewOutbox(newTestSender(t, SinkConfig{URL: sink.URL}), src,
+		WithRetryPolicy(RetryPolicy{Retry: 2, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond}), WithObserver(ob))
+	stop := startOutbox(t, o)
+	o.Notify("a")
+	waitFor(t, 10*time.Second, "six attempts", func() bool { return sink.count() >= 6 })
+	stop()
+
+	const reason = "Without a dead-letter sink an event the sink cannot take now stays pending and is retried past Retry, never done: an outage loses nothing."
+	if diff := cmp.Diff(map[string][]done{}, src.allDone()); diff != "" {
+		t.Errorf("\n%s\nSource.Done calls: -want, +got:\n%s", reason, diff)
+	}
+	for i, a := range ob.all() {
+		want := attemptRecord{Key: "a", Seq: 1, Class: Retryable, Attempt: i + 1}
+		if diff := cmp.Diff(want, a); diff != "" {
+			t.Errorf("\n%s\nattempt %d: -want, +got:\n%s", reason, i+1, diff)
+		}
+	}
+	if diff := cmp.Diff([]dropRecord(nil), ob.dropped()); diff != "" {
+		t.Errorf("\n%s\nevents given up: -want, +got:\n%s", reason, diff)
+	}
+	if diff := cmp.Diff(1, o.Waiting()); diff != "" {
+		t.Errorf("\n%s\no.Waiting(): -want, +got:\n%s", reason, diff)
+	}
+}
+
+func TestOutboxGivesUpVisibly(t *testing.T) {
 	type args struct {
-		status int
-		policy RetryPolicy
+		sink       int
+		deadLetter int
 	}
 	type want struct {
-		class Class
+		drops []dropRecord
 	}
 	cases := map[string]struct {
 		reason string
 		args   args
 		want   want
 	}{
-		"Rejected": {
-			reason: "Without a dead-letter sink a rejected event stays pending and is retried, never done.",
-			args:   args{status: http.StatusBadRequest, policy: fastRetries},
-			want:   want{class: Rejected},
+		"RefusedNoDeadLetter": {
+			reason: "An event the sink refuses, with no dead-letter sink, is given up as rejected, once, and the observer hears of it.",
+			args:   args{sink: http.StatusBadRequest},
+			want:   want{drops: []dropRecord{{Key: "a", Seq: 1, ID: "a-1-0", Reason: DropRejected, Class: Rejected}}},
 		},
-		"RetriesExhausted": {
-			reason: "Without a dead-letter sink an event that ran out of retries stays pending and is retried, never done.",
-			args:   args{status: http.StatusServiceUnavailable, policy: RetryPolicy{Retry: 2, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond}},
-			want:   want{class: Retryable},
+		"DeadLetterRefuses": {
+			reason: "An event both sinks refuse is given up as dead_letter_failed.",
+			args:   args{sink: http.StatusUnprocessableEntity, deadLetter: http.StatusForbidden},
+			want:   want{drops: []dropRecord{{Key: "a", Seq: 1, ID: "a-1-0", Reason: DropDeadLetterFailed, Class: Rejected}}},
+		},
+		"DeadLetterDown": {
+			reason: "An event the sink refuses and the dead-letter sink cannot take is given up as dead_letter_failed.",
+			args:   args{sink: http.StatusBadRequest, deadLetter: http.StatusServiceUnavailable},
+			want:   want{drops: []dropRecord{{Key: "a", Seq: 1, ID: "a-1-0", Reason: DropDeadLetterFailed, Class: Retryable}}},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sink := newSinkServer(t, func(http.ResponseWriter, *http.Request, int) int { return tc.args.status })
+			sink := newSinkServer(t, func(http.ResponseWriter, *http.Request, int) int { return tc.args.sink })
 			keys := map[string][]Pending{"a": transitions("a", 1, 1)}
 			src := newMemSource(keys)
 			ob := &recordingObserver{}
-			o := NewOutbox(newTestSender(t, SinkConfig{URL: sink.URL}), src, WithRetryPolicy(tc.args.policy), WithObserver(ob))
-			stop := startOutbox(t, o)
+			opts := []OutboxOption{WithRetryPolicy(RetryPolicy{Retry: 1, BackoffDelay: time.Millisecond, MaxBackoff: 5 * time.Millisecond}), WithObserver(ob)}
+			if tc.args.deadLetter != 0 {
+				dlq := newSinkServer(t, func(http.ResponseWriter, *http.Request, int) int { return tc.args.deadLetter })
+				opts = append(opts, WithDeadLetter(newTestSender(t, SinkConfig{URL: dlq.URL})))
+			}
+			o := NewOutbox(newTestSender(t, SinkConfig{URL: sink.URL}), src, opts...)
+			startOutbox(t, o)
 			o.Notify("a")
-			waitFor(t, 10*time.Second, "six attempts", func() bool { return sink.count() >= 6 })
-			stop()
+			waitFor(t, 10*time.Second, "the transition to be done", func() bool { return src.doneCount() == 1 })
+			waitFor(t, 5*time.Second, "the key to be up to date", func() bool { return o.Waiting() == 0 })
 
-			if diff := cmp.Diff(map[string][]done{}, src.allDone()); diff != "" {
+			if diff := cmp.Diff(map[string][]done{"a": {{Seq: 1, Outcome: OutcomeDropped}}}, src.allDone()); diff != "" {
 				t.Errorf("\n%s\nSource.Done calls: -want, +got:\n%s", tc.reason, diff)
 			}
-			for i, a := range ob.all() {
-				want := attemptRecord{Key: "a", Seq: 1, Class: tc.want.class, Attempt: i + 1}
-				if diff := cmp.Diff(want, a); diff != "" {
-					t.Errorf("\n%s\nattempt %d: -want, +got:\n%s", tc.reason, i+1, diff)
-				}
-			}
-			if diff := cmp.Diff(1, o.Waiting()); diff != "" {
-				t.Errorf("\n%s\no.Waiting(): -want, +got:\n%s", tc.reason, diff)
+			if diff := cmp.Diff(tc.want.drops, ob.dropped()); diff != "" {
+				t.Errorf("\n%s\nevents given up: -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -640,5 +769,27 @@ func TestOutboxManyKeys(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, sink.accepted()); diff != "" {
 		t.Errorf("\nWith many keys and a flaky sink, every key is still delivered completely and in order.\nevents the sink accepted, per key: -want, +got:\n%s", diff)
+	}
+}
+
+// TestOutboxOldest: the age of a sink's backlog is the age of the key that
+// has waited longest, kept across its transitions until it is up to date.
+func TestOutboxOldest(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	o := NewOutbox(nil, nil)
+	o.now = func() time.Time { return now }
+	if !o.Oldest().IsZero() {
+		t.Errorf("Oldest() of an empty outbox: want the zero time")
+	}
+	o.Notify("a")
+	now = now.Add(time.Minute)
+	o.Notify("b")
+	o.Notify("a")
+	if got, want := o.Oldest(), now.Add(-time.Minute); !got.Equal(want) {
+		t.Errorf("Oldest(): want %s (a, notified first), got %s", want, got)
+	}
+	o.forget("a")
+	if got := o.Oldest(); !got.Equal(now) {
+		t.Errorf("Oldest() once a is up to date: want %s, got %s", now, got)
 	}
 }

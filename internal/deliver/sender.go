@@ -29,8 +29,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
-	"unicode"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/cloudevents/sdk-go/v2/binding"
@@ -59,8 +59,6 @@ const (
 	// maxRetryAfter bounds a Retry-After a sink asks for, before the outbox
 	// applies its own, usually much smaller, MaxBackoff.
 	maxRetryAfter = 24 * time.Hour
-	// maxBodyInMessage is how much of a refusal's body goes into a message.
-	maxBodyInMessage = 256
 	// maxBodyDrained is how much of a response body is read so that the
 	// connection can be reused.
 	maxBodyDrained = 64 << 10
@@ -96,6 +94,21 @@ const (
 	errFmtReach        = "cannot reach sink %s"
 	errFmtNoAnswer     = "sink %s did not answer within %s"
 	errFmtStatus       = "sink answered %d %s"
+)
+
+// Fixed reasons of a failed connection. A message about a sink says only
+// these, never the error text of the network stack or the TLS library,
+// which would tell a tenant how the provider's network looks (addresses,
+// certificate names of internal services, whether a port is open).
+const (
+	reasonNotAllowed   = errNotAllowed
+	reasonDNS          = "cannot resolve the sink's host"
+	reasonRefused      = "connection refused"
+	reasonClosed       = "connection closed by the sink"
+	reasonUntrusted    = "the sink's TLS certificate is not trusted"
+	reasonTLS          = "TLS handshake failed"
+	reasonConnection   = "connection failed"
+	reasonNoConnection = "no connection"
 )
 
 // TLSConfig holds the material a caller read from Secrets to secure the
@@ -162,6 +175,11 @@ type SinkConfig struct {
 	// Auth authenticates the provider to the sink; nil sends no
 	// credential.
 	Auth *Auth
+	// Egress limits the addresses the sink may connect to; nil allows
+	// every address. With a policy, requests go to the sink directly and
+	// never through a proxy from the environment, which would hide the
+	// address actually reached.
+	Egress *EgressPolicy
 }
 
 // String names the sink without its secrets: the URL without user info or
@@ -180,7 +198,7 @@ func (c SinkConfig) String() string {
 	if c.Auth != nil {
 		auth = c.Auth.String()
 	}
-	return fmt.Sprintf("{URL:%s Encoding:%s Timeout:%s Headers:%v TLS:%s Auth:%s}", u, c.Encoding, c.Timeout, names, c.TLS, auth)
+	return fmt.Sprintf("{URL:%s Encoding:%s Timeout:%s Headers:%v TLS:%s Auth:%s Egress:%t}", u, c.Encoding, c.Timeout, names, c.TLS, auth, c.Egress != nil)
 }
 
 // GoString keeps secrets out of %#v.
@@ -229,9 +247,14 @@ type Result struct { //nolint:errname // A Result is an outcome, delivered or no
 	// RetryAfter is the delay a Retryable answer asked for with a
 	// Retry-After header; 0 when none.
 	RetryAfter time.Duration
-	// Message describes a failure; empty when Delivered. It never holds a
-	// credential, a header value or URL user info.
+	// Message describes a failure; empty when Delivered. It is a status
+	// code or a fixed reason: it never holds a credential, a header value,
+	// URL user info, or anything the sink or the network said, so it may
+	// be shown to the tenant who owns the sink.
 	Message string
+	// NotAllowed is true when the egress policy refused the sink's
+	// address: nothing was sent.
+	NotAllowed bool
 }
 
 // Delivered is true when the sink accepted the event.
@@ -344,12 +367,19 @@ func NewSender(c SinkConfig, opts ...SenderOption) (*Sender, error) {
 	if err != nil {
 		return nil, err
 	}
+	dialer := &net.Dialer{
+		Timeout:   min(timeout, 30*time.Second),
+		KeepAlive: 30 * time.Second,
+	}
+	proxy := http.ProxyFromEnvironment
+	if c.Egress != nil {
+		// Checked on every address dialled, after resolution.
+		dialer.Control = c.Egress.control
+		proxy = nil
+	}
 	t := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   min(timeout, 30*time.Second),
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		Proxy:       proxy,
+		DialContext: dialer.DialContext,
 		// A custom TLS configuration switches HTTP/2 off unless asked for.
 		ForceAttemptHTTP2:     true,
 		TLSClientConfig:       tc,
@@ -363,8 +393,8 @@ func NewSender(c SinkConfig, opts ...SenderOption) (*Sender, error) {
 		Transport: t,
 		Timeout:   timeout,
 		// A redirect is a refusal: following it could hand the
-		// credentials to another host, and a CloudEvents sink has no
-		// reason to move.
+		// credentials to another host or lead past the egress policy's
+		// pre-flight check, and a CloudEvents sink has no reason to move.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 
@@ -581,13 +611,9 @@ func (s *Sender) Send(ctx context.Context, e cloudevents.Event) Result {
 		return s.transportFailure(err)
 	}
 
-	var body []byte
 	var header http.Header
 	if m, ok := resp.(*cehttp.Message); ok && m != nil {
 		header = m.Header
-		if m.BodyReader != nil && hr.StatusCode/100 != 2 {
-			body, _ = io.ReadAll(io.LimitReader(m.BodyReader, maxBodyInMessage))
-		}
 		if m.BodyReader != nil {
 			// Drain so the connection goes back to the pool.
 			_, _ = io.Copy(io.Discard, io.LimitReader(m.BodyReader, maxBodyDrained))
@@ -596,11 +622,13 @@ func (s *Sender) Send(ctx context.Context, e cloudevents.Event) Result {
 	if resp != nil {
 		_ = resp.Finish(nil)
 	}
-	return s.answer(hr.StatusCode, header, body)
+	return s.answer(hr.StatusCode, header)
 }
 
-// answer classifies an HTTP answer.
-func (s *Sender) answer(code int, header http.Header, body []byte) Result {
+// answer classifies an HTTP answer. The message is the status code and its
+// standard text: the body and headers of a refusal are the sink's words,
+// and a sink a tenant names may be any service the provider can reach.
+func (s *Sender) answer(code int, header http.Header) Result {
 	r := Result{StatusCode: code, Reachable: code < 500}
 	switch {
 	case code >= 200 && code < 300:
@@ -612,11 +640,7 @@ func (s *Sender) answer(code int, header http.Header, body []byte) Result {
 	default:
 		r.Class = Rejected
 	}
-	msg := fmt.Sprintf(errFmtStatus, code, http.StatusText(code))
-	if b := snippet(body); b != "" {
-		msg += ": " + b
-	}
-	r.Message = s.clean(msg)
+	r.Message = s.clean(strings.TrimSpace(fmt.Sprintf(errFmtStatus, code, http.StatusText(code))))
 	return r
 }
 
@@ -631,33 +655,55 @@ func (s *Sender) transportFailure(err error) Result {
 		}
 		return Result{Class: Rejected, Message: s.clean(msg)}
 	}
+	if IsNotAllowed(ue) {
+		// Nothing was sent. Retryable, so events wait for the config or
+		// the policy to change instead of being dead-lettered.
+		return Result{Class: Retryable, NotAllowed: true, Message: s.clean(fmt.Sprintf(errFmtReach, s.endpoint) + ": " + reasonNotAllowed)}
+	}
 	var msg string
 	if ue.Timeout() {
 		msg = fmt.Sprintf(errFmtNoAnswer, s.endpoint, s.timeout)
 	} else {
-		// Build the message from the inner error: url.Error quotes the
-		// full URL, query included.
-		msg = fmt.Sprintf(errFmtReach, s.endpoint) + ": " + ue.Err.Error()
+		msg = fmt.Sprintf(errFmtReach, s.endpoint) + ": " + failureReason(ue.Err)
 	}
 	return Result{Class: Retryable, Message: s.clean(msg)}
 }
 
+// failureReason names why a connection failed with a fixed reason.
+func failureReason(err error) string {
+	var (
+		dns       *net.DNSError
+		unknownCA x509.UnknownAuthorityError
+		invalid   x509.CertificateInvalidError
+		hostname  x509.HostnameError
+		verify    *tls.CertificateVerificationError
+		record    tls.RecordHeaderError
+		alert     tls.AlertError
+	)
+	switch {
+	case err == nil:
+		return reasonNoConnection
+	case errors.As(err, &dns):
+		return reasonDNS
+	case errors.As(err, &verify), errors.As(err, &unknownCA), errors.As(err, &invalid), errors.As(err, &hostname):
+		return reasonUntrusted
+	case errors.As(err, &record), errors.As(err, &alert):
+		return reasonTLS
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return reasonRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return reasonClosed
+	}
+	if strings.Contains(err.Error(), "tls: ") {
+		// The TLS stack reports some failures, such as a refused client
+		// certificate, only as text.
+		return reasonTLS
+	}
+	return reasonConnection
+}
+
 // clean removes every credential from a message.
 func (s *Sender) clean(msg string) string { return s.redact.Replace(msg) }
-
-// snippet is the start of a response body, on one line.
-func snippet(body []byte) string {
-	if len(body) > maxBodyInMessage {
-		body = body[:maxBodyInMessage]
-	}
-	s := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(string(body), ""))
-	return strings.Join(strings.Fields(s), " ")
-}
 
 // parseRetryAfter reads a Retry-After header: delta seconds or an
 // HTTP-date. Anything else, or a time in the past, means no delay.

@@ -49,6 +49,7 @@ import (
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
@@ -61,7 +62,9 @@ import (
 const (
 	errNewClient = "cannot create API client"
 	errGetCRD    = "cannot get CustomResourceDefinition"
+	errReadCRD   = "cannot read CustomResourceDefinition"
 	errReview    = "cannot review access"
+	errRegister  = "cannot register discovery metrics"
 )
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -69,6 +72,20 @@ var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Ver
 // How often kinds the provider may not watch are checked again, so granting
 // access later is picked up without a restart.
 const recheckForbidden = 30 * time.Second
+
+// Backoff of CRDs that cannot be read: an API server that throttles or
+// restarts answers again within seconds, one that is broken for longer is
+// not asked more than every few minutes.
+const (
+	readRetryBase = 500 * time.Millisecond
+	readRetryMax  = 5 * time.Minute
+)
+
+// DefaultListPageSize is how many objects one list request of a cluster
+// kind returns. Each page is reduced to what normalization reads before the
+// next is fetched, so a full list costs a page of whole objects in memory,
+// however large the fleet.
+const DefaultListPageSize = 500
 
 // A Ledger records what the watches see. The ledger package implements it.
 type Ledger interface {
@@ -98,6 +115,9 @@ func WithRegisterer(r prometheus.Registerer) Option { return func(e *Engine) { e
 // or unwatchable kinds changes, so status can be refreshed.
 func WithOnChange(fn func()) Option { return func(e *Engine) { e.onChange = fn } }
 
+// WithListPageSize sets how many objects one list request returns.
+func WithListPageSize(n int64) Option { return func(e *Engine) { e.pageSize = max(n, 1) } }
+
 // crdInfo is what the engine keeps of a CRD.
 type crdInfo struct {
 	gk          schema.GroupKind
@@ -106,37 +126,42 @@ type crdInfo struct {
 	established bool
 }
 
-// kindWatch is one running watch of a cluster kind.
-type kindWatch struct {
-	gvr     schema.GroupVersionResource
-	profile *catalog.Profile
-	cancel  context.CancelFunc
-	done    chan struct{}
-	synced  chan struct{}
-}
-
 // Engine runs discovery: one watch of CRD metadata, and one watch per
 // cluster kind.
 type Engine struct {
-	dyn     dynamic.Interface
-	meta    metadata.Interface
-	kube    kubernetes.Interface
-	catalog *catalog.Catalog
-	ledger  Ledger
-	log     logging.Logger
-	reg     prometheus.Registerer
+	dyn      dynamic.Interface
+	meta     metadata.Interface
+	kube     kubernetes.Interface
+	catalog  *catalog.Catalog
+	ledger   Ledger
+	log      logging.Logger
+	reg      prometheus.Registerer
+	pageSize int64
 
-	onChange func()
-	watched  *prometheus.GaugeVec
+	onChange     func()
+	watched      *prometheus.GaugeVec
+	unreadableG  prometheus.Gauge
+	readFailures prometheus.Counter
+	restarts     *prometheus.CounterVec
+
+	// reads holds the names of catalog CRDs to read; failed reads come
+	// back with backoff until they succeed.
+	reads workqueue.TypedRateLimitingInterface[string]
+
+	// rmu serializes reading CRDs and acting on them, so the watch of a
+	// kind is only ever changed by the latest read of its CRD.
+	rmu sync.Mutex
 
 	ctx context.Context //nolint:containedctx // The engine's lifetime; watches started by Resync need it.
 
 	mu         sync.Mutex
-	crds       map[string]crdInfo // by CRD name, catalog groups only
-	names      map[string]bool    // every CRD name, re-read when profiles change
+	crds       map[string]crdInfo // by CRD name, catalog groups only, read successfully
+	names      map[string]bool    // every CRD name the API server lists
+	unreadable map[string]string  // CRD name -> why it cannot be read, catalog groups only
+	unread     map[string]bool    // names of the first list not yet read once
 	watches    map[schema.GroupKind]*kindWatch
 	forbidden  map[schema.GroupKind]string // kind -> reason
-	crdsSynced bool
+	crdsListed bool
 }
 
 // New returns a discovery Engine for the API server of cfg.
@@ -154,28 +179,48 @@ func New(cfg *rest.Config, c *catalog.Catalog, l Ledger, opts ...Option) (*Engin
 		return nil, errors.Wrap(err, errNewClient)
 	}
 	e := &Engine{
-		dyn:       dyn,
-		meta:      md,
-		kube:      kube,
-		catalog:   c,
-		ledger:    l,
-		log:       logging.NewNopLogger(),
-		onChange:  func() {},
-		crds:      map[string]crdInfo{},
-		names:     map[string]bool{},
-		watches:   map[schema.GroupKind]*kindWatch{},
-		forbidden: map[schema.GroupKind]string{},
+		dyn:        dyn,
+		meta:       md,
+		kube:       kube,
+		catalog:    c,
+		ledger:     l,
+		log:        logging.NewNopLogger(),
+		pageSize:   DefaultListPageSize,
+		onChange:   func() {},
+		crds:       map[string]crdInfo{},
+		names:      map[string]bool{},
+		unreadable: map[string]string{},
+		unread:     map[string]bool{},
+		watches:    map[schema.GroupKind]*kindWatch{},
+		forbidden:  map[schema.GroupKind]string{},
 	}
 	for _, o := range opts {
 		o(e)
 	}
+	e.reads = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](readRetryBase, readRetryMax),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "crds"})
 	e.watched = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "cdevents_cluster_kind_watched",
 		Help: "1 for a cluster kind that is watched, 0 for one whose CRD exists but that the provider may not list or watch.",
 	}, []string{"group", "kind"})
+	e.unreadableG = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "cdevents_cluster_kind_crds_unreadable",
+		Help: "CRDs of cluster kind groups that exist but cannot be read; their kinds are neither watched nor judged gone until a read succeeds.",
+	})
+	e.readFailures = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cdevents_cluster_kind_crd_read_failures_total",
+		Help: "Failed reads of CRDs of cluster kind groups; each is retried with backoff.",
+	})
+	e.restarts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdevents_watch_restarts_total",
+		Help: "Watches of a cluster kind started again after the API server ended or cut one (a relist included when the watch had expired), by kind.",
+	}, []string{"group", "kind"})
 	if e.reg != nil {
-		if err := e.reg.Register(e.watched); err != nil {
-			return nil, errors.Wrap(err, "cannot register discovery metrics")
+		for _, c := range []prometheus.Collector{e.watched, e.unreadableG, e.readFailures, e.restarts} {
+			if err := e.reg.Register(c); err != nil {
+				return nil, errors.Wrap(err, errRegister)
+			}
 		}
 	}
 	return e, nil
@@ -196,15 +241,38 @@ func (e *Engine) Start(ctx context.Context) error {
 		},
 	}
 	r := cache.NewReflectorWithOptions(lw, &metav1.PartialObjectMetadata{}, &crdStore{e: e}, cache.ReflectorOptions{Name: "crds"})
-	go e.recheck(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { e.recheck(ctx) })
+	wg.Go(func() {
+		for e.readNext() {
+		}
+	})
 	r.RunWithContext(ctx)
 
+	e.reads.ShutDown()
+	wg.Wait()
 	e.mu.Lock()
 	for gk := range e.watches {
 		e.stopLocked(gk)
 	}
 	e.mu.Unlock()
 	return nil
+}
+
+// readNext reads one queued CRD, and queues it again with backoff when the
+// read fails. It returns false once the engine stops.
+func (e *Engine) readNext() bool {
+	name, shutdown := e.reads.Get()
+	if shutdown {
+		return false
+	}
+	defer e.reads.Done(name)
+	if err := e.reconcileCRD(name); err != nil {
+		e.reads.AddRateLimited(name)
+		return true
+	}
+	e.reads.Forget(name)
+	return true
 }
 
 // Resync re-evaluates every known CRD against the catalog, after a
@@ -217,7 +285,9 @@ func (e *Engine) Resync() {
 	}
 	e.mu.Unlock()
 	for _, n := range names {
-		e.reconcileCRD(n)
+		if err := e.reconcileCRD(n); err != nil {
+			e.reads.AddRateLimited(n)
+		}
 	}
 	// A kind whose profile was removed stops being watched.
 	e.mu.Lock()
@@ -250,25 +320,52 @@ func (e *Engine) IsWatching(gk schema.GroupKind) bool {
 	return ok
 }
 
-// Unwatchable lists kinds whose CRD is installed but that the provider may
-// not list or watch, as sorted "<group>/<kind>" strings.
+// Unwatchable lists, sorted, the kinds whose CRD is installed but that the
+// provider may not list or watch, as "<group>/<kind>", and the CRDs of
+// cluster kind groups that cannot be read, as "<group>/<kind>" when an
+// earlier read told the kind and as the CRD name otherwise. The clusters
+// of both are not reported until the cause is fixed.
 func (e *Engine) Unwatchable() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]string, 0, len(e.forbidden))
+	seen := map[string]bool{}
 	for gk := range e.forbidden {
-		out = append(out, gk.Group+"/"+gk.Kind)
+		seen[gk.Group+"/"+gk.Kind] = true
+	}
+	for name := range e.unreadable {
+		if info, ok := e.crds[name]; ok {
+			seen[info.gk.Group+"/"+info.gk.Kind] = true
+			continue
+		}
+		seen[name] = true
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
 	}
 	sort.Strings(out)
 	return out
 }
 
-// Synced says whether the CRD list and the first full list of every watched
-// kind have been processed.
+// Unreadable returns the CRDs of cluster kind groups that cannot be read,
+// with the last error of each.
+func (e *Engine) Unreadable() map[string]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]string, len(e.unreadable))
+	for n, why := range e.unreadable {
+		out[n] = why
+	}
+	return out
+}
+
+// Synced says whether the CRD list, a first read of every CRD of a cluster
+// kind group in it and the first full list of every watched kind have been
+// processed.
 func (e *Engine) Synced() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if !e.crdsSynced {
+	if !e.crdsListed || len(e.unread) > 0 {
 		return false
 	}
 	for _, w := range e.watches {
@@ -287,39 +384,112 @@ func crdGroup(name string) string {
 	return g
 }
 
-// reconcileCRD makes the watch of one CRD's kind match the CRD and the
-// catalog. Only CRDs of catalog groups are read in full: other providers
-// install hundreds of large CRDs the provider has no use for.
-func (e *Engine) reconcileCRD(name string) {
+// ofCatalog says whether a CRD belongs to a group the catalog knows: only
+// those are read in full, since other providers install hundreds of large
+// CRDs the provider has no use for.
+func (e *Engine) ofCatalog(name string) bool {
+	return slices.Contains(e.catalog.Groups(), crdGroup(name))
+}
+
+// listed records the CRD names of a full list and queues the catalog ones
+// for reading. Names that are no longer listed are read too, so the read
+// that finds them gone is what stops their kinds.
+func (e *Engine) listed(present map[string]bool) {
+	e.mu.Lock()
+	var queue []string
+	for n := range e.names {
+		if !present[n] {
+			delete(e.names, n)
+			if e.ofCatalog(n) {
+				queue = append(queue, n)
+			}
+		}
+	}
+	first := !e.crdsListed
+	for n := range present {
+		e.names[n] = true
+		if e.ofCatalog(n) {
+			queue = append(queue, n)
+			if first {
+				e.unread[n] = true
+			}
+		}
+	}
+	e.crdsListed = true
+	e.mu.Unlock()
+	for _, n := range queue {
+		e.reads.Add(n)
+	}
+	e.sweepMissingKinds()
+	e.onChange()
+}
+
+// seen records a CRD added or changed, and queues it for reading.
+func (e *Engine) seen(name string) {
 	e.mu.Lock()
 	e.names[name] = true
 	e.mu.Unlock()
-	if !slices.Contains(e.catalog.Groups(), crdGroup(name)) {
-		return
+	if e.ofCatalog(name) {
+		e.reads.Add(name)
+	}
+}
+
+// deleted records a CRD deleted, and queues it for the read that confirms
+// it is gone.
+func (e *Engine) deleted(name string) {
+	e.mu.Lock()
+	delete(e.names, name)
+	e.mu.Unlock()
+	if e.ofCatalog(name) {
+		e.reads.Add(name)
+	}
+}
+
+// reconcileCRD makes the watch of one CRD's kind match the CRD and the
+// catalog. It returns an error when the CRD could not be read: the read is
+// retried, and until it succeeds nothing is concluded about the kind.
+func (e *Engine) reconcileCRD(name string) error {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	defer e.sweepMissingKinds()
+	defer func() {
+		e.mu.Lock()
+		delete(e.unread, name)
+		e.mu.Unlock()
+	}()
+
+	if !e.ofCatalog(name) {
+		e.readable(name)
+		return nil
 	}
 	e.mu.Lock()
 	ctx := e.ctx
 	e.mu.Unlock()
 	if ctx == nil {
-		return
+		return nil
 	}
 	crd, err := e.dyn.Resource(crdResource).Get(ctx, name, metav1.GetOptions{})
 	switch {
 	case kerrors.IsNotFound(err):
 		e.crdGone(name)
-		return
+		return nil
 	case err != nil:
-		e.log.Info("Cannot read a cluster kind's CRD; will retry", "crd", name, "error", errors.Wrap(err, errGetCRD))
-		return
+		if ctx.Err() != nil {
+			return nil
+		}
+		e.cannotRead(name, errors.Wrap(err, errGetCRD))
+		return err
 	}
 	c := &extv1.CustomResourceDefinition{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(crd.UnstructuredContent(), c); err != nil {
-		e.log.Info("Cannot read a cluster kind's CRD", "crd", name, "error", errors.Wrap(err, errGetCRD))
-		return
+		e.cannotRead(name, errors.Wrap(err, errReadCRD))
+		return err
 	}
+	e.readable(name)
 	info := describe(c)
 
 	e.mu.Lock()
+	e.names[name] = true
 	e.crds[name] = info
 	p, known := e.catalog.Lookup(info.gk)
 	w, running := e.watches[info.gk]
@@ -329,10 +499,10 @@ func (e *Engine) reconcileCRD(name string) {
 			e.stopLocked(info.gk)
 		}
 		e.mu.Unlock()
-		return
+		return nil
 	case running && w.gvr == info.gvr && w.profile == p:
 		e.mu.Unlock()
-		return
+		return nil
 	case running:
 		// The storage version or the profile changed: list again with it.
 		e.stopLocked(info.gk)
@@ -350,14 +520,43 @@ func (e *Engine) reconcileCRD(name string) {
 		e.forbidden[info.gk] = reason
 		e.watched.WithLabelValues(info.gk.Group, info.gk.Kind).Set(0)
 		go e.onChange()
-		return
+		return nil
 	}
 	delete(e.forbidden, info.gk)
 	if _, ok := e.watches[info.gk]; ok {
-		return
+		return nil
 	}
 	e.startLocked(ctx, info, p)
 	go e.onChange()
+	return nil
+}
+
+// cannotRead reports a CRD that could not be read. Its kind is kept as it
+// is: a failed read says nothing about whether the CRD exists.
+func (e *Engine) cannotRead(name string, err error) {
+	e.readFailures.Inc()
+	e.mu.Lock()
+	_, was := e.unreadable[name]
+	e.unreadable[name] = err.Error()
+	e.unreadableG.Set(float64(len(e.unreadable)))
+	e.mu.Unlock()
+	e.log.Info("Cannot read the CRD of a cluster kind; retrying with backoff, its clusters are kept as they are", "crd", name, "error", err)
+	if !was {
+		go e.onChange()
+	}
+}
+
+// readable clears a CRD's read failure.
+func (e *Engine) readable(name string) {
+	e.mu.Lock()
+	_, was := e.unreadable[name]
+	delete(e.unreadable, name)
+	e.unreadableG.Set(float64(len(e.unreadable)))
+	e.mu.Unlock()
+	if was {
+		e.log.Info("Read the CRD of a cluster kind again", "crd", name)
+		go e.onChange()
+	}
 }
 
 // describe picks what the engine needs from a CRD: the storage version is
@@ -390,47 +589,68 @@ func describe(c *extv1.CustomResourceDefinition) crdInfo {
 	return info
 }
 
-// crdGone stops watching the kind of a deleted CRD and records its
-// remaining clusters as deleted.
+// crdGone stops watching the kind of a CRD the API server says does not
+// exist, and records its remaining clusters as deleted: deleting a CRD
+// deletes all its objects.
 func (e *Engine) crdGone(name string) {
 	e.mu.Lock()
 	delete(e.names, name)
+	delete(e.unreadable, name)
+	e.unreadableG.Set(float64(len(e.unreadable)))
 	info, ok := e.crds[name]
 	delete(e.crds, name)
 	if !ok {
 		e.mu.Unlock()
+		e.onChange()
 		return
 	}
-	_, running := e.watches[info.gk]
-	if running {
-		e.stopLocked(info.gk)
+	for _, other := range e.crds {
+		if other.gk == info.gk {
+			// Another CRD still serves the kind.
+			e.mu.Unlock()
+			return
+		}
 	}
+	e.stopLocked(info.gk)
 	delete(e.forbidden, info.gk)
 	e.watched.DeleteLabelValues(info.gk.Group, info.gk.Kind)
+	e.restarts.DeleteLabelValues(info.gk.Group, info.gk.Kind)
 	e.mu.Unlock()
-	if running {
-		e.log.Debug("Stopped watching a cluster kind whose CRD was deleted", "group", info.gk.Group, "kind", info.gk.Kind)
-		e.ledger.KindGone(info.gk)
-	}
+	e.log.Debug("The CRD of a cluster kind was deleted", "group", info.gk.Group, "kind", info.gk.Kind)
+	e.ledger.KindGone(info.gk)
 	e.onChange()
 }
 
 // sweepMissingKinds records the clusters of kinds whose CRD no longer exists
 // as deleted: the CRD was removed, with its objects, while the provider was
-// down. Only catalog groups are judged, since only their CRDs are read.
+// not watching. A kind is judged only on evidence: the CRDs of its group
+// have been listed, every one of them was read, and none defines the kind.
+// While any CRD of the group cannot be read, it might be the kind's, so
+// the kind is left alone.
 func (e *Engine) sweepMissingKinds() {
 	groups := e.catalog.Groups()
 	e.mu.Lock()
+	if !e.crdsListed {
+		e.mu.Unlock()
+		return
+	}
 	present := map[schema.GroupKind]bool{}
 	for _, info := range e.crds {
 		present[info.gk] = true
 	}
+	unsure := map[string]bool{}
+	for n := range e.names {
+		if _, read := e.crds[n]; !read && slices.Contains(groups, crdGroup(n)) {
+			unsure[crdGroup(n)] = true
+		}
+	}
 	e.mu.Unlock()
 	for _, gk := range e.ledger.Kinds() {
-		if !present[gk] && slices.Contains(groups, gk.Group) {
-			e.log.Debug("The CRD of a recorded cluster kind is gone", "group", gk.Group, "kind", gk.Kind)
-			e.ledger.KindGone(gk)
+		if present[gk] || unsure[gk.Group] || !slices.Contains(groups, gk.Group) {
+			continue
 		}
+		e.log.Debug("The CRD of a recorded cluster kind is gone", "group", gk.Group, "kind", gk.Kind)
+		e.ledger.KindGone(gk)
 	}
 }
 
@@ -474,56 +694,23 @@ func (e *Engine) recheck(ctx context.Context) {
 		}
 		e.mu.Unlock()
 		for _, n := range names {
-			e.reconcileCRD(n)
+			e.reads.Add(n)
 		}
 	}
 }
 
 // startLocked starts the watch of one kind. e.mu must be held.
 func (e *Engine) startLocked(ctx context.Context, info crdInfo, p *catalog.Profile) {
-	wctx, cancel := context.WithCancel(ctx)
-	w := &kindWatch{gvr: info.gvr, profile: p, cancel: cancel, done: make(chan struct{}), synced: make(chan struct{})}
+	restarts := e.restarts.WithLabelValues(info.gk.Group, info.gk.Kind)
+	restarts.Add(0) // Shown from the start, so a dashboard sees the kind.
+	w := newKindWatch(ctx, e.dyn.Resource(info.gvr), info, p, e.ledger, e.log, e.pageSize, restarts)
 	e.watches[info.gk] = w
 	e.watched.WithLabelValues(info.gk.Group, info.gk.Kind).Set(1)
-	// Objects in the first list of a watch were not seen changing live.
-	store := &kindStore{gk: info.gk, profile: p, ledger: e.ledger, synced: w.synced, log: e.log}
-	ri := e.dyn.Resource(info.gvr)
-	forbidden := make(chan string, 1)
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			l, err := ri.List(ctx, o)
-			if kerrors.IsForbidden(err) {
-				select {
-				case forbidden <- err.Error():
-				default:
-				}
-			}
-			return l, err
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			wi, err := ri.Watch(ctx, o)
-			if kerrors.IsForbidden(err) {
-				select {
-				case forbidden <- err.Error():
-				default:
-				}
-			}
-			return wi, err
-		},
-	}
-	r := cache.NewReflectorWithOptions(lw, nil, store, cache.ReflectorOptions{
-		Name:            info.gk.String(),
-		TypeDescription: info.gk.String(),
-	})
 	e.log.Debug("Watching a cluster kind", "group", info.gk.Group, "kind", info.gk.Kind, "version", info.gvr.Version)
 	go func() {
-		defer close(w.done)
-		r.RunWithContext(wctx)
-	}()
-	go func() {
 		select {
-		case <-wctx.Done():
-		case reason := <-forbidden:
+		case <-w.ctx.Done():
+		case reason := <-w.forbidden:
 			e.mu.Lock()
 			if e.watches[info.gk] == w {
 				e.stopLocked(info.gk)
@@ -537,12 +724,14 @@ func (e *Engine) startLocked(ctx context.Context, info crdInfo, p *catalog.Profi
 	}()
 }
 
-// stopLocked stops the watch of one kind. e.mu must be held.
+// stopLocked stops the watch of one kind and returns once its reflector
+// has finished: no list of the old watch reaches the ledger after it. e.mu
+// must be held; nothing the reflector calls takes it.
 func (e *Engine) stopLocked(gk schema.GroupKind) {
 	w, ok := e.watches[gk]
 	if !ok {
 		return
 	}
-	w.cancel()
 	delete(e.watches, gk)
+	w.stop()
 }

@@ -17,6 +17,8 @@ limitations under the License.
 package discovery
 
 import (
+	"sync"
+
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -35,44 +37,68 @@ import (
 // holds the little state transitions need. Unlike a plain event handler it
 // also sees full relists, so deletions missed while a watch was broken are
 // found.
+//
+// A stopped store ignores everything its reflector still delivers: a list
+// that was in flight when the watch was replaced describes the past and
+// must not reach the ledger. Callbacks hold mu throughout, so once stop
+// returns no callback is running or will run.
 type kindStore struct {
 	gk      schema.GroupKind
 	profile *catalog.Profile
 	ledger  Ledger
 	log     logging.Logger
 	synced  chan struct{}
+
+	mu      sync.Mutex
+	stopped bool
 	listed  bool
 }
 
 var _ cache.ReflectorStore = &kindStore{}
 
+// stop makes the store ignore its reflector from now on.
+func (s *kindStore) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+}
+
 func (s *kindStore) observe(obj any, late bool) (types.UID, bool) {
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
+	var obs normalize.Observation
+	switch o := obj.(type) {
+	case *observed:
+		obs = o.obs
+	case *unstructured.Unstructured:
+		obs = normalize.Observe(s.profile, o)
+	default:
 		s.log.Debug("Ignoring an object of unexpected type", "kind", s.gk.String())
 		return "", false
 	}
-	obs := normalize.Observe(s.profile, u)
 	s.ledger.Observe(s.profile, s.gk, obs, late)
-	return u.GetUID(), true
+	return obs.UID, true
 }
 
 // Add handles an object created while watching.
 func (s *kindStore) Add(obj any) error {
-	s.observe(obj, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped {
+		s.observe(obj, false)
+	}
 	return nil
 }
 
 // Update handles an object changed while watching.
 func (s *kindStore) Update(obj any) error {
-	s.observe(obj, false)
-	return nil
+	return s.Add(obj)
 }
 
 // Delete handles an object deleted while watching.
 func (s *kindStore) Delete(obj any) error {
-	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = t.Obj
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
 	}
 	if m, err := meta(obj); err == nil {
 		s.ledger.Gone(m.GetUID(), false)
@@ -81,8 +107,16 @@ func (s *kindStore) Delete(obj any) error {
 }
 
 // Replace handles a full list: at the start of the watch, and after a
-// broken watch could not resume.
+// broken watch could not resume. Objects of the first list were not seen
+// changing live; those of a later list were, as far as anything was, and
+// the ledger reports nothing for an object whose state did not change.
+// Records of the kind missing from the list were deleted meanwhile.
 func (s *kindStore) Replace(list []any, _ string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
+	}
 	late := !s.listed
 	live := make(map[types.UID]bool, len(list))
 	for _, obj := range list {
@@ -105,11 +139,11 @@ func meta(obj any) (metav1.Object, error) {
 	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = t.Obj
 	}
-	return metaAccessor(obj)
+	return apimeta.Accessor(obj)
 }
 
-// crdStore receives CRD metadata. Only CRDs of catalog groups are read in
-// full, by the engine.
+// crdStore receives CRD metadata and hands names to the engine, which reads
+// the CRDs of catalog groups in full.
 type crdStore struct {
 	e *Engine
 }
@@ -119,47 +153,27 @@ var _ cache.ReflectorStore = &crdStore{}
 func (s *crdStore) Add(obj any) error { return s.Update(obj) }
 func (s *crdStore) Update(obj any) error {
 	if m, err := meta(obj); err == nil {
-		s.e.reconcileCRD(m.GetName())
+		s.e.seen(m.GetName())
 	}
 	return nil
 }
 
 func (s *crdStore) Delete(obj any) error {
 	if m, err := meta(obj); err == nil {
-		s.e.crdGone(m.GetName())
+		s.e.deleted(m.GetName())
 	}
 	return nil
 }
 
 func (s *crdStore) Replace(list []any, _ string) error {
-	present := map[string]bool{}
+	present := make(map[string]bool, len(list))
 	for _, obj := range list {
-		m, err := meta(obj)
-		if err != nil {
-			continue
-		}
-		present[m.GetName()] = true
-		s.e.reconcileCRD(m.GetName())
-	}
-	s.e.mu.Lock()
-	var gone []string
-	for n := range s.e.crds {
-		if !present[n] {
-			gone = append(gone, n)
+		if m, err := meta(obj); err == nil {
+			present[m.GetName()] = true
 		}
 	}
-	s.e.crdsSynced = true
-	s.e.mu.Unlock()
-	for _, n := range gone {
-		s.e.crdGone(n)
-	}
-	s.e.sweepMissingKinds()
-	s.e.onChange()
+	s.e.listed(present)
 	return nil
 }
 
 func (s *crdStore) Resync() error { return nil }
-
-func metaAccessor(obj any) (metav1.Object, error) {
-	return apimeta.Accessor(obj)
-}

@@ -79,6 +79,11 @@ type Stats struct {
 	Delivered      int64
 	Pending        int64
 	DeadLettered   int64
+	// Dropped counts events given up: refused by the sink with no
+	// dead-letter sink, or by the dead-letter sink too.
+	Dropped int64
+	// LastDrop says why the latest event was given up; empty before any.
+	LastDrop string
 	// Attempted is true once any attempt was made, so Reachable means
 	// something.
 	Attempted    bool
@@ -87,6 +92,9 @@ type Stats struct {
 	LastError    *v1alpha1.ErrorRecord
 	// Failing is true while the latest attempt failed.
 	Failing bool
+	// NotAllowed is true while the latest attempt was refused by the
+	// egress policy: nothing was sent.
+	NotAllowed bool
 }
 
 // Option configures a Dispatcher.

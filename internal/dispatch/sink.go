@@ -18,10 +18,12 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -74,6 +76,7 @@ func newSink(d *Dispatcher, st Settings, sender, dlq *deliver.Sender) *sink {
 		deliver.WithRetryPolicy(st.Retry),
 		deliver.WithObserver(s),
 		deliver.WithName(st.ID),
+		deliver.WithLogger(d.log),
 	}
 	if dlq != nil {
 		opts = append(opts, deliver.WithDeadLetter(dlq))
@@ -221,11 +224,75 @@ func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 }
 
 // Next returns the oldest event of a cluster the sink has not accepted. It
-// implements deliver.Source.
+// implements deliver.Source. A cluster deleted and created again under the
+// same name is two records with one subject id: the new one waits until the
+// sink has every event of the old one, its deleted event last, so the sink
+// never sees the new created before the old deleted. When a record has
+// nothing left to send, the incarnation waiting for it is woken.
 func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, error) {
+	p, ok, err := s.next(ctx, key)
+	if err == nil && !ok {
+		if next, waits := s.d.ledger.Successor(types.UID(key)); waits && s.finished(types.UID(key)) {
+			s.notify(next)
+		}
+	}
+	return p, ok, err
+}
+
+// finished says whether the sink has everything it will ever get of a
+// record: it is recorded deleted, and the sink does not receive it or has
+// received all of it.
+func (s *sink) finished(uid types.UID) bool {
+	v, ok := s.d.ledger.View(uid)
+	if !ok || !v.Deleted {
+		return false
+	}
+	if !s.settings.Routes.Matches(v) {
+		return true
+	}
+	c, ok := s.progress(uid)
+	return ok && c.Delivered >= v.LastSeq
+}
+
+// waitsForPredecessor says whether a record must wait for the previous
+// incarnation of its cluster: while that one is not recorded deleted yet, or
+// the sink has not received all of it. It wakes the predecessor when that
+// one has something to send.
+func (s *sink) waitsForPredecessor(uid types.UID) bool {
+	prev, ok := s.d.ledger.Predecessor(uid)
+	if !ok {
+		return false
+	}
+	pv, ok := s.d.ledger.View(prev)
+	if !ok {
+		// Not written yet: its events, deleted included, are coming.
+		return true
+	}
+	if !s.settings.Routes.Matches(pv) {
+		return false
+	}
+	c, ok := s.progress(prev)
+	switch {
+	case !ok || c.Delivered < pv.LastSeq:
+		// It has events to send; once it has sent its last it wakes
+		// this record.
+		s.notify(prev)
+		return true
+	case !pv.Deleted:
+		// Its deleted event is not recorded yet; recording it wakes
+		// it, and it wakes this record when done.
+		return true
+	}
+	return false
+}
+
+func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, error) {
 	uid := types.UID(key)
 	v, ok := s.d.ledger.View(uid)
 	if !ok || !s.settings.Routes.Matches(v) {
+		return deliver.Pending{}, false, nil
+	}
+	if s.waitsForPredecessor(uid) {
 		return deliver.Pending{}, false, nil
 	}
 	c, ok := s.progress(uid)
@@ -235,7 +302,7 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 			return deliver.Pending{}, false, err
 		}
 		c = ledger.Cursor{Delivered: start, Endpoint: s.settings.Endpoint}
-		s.d.ledger.SetCursor(uid, s.settings.ID, c, "")
+		s.d.ledger.SetCursor(uid, s.settings.ID, c)
 	}
 
 	s.mu.Lock()
@@ -274,7 +341,7 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 		s.mu.Unlock()
 		if p.end > c.Delivered {
 			c.Delivered = p.end
-			s.d.ledger.SetCursor(uid, s.settings.ID, c, "")
+			s.d.ledger.SetCursor(uid, s.settings.ID, c)
 		}
 	}
 
@@ -297,7 +364,7 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 			return deliver.Pending{}, false, err
 		}
 		if !accepted {
-			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint}, "")
+			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint})
 			continue
 		}
 		return s.pending(v, e, false)
@@ -343,46 +410,69 @@ func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deli
 	evs, err := s.d.events(v, e, o)
 	if err != nil {
 		// An event that cannot be built would block the cluster forever;
-		// this is a bug, reported loudly, and skipped.
-		s.d.log.Info("Cannot build a CDEvent; skipping it", "sink", s.settings.ID, "ledger", v.LedgerName, "seq", e.Seq, "error", err)
-		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint}, err.Error())
+		// this is a bug, reported loudly, counted as given up, and
+		// skipped.
+		s.d.log.Info("Cannot build a CDEvent; giving it up", "sink", s.settings.ID, "ledger", v.LedgerName, "seq", e.Seq, "id", e.ID, "error", err)
+		s.d.metrics.Dropped(s.settings.ID, deliver.DropUnbuildable)
+		s.mu.Lock()
+		s.stats.Dropped++
+		s.stats.LastDrop = fmt.Sprintf("gave up on %s event %s (%s): %s", e.Lifecycle, e.ID, deliver.DropUnbuildable, err)
+		s.mu.Unlock()
+		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint})
 		return deliver.Pending{}, false, err
 	}
 	return deliver.Pending{Seq: e.Seq, Events: evs}, true, nil
 }
 
-// Done records that a sink accepted an event, or that the dead-letter sink
-// did. It implements deliver.Source.
-func (s *sink) Done(key string, p deliver.Pending, o deliver.Outcome) {
-	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint}, "")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch o {
-	case deliver.OutcomeDelivered:
-		s.stats.Delivered += int64(len(p.Events))
-		if n := len(p.Events); n > 0 {
-			last := p.Events[0]
-			s.stats.LastDelivery = &v1alpha1.DeliveryRecord{Time: metav1.Now(), Type: last.Type(), Subject: last.Subject()}
-		}
-	case deliver.OutcomeDeadLettered:
-		s.stats.DeadLettered += int64(len(p.Events))
-	}
+// Done records that a transition left the outbox, delivered, dead-lettered
+// or given up: the sink's cursor moves past it. It implements
+// deliver.Source. The figures are counted per event, by the observer
+// methods.
+func (s *sink) Done(key string, p deliver.Pending, _ deliver.Outcome) {
+	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint})
 }
 
 // Attempted records the result of one delivery attempt. It implements
 // deliver.Observer.
-func (s *sink) Attempted(key string, _ deliver.Pending, r deliver.Result, _ int, _ time.Duration) {
+func (s *sink) Attempted(_ string, p deliver.Pending, r deliver.Result, _ int, _ time.Duration) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.stats.Attempted = true
 	s.stats.Reachable = r.Reachable
 	s.stats.Failing = !r.Delivered()
-	msg := ""
+	s.stats.NotAllowed = r.NotAllowed
+	if r.Delivered() {
+		s.stats.Delivered++
+		if len(p.Events) > 0 {
+			e := p.Events[0]
+			s.stats.LastDelivery = &v1alpha1.DeliveryRecord{Time: metav1.Now(), Type: e.Type(), Subject: e.Subject()}
+		}
+		return
+	}
+	s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: r.Error()}
+	if len(p.Events) > 0 {
+		s.stats.LastError.Subject = p.Events[0].Subject()
+	}
+}
+
+// DeadLetterAttempted counts the events the dead-letter sink accepted. It
+// implements deliver.DeadLetterObserver.
+func (s *sink) DeadLetterAttempted(_ string, _ deliver.Pending, r deliver.Result, _ int, _ time.Duration) {
 	if !r.Delivered() {
-		msg = r.Error()
-		s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: msg}
+		return
 	}
-	s.mu.Unlock()
-	if c, ok := s.progress(types.UID(key)); ok {
-		s.d.ledger.SetCursor(types.UID(key), s.settings.ID, c, msg)
-	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.DeadLettered++
+}
+
+// Dropped counts an event given up, for the config's status and events. It
+// implements deliver.DropObserver.
+func (s *sink) Dropped(_ string, _ deliver.Pending, e cloudevents.Event, reason string, last deliver.Result) {
+	msg := fmt.Sprintf("gave up on %s %s (%s): %s", e.Type(), e.ID(), reason, last.Error())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Dropped++
+	s.stats.LastDrop = msg
+	s.stats.LastError = &v1alpha1.ErrorRecord{Time: metav1.Now(), Message: msg, Subject: e.Subject()}
 }

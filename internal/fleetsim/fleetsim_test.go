@@ -171,9 +171,10 @@ func lifecycles(ctx context.Context, t *testing.T, res dynamic.ResourceInterface
 				if !ok {
 					continue
 				}
-				st, ts = normalize.Next(p, st, normalize.Observe(p, u), normalize.Context{Now: time.Now()})
+				st, ts = normalize.Next(p, st, normalize.Observe(p, u), normalize.Context{})
 			case watch.Deleted:
-				st, ts = normalize.Gone(st, normalize.Context{Now: time.Now()})
+				u, _ := ev.Object.(*unstructured.Unstructured)
+				st, ts = normalize.Gone(st, normalize.Observe(p, u).Latest, normalize.Context{})
 			}
 			mu.Lock()
 			for _, tr := range ts {

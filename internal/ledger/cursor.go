@@ -18,7 +18,10 @@ package ledger
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"sync"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,6 +36,25 @@ import (
 // flushWriters bounds concurrent cursor writes: delivery progress is
 // persisted behind delivery and must never crowd out ledger writes.
 const flushWriters = 4
+
+// SinkKey is how a sink is named in a ledger: an opaque hash of its id.
+// ObservedClusters are cluster-scoped and readable beyond any one tenant,
+// so they must not tell which ProviderConfigs exist or how their delivery
+// goes; that lives on each ProviderConfig.
+func SinkKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])[:20]
+}
+
+// storedKey reads the sink of a stored cursor. Ledgers written before sinks
+// were hashed name them by id, which always holds a slash; their progress
+// is kept under the key.
+func storedKey(s string) string {
+	if strings.Contains(s, "/") {
+		return SinkKey(s)
+	}
+	return s
+}
 
 // Cursor is a sink's delivery progress on one record.
 type Cursor struct {
@@ -51,7 +73,7 @@ func (lg *Ledger) Cursor(uid types.UID, sink string) (Cursor, bool) {
 	if !ok {
 		return Cursor{}, false
 	}
-	c, ok := r.cursor(sink)
+	c, ok := r.cursor(SinkKey(sink))
 	if !ok {
 		return Cursor{}, false
 	}
@@ -60,36 +82,38 @@ func (lg *Ledger) Cursor(uid types.UID, sink string) (Cursor, bool) {
 
 // SetCursor records a sink's progress in memory; Flush persists it. It never
 // moves a cursor backwards for the same endpoint.
-func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor, lastError string) {
+func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor) {
+	key := SinkKey(sink)
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	r, ok := lg.records[uid]
 	if !ok {
 		return
 	}
-	cur, ok := r.cursor(sink)
+	cur, ok := r.cursor(key)
 	if !ok {
-		r.cursors = append(r.cursors, cursor{sink: lg.in(sink)})
+		r.cursors = append(r.cursors, cursor{sink: lg.in(key)})
 		cur = &r.cursors[len(r.cursors)-1]
 	}
 	if cur.endpoint == c.Endpoint && c.Delivered < cur.delivered {
 		c.Delivered = cur.delivered
 	}
-	if *cur == (cursor{sink: cur.sink, endpoint: c.Endpoint, delivered: c.Delivered, lastError: lastError}) {
+	if *cur == (cursor{sink: cur.sink, endpoint: c.Endpoint, delivered: c.Delivered}) {
 		return
 	}
-	cur.endpoint, cur.delivered, cur.lastError = lg.in(c.Endpoint), c.Delivered, lastError
+	cur.endpoint, cur.delivered = lg.in(c.Endpoint), c.Delivered
 	r.cursorsDirty = true
 	lg.trimEvents(r)
 }
 
 // ForgetSink drops a removed sink's progress from every record.
 func (lg *Ledger) ForgetSink(sink string) {
+	key := SinkKey(sink)
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	for _, r := range lg.records {
 		for i := range r.cursors {
-			if r.cursors[i].sink == sink {
+			if r.cursors[i].sink == key {
 				r.cursors = append(r.cursors[:i], r.cursors[i+1:]...)
 				r.cursorsDirty = true
 				break
@@ -169,10 +193,12 @@ func (lg *Ledger) Flush(ctx context.Context) {
 		go func() {
 			defer wg.Done()
 			for d := range ch {
-				if err := lg.writeCursors(ctx, d.name, d.sinks); err != nil {
-					if kerrors.IsNotFound(err) {
-						continue
-					}
+				rv, err := lg.writeCursors(ctx, d.name, d.sinks)
+				switch {
+				case err == nil:
+					lg.cursorsWritten(d.uid, rv)
+				case kerrors.IsNotFound(err):
+				default:
 					lg.log.Debug("Cannot persist delivery progress; will retry", "ledger", d.name, "error", err)
 					lg.mu.Lock()
 					if r, ok := lg.records[d.uid]; ok {
@@ -193,12 +219,38 @@ func (lg *Ledger) Flush(ctx context.Context) {
 	wg.Wait()
 }
 
-func (lg *Ledger) writeCursors(ctx context.Context, name string, sinks []v1alpha1.SinkCursor) error {
+// writeCursors persists delivery progress and returns the resourceVersion
+// written.
+func (lg *Ledger) writeCursors(ctx context.Context, name string, sinks []v1alpha1.SinkCursor) (string, error) {
 	b, err := json.Marshal([]patchOp{{Op: "add", Path: "/status/sinks", Value: sinks}})
 	if err != nil {
-		return errors.Wrap(err, errMarshalPatch)
+		return "", errors.Wrap(err, errMarshalPatch)
 	}
-	return lg.kube.Status().Patch(ctx, ref(name), client.RawPatch(types.JSONPatchType, b))
+	m := ref(name)
+	if err := lg.kube.Status().Patch(ctx, m, client.RawPatch(types.JSONPatchType, b)); err != nil {
+		return "", err
+	}
+	return m.GetResourceVersion(), nil
+}
+
+// cursorsWritten moves the guard of a ledger whose log is empty past a
+// progress write of our own, so the next ledger write does not take it for
+// another writer's.
+func (lg *Ledger) cursorsWritten(uid types.UID, rv string) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	if _, guarded := lg.guards[uid]; guarded && rv != "" {
+		lg.guards[uid] = rv
+	}
+}
+
+// remove forgets a record whose ledger was removed, and every reference
+// to it. lg.mu must be held.
+func (lg *Ledger) remove(uid types.UID) {
+	if r, ok := lg.records[uid]; ok {
+		lg.unlink(r)
+		delete(lg.records, uid)
+	}
 }
 
 // Sweep deletes the ledgers of deleted clusters once every sink that
@@ -234,7 +286,7 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 			continue
 		}
 		lg.mu.Lock()
-		delete(lg.records, uid)
+		lg.remove(uid)
 		lg.mu.Unlock()
 		lg.log.Debug("Removed the ledger of a deleted cluster", "ledger", name, "retention", lg.retention.String())
 	}

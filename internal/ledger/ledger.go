@@ -26,16 +26,22 @@ package ledger
 
 import (
 	"context"
+	"hash/maphash"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+	"unique"
+	"weak"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
@@ -109,6 +115,50 @@ func WithWriters(n int) Option { return func(lg *Ledger) { lg.writers = n } }
 // sink has its deleted event.
 func WithRetention(d time.Duration) Option { return func(lg *Ledger) { lg.retention = d } }
 
+// WithMetrics sets the ledger's metrics.
+func WithMetrics(m *Metrics) Option { return func(lg *Ledger) { lg.metrics = m } }
+
+// Metrics are the ledger's metrics, registered once with the registry the
+// caller chooses.
+type Metrics struct {
+	transitionsDropped prometheus.Counter
+	writeFailures      prometheus.Counter
+}
+
+// NewMetrics creates the ledger's metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		transitionsDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cdevents_ledger_transitions_dropped_total",
+			Help: "Lifecycle transitions detected but never recorded, because a cluster's ledger writes fell more than 64 transitions behind; the newest are kept.",
+		}),
+		writeFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cdevents_ledger_write_failures_total",
+			Help: "Ledger writes (ObservedCluster creates and status patches) the API server did not accept; each is retried with backoff.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.transitionsDropped, m.writeFailures} {
+		if err := reg.Register(c); err != nil {
+			return nil, errors.Wrap(err, "cannot register ledger metrics")
+		}
+	}
+	return m, nil
+}
+
+func (m *Metrics) writeFailed() {
+	if m == nil {
+		return
+	}
+	m.writeFailures.Inc()
+}
+
+func (m *Metrics) dropped(n int) {
+	if m == nil {
+		return
+	}
+	m.transitionsDropped.Add(float64(n))
+}
+
 // Ledger records lifecycle transitions of watched clusters into
 // ObservedClusters and serves them to delivery.
 type Ledger struct {
@@ -123,14 +173,34 @@ type Ledger struct {
 	keepEvents   int
 	writers      int
 	retention    time.Duration
+	metrics      *Metrics
 
 	queue workqueue.TypedRateLimitingInterface[types.UID]
 
-	mu        sync.Mutex
-	records   map[types.UID]*Record
-	intern    map[string]string
-	labelSets map[string]map[string]string
-	loaded    bool
+	mu      sync.Mutex
+	records map[types.UID]*Record
+	loaded  bool
+
+	// labelSets holds every label set some record uses, weakly: a set no
+	// record holds any more is collected and its entry removed, so churn
+	// of per-cluster labels does not grow it. Strings are interned with
+	// the unique package, which drops them the same way.
+	setsMu    sync.Mutex
+	labelSets map[string]weak.Pointer[labelSet]
+
+	// bySubject finds the newest record of a subject id (by a hash of
+	// it), so that a cluster deleted and created again under the same
+	// name is linked to its previous incarnation. preds and succs hold
+	// those links, which only recreated clusters have.
+	seed      maphash.Seed
+	bySubject map[uint64]*Record
+	preds     map[types.UID]types.UID
+	succs     map[types.UID]types.UID
+
+	// guards holds the resourceVersion of ledgers whose log is empty, as
+	// last read or written: a write to such a ledger has no lastSeq to
+	// test, so it tests this instead.
+	guards map[types.UID]string
 }
 
 // New returns a Ledger that writes with kube and reads ledgers with reader
@@ -149,8 +219,12 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 		writers:      DefaultWriters,
 		retention:    24 * time.Hour,
 		records:      map[types.UID]*Record{},
-		intern:       map[string]string{},
-		labelSets:    map[string]map[string]string{},
+		labelSets:    map[string]weak.Pointer[labelSet]{},
+		seed:         maphash.MakeSeed(),
+		bySubject:    map[uint64]*Record{},
+		preds:        map[types.UID]types.UID{},
+		succs:        map[types.UID]types.UID{},
+		guards:       map[types.UID]string{},
 	}
 	for _, o := range opts {
 		o(lg)
@@ -178,13 +252,13 @@ func (lg *Ledger) SetNotifier(n Notifier) {
 }
 
 // in interns s: the same group, version, phase or condition string is
-// shared by every record instead of being held once per cluster.
+// shared by every record instead of being held once per cluster. Strings no
+// record uses any more are freed.
 func (lg *Ledger) in(s string) string {
-	if v, ok := lg.intern[s]; ok {
-		return v
+	if s == "" {
+		return ""
 	}
-	lg.intern[s] = s
-	return s
+	return unique.Make(s).Value()
 }
 
 // Observe records what discovery saw of one object. late says the provider
@@ -205,6 +279,7 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 			objName:   obs.Name,
 		}
 		lg.records[obs.UID] = r
+		lg.succeed(r)
 	}
 	if r.gone {
 		// A late event about an object already recorded gone changes
@@ -212,13 +287,101 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 		return
 	}
 	changed := lg.refresh(r, p, obs)
-	state, ts := normalize.Next(p, r.detected, obs, normalize.Context{Now: lg.now(), Late: late})
+	state, ts := normalize.Next(p, r.detected, obs, normalize.Context{Late: late})
 	r.detected = state
 	lg.add(r, ts)
 	if changed || len(ts) > 0 {
+		// The newest time the object carries is kept only with what
+		// is written anyway, so that what a deletion is stamped with
+		// is what the ledger holds, live or after a restart.
+		r.latest = max(r.latest, obs.Latest.Unix())
 		r.dirty = true
 		lg.queue.Add(r.uid)
 	}
+}
+
+// subjectHash hashes a record's subject id without building it.
+func (lg *Ledger) subjectHash(r *Record) uint64 {
+	var h maphash.Hash
+	h.SetSeed(lg.seed)
+	if r.subjectOverride != "" {
+		_, _ = h.WriteString(r.subjectOverride)
+		return h.Sum64()
+	}
+	for _, part := range []string{"/", lg.controlPlane, "/", r.gk.Group, "/", r.gk.Kind, "/"} {
+		_, _ = h.WriteString(part)
+	}
+	if r.namespace != "" {
+		_, _ = h.WriteString(r.namespace)
+		_, _ = h.WriteString("/")
+	}
+	_, _ = h.WriteString(r.objName)
+	return h.Sum64()
+}
+
+// sameSubject says whether two records describe the same subject id.
+func (lg *Ledger) sameSubject(a, b *Record) bool {
+	return a.environment(lg.controlPlane).ID == b.environment(lg.controlPlane).ID
+}
+
+// succeed indexes a record first seen live and links it to the previous
+// incarnation of its subject, if the ledger holds one. Two objects of one
+// kind cannot share a namespace and name, so an older one still thought
+// live was deleted while nobody watched: it is recorded gone now, before
+// anything of its successor. lg.mu must be held.
+func (lg *Ledger) succeed(r *Record) {
+	h := lg.subjectHash(r)
+	if old, ok := lg.bySubject[h]; ok && old != r && lg.sameSubject(old, r) {
+		lg.link(old, r)
+		if !old.gone {
+			lg.log.Debug("A cluster was replaced by a new object of the same name while it was not watched", "ledger", old.ledgerName(), "successor", r.ledgerName())
+			lg.gone(old, true)
+		}
+	}
+	lg.bySubject[h] = r
+}
+
+// link records that next is the incarnation of a subject after prev.
+func (lg *Ledger) link(prev, next *Record) {
+	lg.preds[next.uid] = prev.uid
+	lg.succs[prev.uid] = next.uid
+}
+
+// unlink forgets a record that is removed from the ledger.
+func (lg *Ledger) unlink(r *Record) {
+	h := lg.subjectHash(r)
+	if lg.bySubject[h] == r {
+		delete(lg.bySubject, h)
+	}
+	if next, ok := lg.succs[r.uid]; ok {
+		delete(lg.preds, next)
+		delete(lg.succs, r.uid)
+	}
+	if prev, ok := lg.preds[r.uid]; ok {
+		delete(lg.succs, prev)
+		delete(lg.preds, r.uid)
+	}
+	delete(lg.guards, r.uid)
+}
+
+// Predecessor returns the previous incarnation of a cluster: the record of
+// an older object with the same subject id (deleted, then created again
+// under the same name), while the ledger still holds it. Delivery sends the
+// predecessor's last events to a sink before any of the successor's.
+func (lg *Ledger) Predecessor(uid types.UID) (types.UID, bool) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	prev, ok := lg.preds[uid]
+	return prev, ok
+}
+
+// Successor returns the next incarnation of a cluster, if any: the record
+// that waits for this one's events to be delivered.
+func (lg *Ledger) Successor(uid types.UID) (types.UID, bool) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	next, ok := lg.succs[uid]
+	return next, ok
 }
 
 // refresh copies the reportable parts of an observation into the record and
@@ -236,14 +399,30 @@ func (lg *Ledger) refresh(r *Record, p *catalog.Profile, obs normalize.Observati
 	facts.KubernetesVersion = lg.in(facts.KubernetesVersion)
 	r.facts, r.ready, r.synced = facts, ready, synced
 	r.provider, r.version = lg.in(p.Provider()), lg.in(obs.APIVersion)
-	r.labels = lg.internLabels(obs.Labels)
+	lg.setLabels(r, obs.Labels)
 	return true
 }
 
-// internLabels shares one map between all records with the same labels:
-// fleets carry a handful of label sets over thousands of clusters. The
-// maps are never modified.
-func (lg *Ledger) internLabels(m map[string]string) map[string]string {
+// labelSet is one interned set of labels. Records hold it, so that it lives
+// exactly as long as some record uses it.
+type labelSet struct {
+	m map[string]string
+}
+
+// setLabels gives a record its labels, shared with every record that has
+// the same labels: fleets carry a handful of label sets over thousands of
+// clusters. The shared maps are never modified.
+func (lg *Ledger) setLabels(r *Record, m map[string]string) {
+	s := lg.internLabels(m)
+	r.labelSet = s
+	r.labels = nil
+	if s != nil {
+		r.labels = s.m
+	}
+}
+
+// internLabels returns the shared set of labels equal to m, nil for none.
+func (lg *Ledger) internLabels(m map[string]string) *labelSet {
 	if len(m) == 0 {
 		return nil
 	}
@@ -259,11 +438,40 @@ func (lg *Ledger) internLabels(m map[string]string) map[string]string {
 		b.WriteString(m[k])
 		b.WriteByte(0)
 	}
-	if shared, ok := lg.labelSets[b.String()]; ok {
-		return shared
+	key := b.String()
+
+	lg.setsMu.Lock()
+	defer lg.setsMu.Unlock()
+	if wp, ok := lg.labelSets[key]; ok {
+		if s := wp.Value(); s != nil {
+			return s
+		}
 	}
-	lg.labelSets[b.String()] = m
-	return m
+	own := make(map[string]string, len(m))
+	for k, v := range m {
+		own[lg.in(k)] = lg.in(v)
+	}
+	s := &labelSet{m: own}
+	wp := weak.Make(s)
+	lg.labelSets[key] = wp
+	runtime.AddCleanup(s, lg.dropLabelSet, labelSetKey{key: key, wp: wp})
+	return s
+}
+
+// labelSetKey names an entry of labelSets for its cleanup.
+type labelSetKey struct {
+	key string
+	wp  weak.Pointer[labelSet]
+}
+
+// dropLabelSet removes the entry of a collected label set, unless the
+// labels were interned again since.
+func (lg *Ledger) dropLabelSet(k labelSetKey) {
+	lg.setsMu.Lock()
+	defer lg.setsMu.Unlock()
+	if lg.labelSets[k.key] == k.wp {
+		delete(lg.labelSets, k.key)
+	}
 }
 
 func equalLabels(a, b map[string]string) bool {
@@ -285,8 +493,16 @@ func (lg *Ledger) add(r *Record, ts []normalize.Transition) {
 	}
 	if over := len(r.unrecorded) - maxUnrecorded; over > 0 {
 		// Keep the newest transitions: the state they lead to is what
-		// the ledger must end up in.
-		lg.log.Info("Ledger writes are falling behind; dropping the oldest unrecorded transitions", "ledger", r.ledgerName(), "dropped", over)
+		// the ledger must end up in. What is lost is counted, in the
+		// ledger and in a metric, and said.
+		lost := make([]string, 0, over)
+		for _, t := range r.unrecorded[:over] {
+			lost = append(lost, string(t.Lifecycle)+"@"+t.Time.UTC().Format(time.RFC3339))
+		}
+		r.dropped += uint32(over) //nolint:gosec // over is at most len(ts), a handful.
+		lg.metrics.dropped(over)
+		lg.log.Info("Dropped lifecycle transitions that were never recorded: ledger writes for this cluster fell too far behind; they will never be sent",
+			"ledger", r.ledgerName(), "dropped", over, "transitions", lost, "droppedTotal", r.dropped, "limit", maxUnrecorded)
 		r.unrecorded = append([]pending(nil), r.unrecorded[over:]...)
 	}
 }
@@ -304,7 +520,7 @@ func (lg *Ledger) Gone(uid types.UID, late bool) {
 }
 
 func (lg *Ledger) gone(r *Record, late bool) {
-	state, ts := normalize.Gone(r.detected, normalize.Context{Now: lg.now(), Late: late})
+	state, ts := normalize.Gone(r.detected, r.latestTime(), normalize.Context{Late: late})
 	r.detected = state
 	r.gone = true
 	lg.add(r, ts)

@@ -18,6 +18,7 @@ package ledger
 
 import (
 	"context"
+	"sort"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -60,7 +61,7 @@ func (lg *Ledger) Load(ctx context.Context) error {
 			r.subjectOverride = id
 		}
 		r.provider = lg.in(st.Provider)
-		r.labels = lg.internLabels(st.Labels)
+		lg.setLabels(r, st.Labels)
 		r.facts = st.Facts
 		r.ready, r.synced = lg.in(st.Ready), lg.in(st.Synced)
 		lg.adopt(r, oc)
@@ -71,6 +72,7 @@ func (lg *Ledger) Load(ctx context.Context) error {
 		return err
 	}
 	lg.mu.Lock()
+	lg.linkLoaded()
 	lg.loaded = true
 	uids := make([]types.UID, 0, len(lg.records))
 	for uid := range lg.records {
@@ -103,5 +105,33 @@ func (lg *Ledger) EachLedger(ctx context.Context, fn func(oc *v1alpha1.ObservedC
 		if cont == "" {
 			return nil
 		}
+	}
+}
+
+// linkLoaded indexes every record by subject and links the incarnations of
+// each subject in order: those recorded gone first, each group oldest
+// ledger first. lg.mu must be held.
+func (lg *Ledger) linkLoaded() {
+	groups := map[uint64][]*Record{}
+	for _, r := range lg.records {
+		h := lg.subjectHash(r)
+		groups[h] = append(groups[h], r)
+	}
+	for h, rs := range groups {
+		sort.Slice(rs, func(i, j int) bool {
+			if rs[i].gone != rs[j].gone {
+				return rs[i].gone
+			}
+			if rs[i].created != rs[j].created {
+				return rs[i].created < rs[j].created
+			}
+			return rs[i].uid < rs[j].uid
+		})
+		for i := 1; i < len(rs); i++ {
+			if lg.sameSubject(rs[i-1], rs[i]) {
+				lg.link(rs[i-1], rs[i])
+			}
+		}
+		lg.bySubject[h] = rs[len(rs)-1]
 	}
 }

@@ -35,11 +35,19 @@ import (
 // would change every id the provider ever produced: never do that.
 var eventIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://github.com/crossplane-contrib/provider-cdevents/ledger-event"))
 
-// EventID is the deterministic id of a transition: the same object, lifecycle
-// and transition time always give the same id, so a transition detected again
-// after a crash, before it was recorded, keeps its id.
-func EventID(uid types.UID, l v1alpha1.Lifecycle, t time.Time) string {
-	return uuid.NewSHA1(eventIDSpace, []byte(string(uid)+"/"+string(l)+"/"+t.UTC().Format(time.RFC3339Nano))).String()
+// EventID is the deterministic id of a transition: the same object, lifecycle,
+// transition time and observed value always give the same id, so a
+// transition detected again after a crash, before it was recorded, or by
+// another replica, keeps its id. value is empty when the object records the
+// transition's time; otherwise it tells apart transitions that share the
+// object's newest time (see normalize.Transition.Value). An empty value
+// gives the ids of earlier releases.
+func EventID(uid types.UID, l v1alpha1.Lifecycle, t time.Time, value string) string {
+	name := string(uid) + "/" + string(l) + "/" + t.UTC().Format(time.RFC3339Nano)
+	if value != "" {
+		name += "/" + value
+	}
+	return uuid.NewSHA1(eventIDSpace, []byte(name)).String()
 }
 
 // EventType is the CDEvents event kind a lifecycle maps to, recorded in the
@@ -104,12 +112,12 @@ type pending struct {
 	ready, synced string
 }
 
-// cursor is one sink's progress on one record.
+// cursor is one sink's progress on one record. sink is the SinkKey of the
+// sink's id.
 type cursor struct {
 	sink      string
 	endpoint  string
 	delivered int64
-	lastError string
 }
 
 // Record is the provider's in-memory view of one watched cluster and its
@@ -128,6 +136,7 @@ type Record struct {
 	objName         string
 	provider        string
 	labels          map[string]string // shared between records with the same labels
+	labelSet        *labelSet         // keeps the shared labels interned while used
 	facts           v1alpha1.Facts
 	ready           string
 	synced          string
@@ -153,7 +162,14 @@ type Record struct {
 
 	created   int64 // ledger creation time in Unix nanoseconds; 0 until it exists
 	deletedAt *metav1.Time
-	gone      bool // the watched object no longer exists
+	// latest is the newest time the object carried (Unix seconds) at the
+	// last observation that changed the ledger; a deletion is stamped
+	// with it.
+	latest int64
+	// dropped counts transitions never recorded because writes fell
+	// behind (see maxUnrecorded).
+	dropped uint32
+	gone    bool // the watched object no longer exists
 
 	// dirty marks a record whose ledger needs a status write;
 	// cursorsDirty one whose delivery progress needs flushing.
@@ -177,6 +193,14 @@ type View struct {
 	LastSeq    int64
 	CreatedAt  time.Time
 	Deleted    bool
+}
+
+// latestTime is the newest time the object carried, as the ledger holds it.
+func (r *Record) latestTime() time.Time {
+	if r.latest == 0 {
+		return time.Time{}
+	}
+	return time.Unix(r.latest, 0).UTC()
 }
 
 // ledgerName is the name of the record's ObservedCluster.
@@ -240,7 +264,7 @@ func (r *Record) cursor(sink string) (*cursor, bool) {
 func (r *Record) sinkCursors() []v1alpha1.SinkCursor {
 	out := make([]v1alpha1.SinkCursor, 0, len(r.cursors))
 	for _, c := range r.cursors {
-		out = append(out, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered, LastError: c.lastError})
+		out = append(out, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered})
 	}
 	return out
 }
@@ -263,6 +287,11 @@ func (r *Record) status(controlPlane string, events []v1alpha1.LedgerEvent) v1al
 		Events:      events,
 		DeletedAt:   r.deletedAt,
 		Pruned:      r.pruned,
+
+		DroppedTransitions: int64(r.dropped),
+	}
+	if t := r.latestTime(); !t.IsZero() {
+		s.LatestObjectTime = &metav1.Time{Time: t}
 	}
 	if len(events) > 0 {
 		s.LastSeq = events[len(events)-1].Seq

@@ -118,33 +118,61 @@ func TestSubjectIDAndShortKind(t *testing.T) {
 
 func TestEventID(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	base := EventID("u1", v1alpha1.LifecycleReady, t0)
+	base := EventID("u1", v1alpha1.LifecycleReady, t0, "")
+	upgrade := EventID("u1", v1alpha1.LifecycleUpgraded, t0, "1.31")
 	cases := map[string]struct {
 		reason string
 		id     string
+		base   string
 		same   bool
 	}{
 		"SameInputs": {
 			reason: "The same transition always has the same id.",
-			id:     EventID("u1", v1alpha1.LifecycleReady, t0.In(time.FixedZone("x", 3600))),
+			id:     EventID("u1", v1alpha1.LifecycleReady, t0.In(time.FixedZone("x", 3600)), ""),
+			base:   base,
+			same:   true,
+		},
+		"EarlierReleases": {
+			reason: "A transition the object records the time of keeps the id earlier releases gave it.",
+			id:     "bdf324e7-7810-57a2-8b50-d4649dbfee89",
+			base:   base,
 			same:   true,
 		},
 		"OtherLifecycle": {
 			reason: "Another lifecycle at the same time is another event.",
-			id:     EventID("u1", v1alpha1.LifecycleDegraded, t0),
+			id:     EventID("u1", v1alpha1.LifecycleDegraded, t0, ""),
+			base:   base,
 		},
 		"OtherTime": {
 			reason: "The same lifecycle later is another event.",
-			id:     EventID("u1", v1alpha1.LifecycleReady, t0.Add(time.Second)),
+			id:     EventID("u1", v1alpha1.LifecycleReady, t0.Add(time.Second), ""),
+			base:   base,
 		},
 		"OtherObject": {
 			reason: "Another object is another event.",
-			id:     EventID("u2", v1alpha1.LifecycleReady, t0),
+			id:     EventID("u2", v1alpha1.LifecycleReady, t0, ""),
+			base:   base,
+		},
+		"SameUpgrade": {
+			reason: "The same upgrade, seen again, has the same id.",
+			id:     EventID("u1", v1alpha1.LifecycleUpgraded, t0, "1.31"),
+			base:   upgrade,
+			same:   true,
+		},
+		"OtherValue": {
+			reason: "Two upgrades stamped with the same object time are told apart by the version they reached.",
+			id:     EventID("u1", v1alpha1.LifecycleUpgraded, t0, "1.32"),
+			base:   upgrade,
+		},
+		"ValueOrNot": {
+			reason: "A transition with an observed value is another event than one without.",
+			id:     EventID("u1", v1alpha1.LifecycleUpgraded, t0, ""),
+			base:   upgrade,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := tc.id == base; got != tc.same {
+			if got := tc.id == tc.base; got != tc.same {
 				t.Errorf("\n%s\nEventID(...) == base: got %t, want %t", tc.reason, got, tc.same)
 			}
 		})

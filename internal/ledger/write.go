@@ -69,6 +69,9 @@ type snapshot struct {
 	sinks    []v1alpha1.SinkCursor
 	incident *metav1.Time
 	labels   map[string]string
+	// guard is the resourceVersion a write to a ledger whose log is
+	// empty must find, since there is no lastSeq to test.
+	guard string
 }
 
 func (lg *Ledger) writeNext(ctx context.Context) bool {
@@ -79,6 +82,7 @@ func (lg *Ledger) writeNext(ctx context.Context) bool {
 	defer lg.queue.Done(uid)
 	if err := lg.write(ctx, uid); err != nil {
 		if ctx.Err() == nil {
+			lg.metrics.writeFailed()
 			lg.log.Info("Cannot record cluster lifecycle; will retry", "uid", uid, "error", err)
 		}
 		lg.queue.AddRateLimited(uid)
@@ -90,27 +94,37 @@ func (lg *Ledger) writeNext(ctx context.Context) bool {
 
 // write brings one record's ledger up to date.
 func (lg *Ledger) write(ctx context.Context, uid types.UID) error {
-	s, ok := lg.snapshot(uid)
-	if !ok {
-		return nil
-	}
-	if !s.exists {
-		if err := lg.create(ctx, s); err != nil {
-			lg.unwritten(uid, s)
+	for adopted := false; ; adopted = true {
+		s, ok := lg.snapshot(uid)
+		if !ok {
+			return nil
+		}
+		var rv string
+		var err error
+		if !s.exists {
+			rv, err = lg.create(ctx, s)
+		} else {
+			rv, err = lg.patch(ctx, s)
+		}
+		if err == nil {
+			lg.commit(uid, s, rv)
+			return nil
+		}
+		lg.unwritten(uid, s)
+		if !kerrors.IsAlreadyExists(err) && !kerrors.IsInvalid(err) && !kerrors.IsNotFound(err) && !kerrors.IsConflict(err) {
 			return err
 		}
-	} else if err := lg.patch(ctx, s); err != nil {
-		lg.unwritten(uid, s)
-		if kerrors.IsInvalid(err) || kerrors.IsNotFound(err) || kerrors.IsConflict(err) {
-			// The ledger changed under us (another writer during a
-			// leader handover) or was deleted by hand: read it back
-			// and try again.
-			lg.reload(ctx, uid)
+		// Another writer (during a leader handover) created or changed
+		// the ledger, or it was deleted by hand: read it back and adopt
+		// it. Never overwrite what another writer recorded: the next
+		// write is guarded by the log's last seq (or, for an empty log,
+		// the resourceVersion just read), and fails again if it moved.
+		lg.reload(ctx, uid)
+		if adopted || !kerrors.IsAlreadyExists(err) {
+			return err
 		}
-		return err
+		// A ledger that already existed is adopted and written at once.
 	}
-	lg.commit(uid, s)
-	return nil
 }
 
 // unwritten marks a record whose write failed as still needing one, so the
@@ -146,13 +160,16 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	if r.namespace != "" {
 		s.labels[LabelNamespace] = r.namespace
 	}
+	if r.lastSeq == 0 {
+		s.guard = lg.guards[uid]
+	}
 	seq := r.lastSeq
 	s.incident = r.incident
 	for _, t := range r.unrecorded {
 		seq++
 		e := v1alpha1.LedgerEvent{
 			Seq:               seq,
-			ID:                EventID(r.uid, t.Lifecycle, t.Time),
+			ID:                EventID(r.uid, t.Lifecycle, t.Time, t.Value),
 			Lifecycle:         t.Lifecycle,
 			Type:              EventType(t.Lifecycle),
 			Time:              metav1.NewTime(t.Time),
@@ -250,7 +267,7 @@ func (lg *Ledger) lowestCursor(r *Record) int64 {
 	}
 	low := r.lastSeq
 	for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
-		c, ok := r.cursor(sink)
+		c, ok := r.cursor(SinkKey(sink))
 		if !ok {
 			return 0
 		}
@@ -266,19 +283,32 @@ func truncateLabel(v string) string {
 	return v
 }
 
-func (lg *Ledger) create(ctx context.Context, s snapshot) error {
+// create creates a record's ledger and writes its status in full. It
+// returns the resourceVersion written. A ledger that already exists belongs
+// to another writer (or to an earlier attempt whose answer was lost): create
+// then fails with AlreadyExists, and the caller adopts it.
+func (lg *Ledger) create(ctx context.Context, s snapshot) (string, error) {
 	oc := &v1alpha1.ObservedCluster{}
 	oc.SetName(s.name)
 	oc.SetLabels(s.labels)
-	if err := lg.kube.Create(ctx, oc); err != nil && !kerrors.IsAlreadyExists(err) {
-		return errors.Wrap(err, errCreateLedger)
+	if err := lg.kube.Create(ctx, oc); err != nil {
+		return "", errors.Wrap(err, errCreateLedger)
 	}
-	// The status subresource ignores status on create; write it in full.
-	p, err := json.Marshal(map[string]any{"status": s.status})
+	// The status subresource ignores status on create; write it in full,
+	// guarded by the resourceVersion the create returned, so that a
+	// writer that got in between is not overwritten.
+	p, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"resourceVersion": oc.GetResourceVersion()},
+		"status":   s.status,
+	})
 	if err != nil {
-		return errors.Wrap(err, errMarshalPatch)
+		return "", errors.Wrap(err, errMarshalPatch)
 	}
-	return errors.Wrap(lg.kube.Status().Patch(ctx, ref(s.name), client.RawPatch(types.MergePatchType, p)), errPatchLedger)
+	m := ref(s.name)
+	if err := lg.kube.Status().Patch(ctx, m, client.RawPatch(types.MergePatchType, p)); err != nil {
+		return "", errors.Wrap(err, errPatchLedger)
+	}
+	return m.GetResourceVersion(), nil
 }
 
 type patchOp struct {
@@ -288,13 +318,19 @@ type patchOp struct {
 }
 
 // patch appends new events and refreshes the rest of the status with one
-// JSON patch. It never sends the whole event log: only what changed.
-func (lg *Ledger) patch(ctx context.Context, s snapshot) error {
+// JSON patch. It never sends the whole event log: only what changed. It
+// returns the resourceVersion written.
+func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	var ops []patchOp
-	if s.lastSeq > 0 {
+	switch {
+	case s.lastSeq > 0:
 		// Guard against a concurrent writer: the log must end where we
 		// think it does.
 		ops = append(ops, patchOp{Op: "test", Path: "/status/lastSeq", Value: s.lastSeq})
+	case s.guard != "":
+		// An empty log has no lastSeq to test: the ledger must be as
+		// it was last read or written.
+		ops = append(ops, patchOp{Op: "test", Path: "/metadata/resourceVersion", Value: s.guard})
 	}
 	if s.firstSeq == 0 && len(s.events) > 0 {
 		ops = append(ops, patchOp{Op: "add", Path: "/status/events", Value: s.events})
@@ -326,14 +362,24 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) error {
 	if st.Pruned > 0 {
 		set("pruned", st.Pruned)
 	}
+	if st.DroppedTransitions > 0 {
+		set("droppedTransitions", st.DroppedTransitions)
+	}
+	if st.LatestObjectTime != nil {
+		set("latestObjectTime", st.LatestObjectTime)
+	}
 	if s.sinks != nil {
 		set("sinks", s.sinks)
 	}
 	b, err := json.Marshal(ops)
 	if err != nil {
-		return errors.Wrap(err, errMarshalPatch)
+		return "", errors.Wrap(err, errMarshalPatch)
 	}
-	return errors.Wrap(lg.kube.Status().Patch(ctx, ref(s.name), client.RawPatch(types.JSONPatchType, b)), errPatchLedger)
+	m := ref(s.name)
+	if err := lg.kube.Status().Patch(ctx, m, client.RawPatch(types.JSONPatchType, b)); err != nil {
+		return "", errors.Wrap(err, errPatchLedger)
+	}
+	return m.GetResourceVersion(), nil
 }
 
 func nonNil(m map[string]string) map[string]string {
@@ -343,8 +389,9 @@ func nonNil(m map[string]string) map[string]string {
 	return m
 }
 
-// commit makes a successful write the record's new stored state.
-func (lg *Ledger) commit(uid types.UID, s snapshot) {
+// commit makes a successful write, which left the ledger at
+// resourceVersion rv, the record's new stored state.
+func (lg *Ledger) commit(uid types.UID, s snapshot, rv string) {
 	lg.mu.Lock()
 	r, ok := lg.records[uid]
 	if !ok {
@@ -367,6 +414,11 @@ func (lg *Ledger) commit(uid types.UID, s snapshot) {
 	}
 	if s.prune > 0 {
 		r.firstSeq += int64(s.prune)
+	}
+	if r.lastSeq == 0 && rv != "" {
+		lg.guards[uid] = rv
+	} else {
+		delete(lg.guards, uid)
 	}
 	lg.trimEvents(r)
 	notify := lg.notify
@@ -418,6 +470,7 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 		r.detected = normalize.State{}
 		r.unrecorded = nil
 		r.cursors = nil
+		delete(lg.guards, uid)
 		r.dirty = true
 	case err == nil:
 		lg.adopt(r, oc)
@@ -425,14 +478,49 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 	}
 }
 
-// adopt makes a record match a ledger read from the API server.
+// adopt makes a record match a ledger read from the API server: at start,
+// or when another writer created or changed it. Transitions detected here
+// that the ledger already holds (the same id) are not recorded again.
 func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	st := oc.Status
 	r.created = oc.GetCreationTimestamp().UnixNano()
 	r.stored = normalize.State{Phase: st.Phase, Created: st.Created, KubernetesVersion: st.Facts.KubernetesVersion}
+	if len(r.unrecorded) > 0 && len(st.Events) > 0 {
+		recorded := make(map[string]bool, len(st.Events))
+		for _, e := range st.Events {
+			recorded[e.ID] = true
+		}
+		kept := r.unrecorded[:0]
+		for _, t := range r.unrecorded {
+			if !recorded[EventID(r.uid, t.Lifecycle, t.Time, t.Value)] {
+				kept = append(kept, t)
+			}
+		}
+		r.unrecorded = kept
+	}
 	if len(r.unrecorded) == 0 {
 		r.detected = r.stored
+		r.unrecorded = nil
 	}
+	if st.LastSeq == 0 {
+		lg.guards[r.uid] = oc.GetResourceVersion()
+	} else {
+		delete(lg.guards, r.uid)
+	}
+	// The newest object time the ledger holds; ledgers of earlier
+	// releases lack it, and their newest event time stands in.
+	latest := int64(0)
+	if st.LatestObjectTime != nil {
+		latest = st.LatestObjectTime.Unix()
+	}
+	for _, e := range st.Events {
+		latest = max(latest, e.Time.Unix())
+	}
+	if latest <= 0 {
+		latest = oc.GetCreationTimestamp().Unix()
+	}
+	r.latest = max(r.latest, latest)
+	r.dropped = max(r.dropped, uint32(min(max(st.DroppedTransitions, 0), int64(^uint32(0)))))
 	r.lastSeq = st.LastSeq
 	r.firstSeq = 0
 	if len(st.Events) > 0 {
@@ -447,7 +535,7 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	}
 	r.cursors = r.cursors[:0]
 	for _, c := range st.Sinks {
-		r.cursors = append(r.cursors, cursor{sink: lg.in(c.Sink), endpoint: lg.in(c.Endpoint), delivered: c.DeliveredSeq, lastError: c.LastError})
+		r.cursors = append(r.cursors, cursor{sink: lg.in(storedKey(c.Sink)), endpoint: lg.in(c.Endpoint), delivered: c.DeliveredSeq})
 	}
 	r.events = nil
 	low := lg.lowestCursor(r)

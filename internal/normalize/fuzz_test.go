@@ -19,6 +19,7 @@ package normalize
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -105,13 +106,17 @@ func FuzzObserveNext(f *testing.F) {
 		var prevObj *unstructured.Unstructured
 		createdAt, readyAt := -1, -1
 		n := 0
-		check := func(i int, late bool, ts []Transition) {
+		var last time.Time
+		check := func(i int, late bool, o Observation, ts []Transition) {
 			for j, tr := range ts {
 				if tr.Replayed != late {
 					t.Errorf("step %d: %s replayed %t in a context with late %t", i, tr.Lifecycle, tr.Replayed, late)
 				}
-				if tr.Time.IsZero() {
-					t.Errorf("step %d: %s has no time", i, tr.Lifecycle)
+				if tr.Time.IsZero() && !o.Latest.IsZero() {
+					t.Errorf("step %d: %s has no time though the object carries %v", i, tr.Lifecycle, o.Latest)
+				}
+				if tr.Time.After(o.Latest) {
+					t.Errorf("step %d: %s at %v is later than any time the object carries (%v)", i, tr.Lifecycle, tr.Time, o.Latest)
 				}
 				if j > 0 && lifecycleOrder(ts[j-1].Lifecycle) > lifecycleOrder(tr.Lifecycle) {
 					t.Errorf("step %d: %s after %s is out of lifecycle order", i, tr.Lifecycle, ts[j-1].Lifecycle)
@@ -138,8 +143,11 @@ func FuzzObserveNext(f *testing.F) {
 		}
 		for i, u := range objs {
 			late := lateMask&(1<<(i%8)) != 0
-			c := Context{Now: now(i), Late: late}
+			c := Context{Late: late}
 			o := Observe(p, u)
+			if o.Latest.After(last) {
+				last = o.Latest
+			}
 
 			// Trimming an object loses nothing the lifecycle needs.
 			trimmed := Observe(p, &unstructured.Unstructured{Object: p.Trim(u.Object)})
@@ -149,7 +157,7 @@ func FuzzObserveNext(f *testing.F) {
 
 			var ts []Transition
 			s, ts = Next(p, s, o, c)
-			check(i, late, ts)
+			check(i, late, o, ts)
 			if s2, again := Next(p, s, o, c); len(again) > 0 || s2 != s {
 				t.Errorf("step %d: repeating an observation emitted %v, state %v -> %v", i, again, s, s2)
 			}
@@ -160,14 +168,14 @@ func FuzzObserveNext(f *testing.F) {
 			}
 			prevObj = u
 		}
-		s, ts := Gone(s, Context{Now: now(len(objs))})
-		if len(ts) != 1 || ts[0].Lifecycle != v1alpha1.LifecycleDeleted || s.Phase != v1alpha1.PhaseDeleted {
-			t.Errorf("Gone: want exactly deleted and phase Deleted, got %v and %q", ts, s.Phase)
+		s, ts := Gone(s, last, Context{})
+		if len(ts) != 1 || ts[0].Lifecycle != v1alpha1.LifecycleDeleted || s.Phase != v1alpha1.PhaseDeleted || !ts[0].Time.Equal(last) {
+			t.Errorf("Gone: want exactly deleted at %v and phase Deleted, got %v and %q", last, ts, s.Phase)
 		}
-		if _, again := Gone(s, Context{Now: now(len(objs) + 1)}); len(again) > 0 {
+		if _, again := Gone(s, last, Context{}); len(again) > 0 {
 			t.Errorf("Gone twice emitted %v", again)
 		}
-		if ts := Normalize(p, prevObj, nil, Context{Now: now(0)}); prevObj != nil && (len(ts) != 1 || ts[0].Lifecycle != v1alpha1.LifecycleDeleted) {
+		if ts := Normalize(p, prevObj, nil, Context{}); prevObj != nil && (len(ts) != 1 || ts[0].Lifecycle != v1alpha1.LifecycleDeleted) {
 			t.Errorf("Normalize(old, nil): want exactly deleted, got %v", ts)
 		}
 	})

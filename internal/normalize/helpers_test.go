@@ -138,6 +138,22 @@ func field(path string, v any) mod {
 	}
 }
 
+// touched records a write by a manager at t in metadata.managedFields, as
+// the API server does for every write that changes a field.
+func touched(t time.Time) mod {
+	return func(u *unstructured.Unstructured) {
+		mfs, _, _ := unstructured.NestedSlice(u.Object, "metadata", "managedFields")
+		mfs = append(mfs, map[string]any{
+			"manager":     "provider",
+			"operation":   "Update",
+			"subresource": "status",
+			"time":        rfc3339(t),
+			"fieldsType":  "FieldsV1",
+		})
+		_ = unstructured.SetNestedSlice(u.Object, mfs, "metadata", "managedFields")
+	}
+}
+
 func deleting(t time.Time) mod {
 	return func(u *unstructured.Unstructured) {
 		_ = unstructured.SetNestedField(u.Object, rfc3339(t), "metadata", "deletionTimestamp")

@@ -60,12 +60,20 @@ type Transition struct {
 	// for upgrades.
 	KubernetesVersion string
 	PreviousVersion   string
+	// Value is what was observed when the object records no time of its
+	// own for the transition and Time is the newest time the object
+	// carries: the new Kubernetes version of an upgrade, else the cloud
+	// state (or the Ready reason) that caused it. It tells apart, in the
+	// transition's id, transitions that would otherwise share lifecycle
+	// and time. Empty when the object records the transition's time.
+	Value string
 }
 
-// Context is what Next needs to know about the moment of observation.
+// Context is what Next needs to know about the observation besides the
+// object. It holds no clock: every time a transition carries comes from
+// the object, so that two replicas, or one replica before and after a
+// restart, give the same transition the same time and id.
 type Context struct {
-	// Now stamps transitions the object records no time for.
-	Now time.Time
 	// Late means the provider did not witness the change live: first
 	// sight of an object when the provider starts or discovers its kind.
 	// Every transition emitted then is Replayed.
@@ -246,12 +254,23 @@ func createdAt(o Observation) time.Time {
 type emitter struct {
 	c       Context
 	version string
-	ts      []Transition
+	// latest stamps transitions the object records no time for, and
+	// value tells them apart.
+	latest time.Time
+	value  string
+	ts     []Transition
 }
 
+// add emits a transition at its time in the object; a zero at means the
+// object records none, and the transition takes the newest time the object
+// carries, told apart by the observed value.
 func (e *emitter) add(l v1alpha1.Lifecycle, at time.Time, why cause) {
+	value := ""
 	if at.IsZero() {
-		at = e.c.Now
+		at, value = e.latest, e.value
+		if value == "" {
+			value = why.reason
+		}
 	}
 	e.ts = append(e.ts, Transition{
 		Lifecycle:         l,
@@ -260,6 +279,7 @@ func (e *emitter) add(l v1alpha1.Lifecycle, at time.Time, why cause) {
 		Message:           why.message,
 		Replayed:          e.c.Late,
 		KubernetesVersion: e.version,
+		Value:             value,
 	})
 }
 
@@ -329,16 +349,19 @@ func (e *emitter) done() []Transition {
 // Degraded; a version first reported while provisioning is carried by the
 // ready transition instead.
 //
-// Times: created, the succeeded annotation, else Ready's
-// lastTransitionTime while Ready is Creating, else creationTimestamp.
-// ready, Ready's lastTransitionTime. degraded and failed, the
-// lastTransitionTime of the condition that changed (Ready,
-// LastAsyncOperation) or the failed annotation. recovered, Ready's
-// lastTransitionTime where Ready alone tells health, else c.Now. deleting,
-// deletionTimestamp. upgraded and anything the object holds no time for,
-// c.Now. Reason and Message: the condition (Ready, LastAsyncOperation,
-// Synced for a failed create call) or the cloud state that caused the
-// transition.
+// Times are pure functions of the object, never of the provider's clock:
+// created, the succeeded annotation, else Ready's lastTransitionTime while
+// Ready is Creating, else creationTimestamp. ready, Ready's
+// lastTransitionTime. degraded and failed, the lastTransitionTime of the
+// condition that changed (Ready, LastAsyncOperation) or the failed
+// annotation. recovered, Ready's lastTransitionTime where Ready alone tells
+// health. deleting, deletionTimestamp. upgraded, and any transition the
+// object records no time for (one driven by a cloud state while Ready does
+// not change), o.Latest: the newest time the object carries, with the
+// observed value (the new version, the cloud state) in Value so that its
+// id differs from another transition of the same lifecycle at that time.
+// Reason and Message: the condition (Ready, LastAsyncOperation, Synced for
+// a failed create call) or the cloud state that caused the transition.
 func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Transition) {
 	if prev.Phase == v1alpha1.PhaseDeleted {
 		return prev, nil
@@ -356,7 +379,7 @@ func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Tr
 		return s, nil
 	}
 
-	e := &emitter{c: c, version: version}
+	e := &emitter{c: c, version: version, latest: o.Latest, value: o.Facts.CloudState}
 	beenReady := prev.Phase == v1alpha1.PhaseReady || prev.Phase == v1alpha1.PhaseDegraded
 	created := func() {
 		if !s.Created {
@@ -425,42 +448,49 @@ func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Tr
 	stillUp := s.Phase == v1alpha1.PhaseReady || s.Phase == v1alpha1.PhaseDegraded
 	if beenReady && stillUp && prev.KubernetesVersion != "" && o.Facts.KubernetesVersion != "" &&
 		o.Facts.KubernetesVersion != prev.KubernetesVersion {
-		e.add(v1alpha1.LifecycleUpgraded, c.Now, cause{})
+		e.value = o.Facts.KubernetesVersion
+		e.add(v1alpha1.LifecycleUpgraded, time.Time{}, cause{})
 		e.ts[len(e.ts)-1].PreviousVersion = prev.KubernetesVersion
 	}
 	return s, e.done()
 }
 
 // Gone records that a cluster's object disappeared (a watch DELETE, or
-// missing when the provider starts): it emits deleted, at c.Now, once,
-// whether or not deleting was seen first.
-func Gone(prev State, c Context) (State, []Transition) {
+// missing when the provider starts): it emits deleted once, whether or not
+// deleting was seen first. Its time is last, the latest time the final
+// object carried as the caller recorded it (in practice its
+// deletionTimestamp): the object itself is gone, and what was recorded of
+// it is the same whether the deletion is seen live or after a restart.
+func Gone(prev State, last time.Time, c Context) (State, []Transition) {
 	if prev.Phase == v1alpha1.PhaseDeleted {
 		return prev, nil
 	}
 	s := prev
 	s.Phase = v1alpha1.PhaseDeleted
 	e := &emitter{c: c, version: prev.KubernetesVersion}
-	e.add(v1alpha1.LifecycleDeleted, c.Now, cause{})
+	e.add(v1alpha1.LifecycleDeleted, last, cause{})
 	return s, e.done()
 }
 
 // Normalize is the (profile, old object, new object) form of Next: the
 // state before is what first sight of oldObj leads to (nil oldObj is
-// first sight of newObj), and a nil newObj means the object is gone. It suits callers
-// that hold objects rather than states; it cannot know a past that oldObj
-// does not show (such as a degradation already reported), which State
-// carries.
+// first sight of newObj), and a nil newObj means the object is gone, at the
+// latest time oldObj carries. It suits callers that hold objects rather
+// than states; it cannot know a past that oldObj does not show (such as a
+// degradation already reported), which State carries.
 func Normalize(p *catalog.Profile, oldObj, newObj *unstructured.Unstructured, c Context) []Transition {
 	var prev State
+	var last time.Time
 	if oldObj != nil {
-		prev, _ = Next(p, State{}, Observe(p, oldObj), Context{Now: c.Now})
+		o := Observe(p, oldObj)
+		prev, _ = Next(p, State{}, o, Context{})
+		last = o.Latest
 	}
 	if newObj == nil {
 		if oldObj == nil {
 			return nil
 		}
-		_, ts := Gone(prev, c)
+		_, ts := Gone(prev, last, c)
 		return ts
 	}
 	_, ts := Next(p, prev, Observe(p, newObj), c)

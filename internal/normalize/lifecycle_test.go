@@ -28,15 +28,15 @@ import (
 )
 
 // A step is one thing the provider sees happen to a cluster: a snapshot
-// of its object, or (gone) its disappearance.
+// of its object, or (gone) its disappearance. A gone step's time is the
+// newest time the objects before it carried, as the ledger records it, or
+// last when there were none.
 type step struct {
 	obj  *unstructured.Unstructured
 	gone bool
 	late bool
+	last time.Time
 }
-
-// now is the provider's clock at step i of a sequence.
-func now(i int) time.Time { return at(1000 + i) }
 
 // run feeds steps to Next and Gone, from prev, and returns every
 // transition and the final state. Each step is also repeated, which must
@@ -44,22 +44,29 @@ func now(i int) time.Time { return at(1000 + i) }
 func run(t *testing.T, p *catalog.Profile, prev State, steps []step) ([]Transition, State) {
 	t.Helper()
 	var all []Transition
+	var last time.Time
 	s := prev
 	for i, st := range steps {
-		c := Context{Now: now(i), Late: st.late}
+		c := Context{Late: st.late}
 		var ts []Transition
 		if st.gone {
-			s, ts = Gone(s, c)
+			if !st.last.IsZero() {
+				last = st.last
+			}
+			s, ts = Gone(s, last, c)
 			all = append(all, ts...)
-			if _, again := Gone(s, c); len(again) > 0 {
+			if _, again := Gone(s, last, c); len(again) > 0 {
 				t.Errorf("step %d: Gone repeated emitted %v", i, again)
 			}
 			continue
 		}
 		o := Observe(p, st.obj)
+		if o.Latest.After(last) {
+			last = o.Latest
+		}
 		s, ts = Next(p, s, o, c)
 		all = append(all, ts...)
-		if s2, again := Next(p, s, o, Context{Now: now(i).Add(time.Second), Late: st.late}); len(again) > 0 || s2 != s {
+		if s2, again := Next(p, s, o, c); len(again) > 0 || s2 != s {
 			t.Errorf("step %d: repeating the observation must emit nothing and keep the state; got %v, state %v -> %v", i, again, s, s2)
 		}
 	}
@@ -78,6 +85,7 @@ func tr(l v1alpha1.Lifecycle, when time.Time, reason, version string, fns ...fun
 func msg(m string) func(*Transition)      { return func(t *Transition) { t.Message = m } }
 func replayed() func(*Transition)         { return func(t *Transition) { t.Replayed = true } }
 func previous(v string) func(*Transition) { return func(t *Transition) { t.PreviousVersion = v } }
+func value(v string) func(*Transition)    { return func(t *Transition) { t.Value = v } }
 
 func TestNext(t *testing.T) {
 	// Upjet EKS v1beta2, as provider-upjet-aws writes it.
@@ -223,32 +231,32 @@ func TestNext(t *testing.T) {
 				p: profile(t, "eks.aws.upbound.io", "Cluster"),
 				steps: []step{
 					{obj: eks(eksCreating)},
-					{obj: eks(eksActive("1.31", 40), field("status.atProvider.status", "FAILED"))},
+					{obj: eks(eksActive("1.31", 40), field("status.atProvider.status", "FAILED"), touched(at(41)))},
 				},
 			},
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonCreating, ""),
-					tr(v1alpha1.LifecycleFailed, now(1), "FAILED", "1.31", msg("cloud state is FAILED")),
+					tr(v1alpha1.LifecycleFailed, at(41), "FAILED", "1.31", msg("cloud state is FAILED"), value("FAILED")),
 				},
 				state: State{Phase: v1alpha1.PhaseFailed, Created: true, KubernetesVersion: "1.31"},
 			},
 		},
 		"UpjetEKSUpgrade": {
-			reason: "UPDATING is not an outage; a version change while ready is an upgrade, stamped with the provider's clock.",
+			reason: "UPDATING is not an outage; a version change while ready is an upgrade, stamped with the newest time the object carries (the status write that changed the version) and told apart by the new version.",
 			args: args{
 				p: profile(t, "eks.aws.upbound.io", "Cluster"),
 				steps: []step{
 					{obj: eks(eksActive("1.30", 20))},
-					{obj: eks(eksActive("1.30", 20), field("status.atProvider.status", "UPDATING"))},
-					{obj: eks(eksActive("1.31", 20))},
+					{obj: eks(eksActive("1.30", 20), field("status.atProvider.status", "UPDATING"), touched(at(90)))},
+					{obj: eks(eksActive("1.31", 20), touched(at(95)))},
 				},
 			},
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonAvailable, "1.30"),
 					tr(v1alpha1.LifecycleReady, at(20), ReasonAvailable, "1.30"),
-					tr(v1alpha1.LifecycleUpgraded, now(2), "", "1.31", previous("1.30")),
+					tr(v1alpha1.LifecycleUpgraded, at(95), "", "1.31", previous("1.30"), value("1.31")),
 				},
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.31"},
 			},
@@ -260,14 +268,14 @@ func TestNext(t *testing.T) {
 				prev: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
 				steps: []step{
 					{obj: eks(eksActive("1.30", 20))},
-					{obj: eks(eksActive("1.30", 20), field("status.atProvider.status", "FAILED"))},
-					{obj: eks(eksActive("1.30", 20))},
+					{obj: eks(eksActive("1.30", 20), field("status.atProvider.status", "FAILED"), touched(at(60)))},
+					{obj: eks(eksActive("1.30", 20), touched(at(70)))},
 				},
 			},
 			want: want{
 				ts: []Transition{
-					tr(v1alpha1.LifecycleDegraded, now(1), "FAILED", "1.30", msg("cloud state is FAILED")),
-					tr(v1alpha1.LifecycleRecovered, now(2), ReasonAvailable, "1.30"),
+					tr(v1alpha1.LifecycleDegraded, at(60), "FAILED", "1.30", msg("cloud state is FAILED"), value("FAILED")),
+					tr(v1alpha1.LifecycleRecovered, at(70), ReasonAvailable, "1.30", value("ACTIVE")),
 				},
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
 			},
@@ -285,7 +293,7 @@ func TestNext(t *testing.T) {
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleDegraded, at(100), ReasonCreating, "1.30"),
-					tr(v1alpha1.LifecycleRecovered, now(1), ReasonAvailable, "1.30"),
+					tr(v1alpha1.LifecycleRecovered, at(130), ReasonAvailable, "1.30", value("ACTIVE")),
 				},
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
 			},
@@ -321,7 +329,7 @@ func TestNext(t *testing.T) {
 				ts: []Transition{
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonCreating, ""),
 					tr(v1alpha1.LifecycleReady, at(15), ReasonAvailable, "1.29"),
-					tr(v1alpha1.LifecycleUpgraded, now(3), "", "1.30", previous("1.29")),
+					tr(v1alpha1.LifecycleUpgraded, at(55), "", "1.30", previous("1.29"), value("1.30")),
 					tr(v1alpha1.LifecycleDegraded, at(90), "FAILED", "1.30", msg("cloud state is FAILED")),
 				},
 				state: State{Phase: v1alpha1.PhaseDegraded, Created: true, KubernetesVersion: "1.30"},
@@ -380,7 +388,7 @@ func TestNext(t *testing.T) {
 			},
 		},
 		"ClassicAKS": {
-			reason: "Classic AKS keeps Creating until Succeeded, then never leaves Ready=True: a Failed provisioning state degrades.",
+			reason: "Classic AKS keeps Creating until Succeeded, then never leaves Ready=True: a Failed provisioning state degrades. Without managedFields the degradation takes the newest condition time, told apart by the cloud state.",
 			args: args{
 				p: profile(t, "compute.azure.crossplane.io", "AKSCluster"),
 				steps: []step{
@@ -395,7 +403,7 @@ func TestNext(t *testing.T) {
 				ts: []Transition{
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonCreating, "1.19.11"),
 					tr(v1alpha1.LifecycleReady, at(12), ReasonAvailable, "1.19.11"),
-					tr(v1alpha1.LifecycleDegraded, now(4), "Failed", "1.19.11", msg("cloud state is Failed")),
+					tr(v1alpha1.LifecycleDegraded, at(12), "Failed", "1.19.11", msg("cloud state is Failed"), value("Failed")),
 				},
 				state: State{Phase: v1alpha1.PhaseDegraded, Created: true, KubernetesVersion: "1.19.11"},
 			},
@@ -406,13 +414,13 @@ func TestNext(t *testing.T) {
 				p: profile(t, "compute.azure.crossplane.io", "AKSCluster"),
 				steps: []step{
 					{obj: classicAKS(field("status.state", "Creating"))},
-					{obj: classicAKS(field("status.state", "Failed"))},
+					{obj: classicAKS(field("status.state", "Failed"), touched(at(7)))},
 				},
 			},
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonCreating, "1.19.11"),
-					tr(v1alpha1.LifecycleFailed, now(1), "Failed", "1.19.11", msg("cloud state is Failed")),
+					tr(v1alpha1.LifecycleFailed, at(7), "Failed", "1.19.11", msg("cloud state is Failed"), value("Failed")),
 				},
 				state: State{Phase: v1alpha1.PhaseFailed, Created: true, KubernetesVersion: "1.19.11"},
 			},
@@ -425,22 +433,22 @@ func TestNext(t *testing.T) {
 					{obj: doCluster()},
 					{obj: doCluster(doReady("provisioning")...)},
 					{obj: doCluster(doReady("running")...)},
-					{obj: doCluster(doReady("degraded")...)},
-					{obj: doCluster(doReady("running")...)},
+					{obj: doCluster(append(doReady("degraded"), touched(at(30)))...)},
+					{obj: doCluster(append(doReady("running"), touched(at(40)))...)},
 				},
 			},
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonCreating, ""),
 					tr(v1alpha1.LifecycleReady, at(8), ReasonAvailable, "1.31.1-do.0"),
-					tr(v1alpha1.LifecycleDegraded, now(3), "degraded", "1.31.1-do.0", msg("cloud state is degraded")),
-					tr(v1alpha1.LifecycleRecovered, now(4), ReasonAvailable, "1.31.1-do.0"),
+					tr(v1alpha1.LifecycleDegraded, at(30), "degraded", "1.31.1-do.0", msg("cloud state is degraded"), value("degraded")),
+					tr(v1alpha1.LifecycleRecovered, at(40), ReasonAvailable, "1.31.1-do.0", value("running")),
 				},
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.31.1-do.0"},
 			},
 		},
 		"Civo": {
-			reason: "Civo: being created, active, deleted; then gone.",
+			reason: "Civo: being created, active, deleted; then gone, at the newest time the final object carried.",
 			args: args{
 				p: profile(t, "cluster.civo.crossplane.io", "CivoKubernetes"),
 				steps: []step{
@@ -455,7 +463,7 @@ func TestNext(t *testing.T) {
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonCreating, "1.22.2-k3s1"),
 					tr(v1alpha1.LifecycleReady, at(4), ReasonAvailable, "1.22.2-k3s1"),
 					tr(v1alpha1.LifecycleDeleting, at(59), ReasonDeleting, "1.22.2-k3s1"),
-					tr(v1alpha1.LifecycleDeleted, now(3), "", "1.22.2-k3s1"),
+					tr(v1alpha1.LifecycleDeleted, at(60), "", "1.22.2-k3s1"),
 				},
 				state: State{Phase: v1alpha1.PhaseDeleted, Created: true, KubernetesVersion: "1.22.2-k3s1"},
 			},
@@ -467,14 +475,14 @@ func TestNext(t *testing.T) {
 				steps: []step{
 					{obj: object("lke.linode.upbound.io/v1alpha1", "Cluster", "lke", createSucceeded(at(2)), ready(StatusTrue, ReasonAvailable, at(5)), field("status.atProvider.status", "not_ready"))},
 					{obj: object("lke.linode.upbound.io/v1alpha1", "Cluster", "lke", createSucceeded(at(2)), ready(StatusTrue, ReasonAvailable, at(5)), field("status.atProvider.status", "ready"))},
-					{obj: object("lke.linode.upbound.io/v1alpha1", "Cluster", "lke", createSucceeded(at(2)), ready(StatusTrue, ReasonAvailable, at(5)), field("status.atProvider.status", "not_ready"))},
+					{obj: object("lke.linode.upbound.io/v1alpha1", "Cluster", "lke", createSucceeded(at(2)), ready(StatusTrue, ReasonAvailable, at(5)), field("status.atProvider.status", "not_ready"), touched(at(9)))},
 				},
 			},
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonAvailable, ""),
 					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleDegraded, now(2), "not_ready", "", msg("cloud state is not_ready")),
+					tr(v1alpha1.LifecycleDegraded, at(9), "not_ready", "", msg("cloud state is not_ready"), value("not_ready")),
 				},
 				state: State{Phase: v1alpha1.PhaseDegraded, Created: true},
 			},
@@ -503,14 +511,14 @@ func TestNext(t *testing.T) {
 				steps: []step{
 					{obj: object("container.gcp.m.upbound.io/v1beta1", "Cluster", "gke", namespace("team-a"), createSucceeded(at(2)), ready(StatusFalse, ReasonCreating, at(2)), synced(StatusTrue, ReasonReconcileSuccess, at(2)))},
 					{obj: object("container.gcp.m.upbound.io/v1beta1", "Cluster", "gke", namespace("team-a"), createSucceeded(at(2)), ready(StatusTrue, ReasonAvailable, at(11)), field("status.atProvider.masterVersion", "1.30.5-gke.1"))},
-					{obj: object("container.gcp.m.upbound.io/v1beta1", "Cluster", "gke", namespace("team-a"), createSucceeded(at(2)), ready(StatusTrue, ReasonAvailable, at(11)), field("status.atProvider.masterVersion", "1.31.1-gke.2"))},
+					{obj: object("container.gcp.m.upbound.io/v1beta1", "Cluster", "gke", namespace("team-a"), createSucceeded(at(2)), ready(StatusTrue, ReasonAvailable, at(11)), field("status.atProvider.masterVersion", "1.31.1-gke.2"), touched(at(30)))},
 				},
 			},
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleCreated, at(2), ReasonCreating, ""),
 					tr(v1alpha1.LifecycleReady, at(11), ReasonAvailable, "1.30.5-gke.1"),
-					tr(v1alpha1.LifecycleUpgraded, now(2), "", "1.31.1-gke.2", previous("1.30.5-gke.1")),
+					tr(v1alpha1.LifecycleUpgraded, at(30), "", "1.31.1-gke.2", previous("1.30.5-gke.1"), value("1.31.1-gke.2")),
 				},
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.31.1-gke.2"},
 			},
@@ -551,7 +559,7 @@ func TestNext(t *testing.T) {
 			},
 		},
 		"Deletion": {
-			reason: "A deletionTimestamp emits deleting at its time, once; the object going away emits deleted.",
+			reason: "A deletionTimestamp emits deleting at its time, once; the object going away emits deleted at the newest time the final object carried.",
 			args: args{
 				p:    profile(t, "eks.aws.upbound.io", "Cluster"),
 				prev: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
@@ -565,7 +573,7 @@ func TestNext(t *testing.T) {
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleDeleting, at(200), "", "1.30"),
-					tr(v1alpha1.LifecycleDeleted, now(3), "", "1.30"),
+					tr(v1alpha1.LifecycleDeleted, at(201), "", "1.30"),
 				},
 				state: State{Phase: v1alpha1.PhaseDeleted, Created: true, KubernetesVersion: "1.30"},
 			},
@@ -599,7 +607,7 @@ func TestNext(t *testing.T) {
 			want: want{
 				ts: []Transition{
 					tr(v1alpha1.LifecycleDeleting, at(5), "", ""),
-					tr(v1alpha1.LifecycleDeleted, now(2), "", ""),
+					tr(v1alpha1.LifecycleDeleted, at(5), "", ""),
 				},
 				state: State{Phase: v1alpha1.PhaseDeleted},
 			},
@@ -609,10 +617,10 @@ func TestNext(t *testing.T) {
 			args: args{
 				p:     profile(t, "eks.aws.upbound.io", "Cluster"),
 				prev:  State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
-				steps: []step{{gone: true, late: true}},
+				steps: []step{{gone: true, late: true, last: at(300)}},
 			},
 			want: want{
-				ts:    []Transition{tr(v1alpha1.LifecycleDeleted, now(0), "", "1.30", replayed())},
+				ts:    []Transition{tr(v1alpha1.LifecycleDeleted, at(300), "", "1.30", replayed())},
 				state: State{Phase: v1alpha1.PhaseDeleted, Created: true, KubernetesVersion: "1.30"},
 			},
 		},
@@ -706,7 +714,7 @@ func TestNormalize(t *testing.T) {
 		oldObj, newObj *unstructured.Unstructured
 		c              Context
 	}
-	c := Context{Now: now(0)}
+	c := Context{}
 	cases := map[string]struct {
 		reason string
 		args   args
@@ -714,7 +722,7 @@ func TestNormalize(t *testing.T) {
 	}{
 		"FirstSight": {
 			reason: "A nil old object is first sight of the new one.",
-			args:   args{newObj: readyEKS(), c: Context{Now: now(0), Late: true}},
+			args:   args{newObj: readyEKS(), c: Context{Late: true}},
 			want: []Transition{
 				tr(v1alpha1.LifecycleCreated, at(2), ReasonAvailable, "1.30", replayed()),
 				tr(v1alpha1.LifecycleReady, at(20), ReasonAvailable, "1.30", replayed()),
@@ -726,13 +734,13 @@ func TestNormalize(t *testing.T) {
 		},
 		"Degraded": {
 			reason: "A cloud state turning FAILED degrades.",
-			args:   args{oldObj: readyEKS(), newObj: readyEKS(field("status.atProvider.status", "FAILED")), c: c},
-			want:   []Transition{tr(v1alpha1.LifecycleDegraded, now(0), "FAILED", "1.30", msg("cloud state is FAILED"))},
+			args:   args{oldObj: readyEKS(), newObj: readyEKS(field("status.atProvider.status", "FAILED"), touched(at(30))), c: c},
+			want:   []Transition{tr(v1alpha1.LifecycleDegraded, at(30), "FAILED", "1.30", msg("cloud state is FAILED"), value("FAILED"))},
 		},
 		"Upgraded": {
 			reason: "A version change while ready is an upgrade.",
-			args:   args{oldObj: readyEKS(), newObj: readyEKS(field("status.atProvider.version", "1.31")), c: c},
-			want:   []Transition{tr(v1alpha1.LifecycleUpgraded, now(0), "", "1.31", previous("1.30"))},
+			args:   args{oldObj: readyEKS(), newObj: readyEKS(field("status.atProvider.version", "1.31"), touched(at(40))), c: c},
+			want:   []Transition{tr(v1alpha1.LifecycleUpgraded, at(40), "", "1.31", previous("1.30"), value("1.31"))},
 		},
 		"Deleting": {
 			reason: "A deletionTimestamp emits deleting.",
@@ -740,9 +748,9 @@ func TestNormalize(t *testing.T) {
 			want:   []Transition{tr(v1alpha1.LifecycleDeleting, at(50), "", "1.30")},
 		},
 		"Gone": {
-			reason: "A nil new object is gone.",
+			reason: "A nil new object is gone, at the newest time the old one carries.",
 			args:   args{oldObj: readyEKS(deleting(at(50))), c: c},
-			want:   []Transition{tr(v1alpha1.LifecycleDeleted, now(0), "", "1.30")},
+			want:   []Transition{tr(v1alpha1.LifecycleDeleted, at(50), "", "1.30")},
 		},
 		"Nothing": {
 			reason: "No objects, no transitions.",

@@ -120,6 +120,15 @@ type Observation struct {
 	// Facts read through the kind's profile. The endpoint is an absolute
 	// https URI when the object reports a bare host or IP address.
 	Facts v1alpha1.Facts
+
+	// Latest is the newest time the object carries: its creation and
+	// deletion timestamps, the time of every managedFields entry, every
+	// condition's lastTransitionTime and the external-create annotations.
+	// Transitions the object records no time of their own for are stamped
+	// with it, so that their time, and their id, are a function of the
+	// object rather than of when the provider looked. It does not need
+	// managedFields: an object trimmed of them still has a Latest.
+	Latest time.Time
 }
 
 // Observe reads the observation of u through profile p. It never panics:
@@ -147,6 +156,14 @@ func Observe(p *catalog.Profile, u *unstructured.Unstructured) Observation {
 		o.CreateSucceeded = parseTime(a[AnnotationCreateSucceeded])
 		o.CreateFailed = parseTime(a[AnnotationCreateFailed])
 	}
+	o.Latest = latest(o.CreationTimestamp, o.DeletionTimestamp, o.CreatePending, o.CreateSucceeded, o.CreateFailed)
+	if mfs, ok := md["managedFields"].([]any); ok {
+		for _, mf := range mfs {
+			if m, ok := mf.(map[string]any); ok {
+				o.Latest = latest(o.Latest, parseTime(m["time"]))
+			}
+		}
+	}
 	if st, ok := content["status"].(map[string]any); ok {
 		if conds, ok := st["conditions"].([]any); ok {
 			for _, c := range conds {
@@ -154,6 +171,7 @@ func Observe(p *catalog.Profile, u *unstructured.Unstructured) Observation {
 				if !ok {
 					continue
 				}
+				o.Latest = latest(o.Latest, parseTime(cm["lastTransitionTime"]))
 				switch stringValue(cm["type"]) {
 				case ConditionReady:
 					o.Ready = condition(cm)
@@ -286,8 +304,21 @@ func labels(v any) map[string]string {
 	return out
 }
 
+// latest returns the newest of ts; the zero time when all are zero.
+func latest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t.After(out) {
+			out = t
+		}
+	}
+	return out
+}
+
 // parseTime parses an RFC 3339 time, as Kubernetes and Crossplane write
-// them; anything else is the zero time.
+// them; anything else is the zero time. Times are kept to whole seconds,
+// as Kubernetes stores them, so that a time read from an object and the
+// same time read back from a ledger are equal.
 func parseTime(v any) time.Time {
 	s, ok := v.(string)
 	if !ok || s == "" {
@@ -297,5 +328,5 @@ func parseTime(v any) time.Time {
 	if err != nil {
 		return time.Time{}
 	}
-	return t.UTC()
+	return t.UTC().Truncate(time.Second)
 }

@@ -73,6 +73,53 @@ func TestObserve(t *testing.T) {
 					Endpoint: "https://ABC.gr7.us-east-1.eks.amazonaws.com", KubernetesVersion: "1.31",
 					Region: "us-east-1", CloudState: "ACTIVE",
 				},
+				Latest: at(20),
+			},
+		},
+		"LatestFromManagedFields": {
+			reason: "The newest time an object carries includes every managedFields entry, every condition and the deletion timestamp; unparsable entries are skipped.",
+			args: args{
+				p: profile(t, "eks.aws.upbound.io", "Cluster"),
+				u: object("eks.aws.upbound.io/v1beta2", "Cluster", "prod-1",
+					ready(StatusTrue, ReasonAvailable, at(20)),
+					withCondition("Healthy", StatusTrue, "Checked", at(25)),
+					touched(at(30)), touched(at(90)), touched(at(60)),
+					func(u *unstructured.Unstructured) {
+						mfs, _, _ := unstructured.NestedSlice(u.Object, "metadata", "managedFields")
+						_ = unstructured.SetNestedSlice(u.Object, append(mfs, "not an entry", map[string]any{"time": "never"}), "metadata", "managedFields")
+					},
+					deleting(at(40)),
+				),
+			},
+			want: Observation{
+				UID: "uid-1", Name: "prod-1", APIVersion: "eks.aws.upbound.io/v1beta2", Kind: "Cluster",
+				CreationTimestamp: t0, DeletionTimestamp: at(40), Generation: 1,
+				Ready:  Condition{Status: StatusTrue, Reason: ReasonAvailable, LastTransitionTime: at(20)},
+				Latest: at(90),
+			},
+		},
+		"LatestTrimmed": {
+			reason: "An object trimmed of managedFields still has a newest time: its conditions, annotations and timestamps.",
+			args: args{
+				p: profile(t, "eks.aws.upbound.io", "Cluster"),
+				u: object("eks.aws.upbound.io/v1beta2", "Cluster", "prod-1", createSucceeded(at(70)), withCondition("Healthy", StatusTrue, "Checked", at(25))),
+			},
+			want: Observation{
+				UID: "uid-1", Name: "prod-1", APIVersion: "eks.aws.upbound.io/v1beta2", Kind: "Cluster",
+				CreationTimestamp: t0, Generation: 1, CreateSucceeded: at(70),
+				Latest: at(70),
+			},
+		},
+		"SubSecondTimes": {
+			reason: "Times are kept to whole seconds, as Kubernetes stores them.",
+			args: args{
+				p: profile(t, "eks.aws.upbound.io", "Cluster"),
+				u: object("eks.aws.upbound.io/v1beta2", "Cluster", "prod-1", annotation(AnnotationCreateSucceeded, "2026-03-01T10:05:00.987654321Z")),
+			},
+			want: Observation{
+				UID: "uid-1", Name: "prod-1", APIVersion: "eks.aws.upbound.io/v1beta2", Kind: "Cluster",
+				CreationTimestamp: t0, Generation: 1, CreateSucceeded: at(5),
+				Latest: at(5),
 			},
 		},
 		"DigitalOceanSingletonLists": {
@@ -97,6 +144,7 @@ func TestObserve(t *testing.T) {
 					Endpoint: "https://0d6a5f7e-1234.k8s.ondigitalocean.com", KubernetesVersion: "1.31.1-do.0",
 					Region: "nyc1", CloudState: "running",
 				},
+				Latest: t0,
 			},
 		},
 		"GKEBareIPEndpoint": {
@@ -115,6 +163,7 @@ func TestObserve(t *testing.T) {
 				Facts: v1alpha1.Facts{
 					CloudID: "projects/p/locations/europe-west1/clusters/gke", Endpoint: "https://34.1.2.3", Region: "europe-west1",
 				},
+				Latest: t0,
 			},
 		},
 		"LinodeListOfStrings": {
@@ -136,6 +185,7 @@ func TestObserve(t *testing.T) {
 					CloudID: "1234", Endpoint: "https://1234.eu-west-1.linodelke.net:443", KubernetesVersion: "1.31",
 					Region: "eu-west", CloudState: "ready",
 				},
+				Latest: t0,
 			},
 		},
 		"OCIEndpointsHostPort": {
@@ -150,7 +200,8 @@ func TestObserve(t *testing.T) {
 			want: Observation{
 				UID: "uid-1", Name: "oke", APIVersion: "containerengine.oci.upbound.io/v1alpha1", Kind: "Cluster",
 				CreationTimestamp: t0, Generation: 1,
-				Facts: v1alpha1.Facts{Endpoint: "https://10.0.0.2:6443", CloudState: "ACTIVE"},
+				Facts:  v1alpha1.Facts{Endpoint: "https://10.0.0.2:6443", CloudState: "ACTIVE"},
+				Latest: t0,
 			},
 		},
 		"CivoSpecName": {
@@ -167,7 +218,8 @@ func TestObserve(t *testing.T) {
 			want: Observation{
 				UID: "uid-1", Name: "test", APIVersion: "cluster.civo.crossplane.io/v1alpha1", Kind: "CivoKubernetes",
 				CreationTimestamp: t0, Generation: 1,
-				Facts: v1alpha1.Facts{ExternalName: "civo-test", KubernetesVersion: "1.22.2-k3s1", CloudState: "Cluster is active"},
+				Facts:  v1alpha1.Facts{ExternalName: "civo-test", KubernetesVersion: "1.22.2-k3s1", CloudState: "Cluster is active"},
+				Latest: t0,
 			},
 		},
 		"Malformed": {
@@ -209,7 +261,7 @@ func TestObserve(t *testing.T) {
 			args: args{
 				u: object("eks.aws.upbound.io/v1beta2", "Cluster", "a", field("status.atProvider.status", "ACTIVE")),
 			},
-			want: Observation{UID: "uid-1", Name: "a", APIVersion: "eks.aws.upbound.io/v1beta2", Kind: "Cluster", CreationTimestamp: t0, Generation: 1},
+			want: Observation{UID: "uid-1", Name: "a", APIVersion: "eks.aws.upbound.io/v1beta2", Kind: "Cluster", CreationTimestamp: t0, Generation: 1, Latest: t0},
 		},
 	}
 	for name, tc := range cases {

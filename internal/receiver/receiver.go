@@ -45,6 +45,10 @@ import (
 // provider are a few kilobytes.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxSubscribers bounds how many live event streams are open at
+// once; each holds a goroutine and a buffer of subscriberBuffer events.
+const DefaultMaxSubscribers = 64
+
 // defaultHeartbeat is how often an idle event stream sends a comment, so
 // that proxies and browsers keep it open.
 const defaultHeartbeat = 15 * time.Second
@@ -63,6 +67,7 @@ const (
 	errUnauthorized    = "missing or wrong bearer token"
 	errNoFlusher       = "streaming is not supported by this connection"
 	errNoEvents        = "the batch holds no events"
+	errTooManyStreams  = "too many open event streams; retry later"
 )
 
 // A Receiver accepts CDEvents over HTTP, keeps them in a Store, prints one
@@ -75,6 +80,9 @@ type Receiver struct {
 	token     string
 	maxBody   int64
 	heartbeat time.Duration
+	// streams holds one token per open event stream.
+	streams chan struct{}
+	maxSubs int
 
 	outMu sync.Mutex
 	out   io.Writer
@@ -107,6 +115,16 @@ func WithBearerToken(token string) Option { return func(r *Receiver) { r.token =
 // WithMaxBodyBytes bounds the size of one request.
 func WithMaxBodyBytes(n int64) Option { return func(r *Receiver) { r.maxBody = n } }
 
+// WithMaxSubscribers bounds how many live event streams may be open at
+// once; more are refused with 503 until one closes.
+func WithMaxSubscribers(n int) Option {
+	return func(r *Receiver) {
+		if n > 0 {
+			r.maxSubs = n
+		}
+	}
+}
+
 // WithHeartbeat sets how often an idle event stream sends a keep-alive.
 func WithHeartbeat(d time.Duration) Option { return func(r *Receiver) { r.heartbeat = d } }
 
@@ -116,10 +134,12 @@ func New(opts ...Option) (*Receiver, error) {
 		log:       logging.NewNopLogger(),
 		maxBody:   DefaultMaxBodyBytes,
 		heartbeat: defaultHeartbeat,
+		maxSubs:   DefaultMaxSubscribers,
 	}
 	for _, o := range opts {
 		o(r)
 	}
+	r.streams = make(chan struct{}, r.maxSubs)
 	if r.store == nil {
 		r.store = NewStore(DefaultMaxEvents)
 	}

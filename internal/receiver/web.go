@@ -92,6 +92,18 @@ func (r *Receiver) stream(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, errNoFlusher, http.StatusInternalServerError)
 		return
 	}
+	select {
+	case r.streams <- struct{}{}:
+		defer func() { <-r.streams }()
+	default:
+		// An EventSource retries by itself.
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, errTooManyStreams, http.StatusServiceUnavailable)
+		return
+	}
+	// A stream outlives the server's read timeout, which is meant for
+	// reading requests: lift it for this one.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	// Subscribe before reading the backlog, so nothing added in between
 	// is missed; what is seen twice is skipped by sequence number.
 	live, cancel := r.store.Subscribe()

@@ -41,6 +41,11 @@ type Received struct {
 // set headers, such as Retry-After.
 type Responder func(n int, h http.Header) int
 
+// A RequestResponder decides the HTTP status of the n-th request (from 1)
+// from the request's headers, such as its Ce-Type or Ce-Id. It must not
+// read the body.
+type RequestResponder func(r *http.Request, n int, h http.Header) int
+
 // Sink is a real CloudEvents receiver on an httptest server. Every request
 // it accepts is validated against the CDEvents schemas; an invalid event is
 // answered with 400 and recorded as an error.
@@ -50,6 +55,7 @@ type Sink struct {
 	validator *cdevent.Validator
 	mu        sync.Mutex
 	respond   Responder
+	byRequest RequestResponder
 	requests  int
 	received  []Received
 	attempted map[string]int
@@ -82,10 +88,19 @@ func (s *Sink) URL() string { return s.Server.URL }
 func (s *Sink) Close() { s.Server.Close() }
 
 // Respond sets how the sink answers from now on; nil accepts everything.
+// It replaces any RequestResponder.
 func (s *Sink) Respond(r Responder) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.respond = r
+	s.respond, s.byRequest = r, nil
+}
+
+// RespondToRequest sets how the sink answers from now on, request by
+// request; nil accepts everything. It replaces any Responder.
+func (s *Sink) RespondToRequest(r RequestResponder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.respond, s.byRequest = nil, r
 }
 
 // ServeHTTP accepts one CloudEvent.
@@ -95,13 +110,18 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id := r.Header.Get("Ce-Id"); id != "" {
 		s.attempted[id]++
 	}
-	n, respond := s.requests, s.respond
+	n, respond, byRequest := s.requests, s.respond, s.byRequest
 	s.mu.Unlock()
-	if respond != nil {
-		if code := respond(n, w.Header()); code != statusOK {
-			w.WriteHeader(code)
-			return
-		}
+	code := statusOK
+	switch {
+	case respond != nil:
+		code = respond(n, w.Header())
+	case byRequest != nil:
+		code = byRequest(r, n, w.Header())
+	}
+	if code != statusOK {
+		w.WriteHeader(code)
+		return
 	}
 	ev, err := cloudevents.NewEventFromHTTPRequest(r)
 	if err != nil {

@@ -24,6 +24,7 @@ package testkit
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -86,6 +87,22 @@ func WithLogger(l logging.Logger) ProviderOption {
 // cmd/provider does to keep ledger writes off the manager's rate limit.
 func WithLedgerConfig(c *rest.Config) ProviderOption {
 	return func(o *controller.Options) { o.LedgerConfig = c }
+}
+
+// WithTenantEgressAllow lets the sinks of namespaced ProviderConfigs reach
+// cidrs, as --tenant-egress-allow does. Tests whose tenant sink listens on
+// loopback need 127.0.0.0/8: loopback is denied to tenants by default.
+func WithTenantEgressAllow(cidrs ...string) ProviderOption {
+	return func(o *controller.Options) {
+		for _, c := range cidrs {
+			o.Sinks.TenantEgressAllow = append(o.Sinks.TenantEgressAllow, netip.MustParsePrefix(c))
+		}
+	}
+}
+
+// WithSinkPolicy changes the administrator's policy for sinks.
+func WithSinkPolicy(fn func(*controller.SinkPolicy)) ProviderOption {
+	return func(o *controller.Options) { fn(&o.Sinks) }
 }
 
 // StartProvider runs the provider against cfg until Stop is called.

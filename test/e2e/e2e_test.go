@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -432,6 +433,9 @@ type providerProcess struct {
 	*process
 	metrics string
 	readyz  string
+	// token authenticates metrics requests when the provider serves them
+	// securely.
+	token string
 }
 
 // startProvider runs the provider binary with a kubeconfig holding a token
@@ -455,6 +459,22 @@ func (c *cluster) startProvider(t *testing.T, name string) *providerProcess {
 		t.Fatal(err)
 	}
 
+	// With --metrics-secure, metrics are scraped over HTTPS with a token
+	// allowed to get /metrics: here the provider's own, bound to the
+	// metrics-reader ClusterRole of rbac.yaml as a scraper's would be.
+	scheme, token := "http", ""
+	if slices.Contains(runtimeArgs(t), "--metrics-secure") {
+		scheme, token = "https", tr.Status.Token
+		crb := &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: "e2e:provider-cdevents-metrics"},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "provider-cdevents:metrics-reader"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: crossplaneNamespace, Name: providerServiceAccount}},
+		}
+		if err := c.kube.Create(t.Context(), crb); err != nil && !kerrors.IsAlreadyExists(err) {
+			t.Fatalf("binding the metrics reader: %v", err)
+		}
+	}
+
 	metrics, probes := freePort(t), freePort(t)
 	args := append(runtimeArgs(t),
 		"--kubeconfig="+path,
@@ -466,8 +486,9 @@ func (c *cluster) startProvider(t *testing.T, name string) *providerProcess {
 	c.step(t, "Starting %s %s", c.paths.providerBin, strings.Join(args, " "))
 	p := &providerProcess{
 		process: start(t, c.logDir, name, []string{"KUBECONFIG="}, c.paths.providerBin, args...),
-		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics),
+		metrics: fmt.Sprintf("%s://127.0.0.1:%d/metrics", scheme, metrics),
 		readyz:  fmt.Sprintf("http://127.0.0.1:%d/readyz", probes),
+		token:   token,
 	}
 	c.procs = append(c.procs, p.process)
 	c.waitHTTP(t, p.process, p.readyz)
@@ -486,7 +507,10 @@ func (p *providerProcess) waitMetric(t *testing.T, sample, value string) {
 		if !p.running() {
 			t.Fatalf("%s exited: %v\n%s", p.name, p.err, tail(p.logText(t), 40))
 		}
-		_, body, err := get(ctx, p.metrics)
+		code, body, err := getWithToken(ctx, p.metrics, p.token)
+		if err == nil && code != http.StatusOK {
+			return false, fmt.Sprintf("HTTP %d", code)
+		}
 		if err != nil {
 			return false, err.Error()
 		}

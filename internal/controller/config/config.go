@@ -16,8 +16,13 @@ limitations under the License.
 
 // Package config reconciles ClusterProviderConfigs and ProviderConfigs into
 // sinks: it reads their Secrets (a namespaced ProviderConfig only from its own
-// namespace), hands the sink to delivery, and reports delivery progress and
-// reachability in their status.
+// namespace), applies the administrator's policy for tenants' sinks (egress,
+// TLS verification, credentials in plain text), hands the sink to delivery,
+// and reports delivery progress and reachability in their status.
+//
+// A namespaced ProviderConfig is written by a tenant and is untrusted: the
+// provider reads Secrets cluster-wide and sits inside the control plane's
+// network, so this package is where a tenant's reach ends.
 package config
 
 import (
@@ -25,6 +30,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
@@ -66,6 +72,17 @@ const (
 	errDeadLetterSink  = "dead-letter sink"
 	errExpression      = "invalid spec.selector.expression"
 	statusRefreshEvery = 10 * time.Second
+
+	errSinkNotAllowed     = "sink is not allowed"
+	errDLQNotAllowed      = "dead-letter sink is not allowed"
+	errInsecureTLS        = "a ProviderConfig may not turn off TLS certificate verification (insecureSkipVerify): the provider's administrator has not allowed it (--tenant-allow-insecure-tls)"
+	errPlaintextCreds     = "a ProviderConfig may not send credentials over plain http: use https, or ask the provider's administrator to allow it (--tenant-allow-plaintext-credentials)"
+	msgSecure             = "TLS certificate verification is on and no credential is sent in plain text"
+	msgInsecureTLS        = "TLS certificate verification of the sink is off (insecureSkipVerify)"
+	msgPlaintextCreds     = "credentials are sent to the sink over plain http"
+	msgInsecureDLQTLS     = "TLS certificate verification of the dead-letter sink is off (insecureSkipVerify)"
+	msgPlaintextDLQCreds  = "credentials are sent to the dead-letter sink over plain http"
+	msgSinkNotAllowedLive = "The sink's address is not allowed by the provider's egress policy; nothing is sent"
 )
 
 // Condition reasons.
@@ -76,6 +93,8 @@ const (
 	reasonUnreachable  xpv2.ConditionReason = "SinkUnreachable"
 	reasonRejecting    xpv2.ConditionReason = "SinkRejecting"
 	reasonNoAttemptYet xpv2.ConditionReason = "NoEventSentYet"
+	reasonSecure       xpv2.ConditionReason = "SecureTransport"
+	reasonInsecure     xpv2.ConditionReason = "InsecureTransport"
 )
 
 // Event reasons.
@@ -83,7 +102,43 @@ const (
 	reasonCannotDeliver event.Reason = "CannotDeliverCDEvents"
 	reasonDelivering    event.Reason = "DeliveringCDEvents"
 	reasonBadConfig     event.Reason = "InvalidConfig"
+	reasonNotAllowed    event.Reason = "SinkNotAllowed"
+	reasonInsecureSink  event.Reason = "InsecureSink"
+	reasonDropped       event.Reason = "DroppedCDEvents"
 )
+
+// Policy is what the administrator allows the sinks of provider configs.
+// The zero value allows everything; the provider's flags always set the
+// tenant side.
+type Policy struct {
+	// TenantEgress limits the addresses the sinks of namespaced
+	// ProviderConfigs may reach; nil allows every address.
+	TenantEgress *deliver.EgressPolicy
+	// ClusterEgress limits the addresses the sinks of
+	// ClusterProviderConfigs may reach; nil allows every address.
+	ClusterEgress *deliver.EgressPolicy
+	// TenantAllowInsecureTLS lets namespaced ProviderConfigs turn TLS
+	// certificate verification off.
+	TenantAllowInsecureTLS bool
+	// TenantAllowPlaintextCredentials lets namespaced ProviderConfigs send
+	// credentials over plain http.
+	TenantAllowPlaintextCredentials bool
+}
+
+// NotAllowedError is a config the administrator's policy refuses. Its
+// message is fixed, so it may be shown to the tenant.
+type NotAllowedError struct{ msg string }
+
+// Error says what is not allowed.
+func (e *NotAllowedError) Error() string { return e.msg }
+
+func notAllowed(msg string) error { return &NotAllowedError{msg: msg} }
+
+// IsNotAllowed says whether err is a refusal of the administrator's policy.
+func IsNotAllowed(err error) bool {
+	var na *NotAllowedError
+	return errors.As(err, &na)
+}
 
 // Sinks is the delivery side a config controller drives.
 type Sinks interface {
@@ -109,6 +164,10 @@ type Reconciler struct {
 	kind     string
 	now      func() time.Time
 	ctrlName string
+	// tenant is true for namespaced ProviderConfigs, which are untrusted.
+	tenant bool
+	egress *deliver.EgressPolicy
+	policy Policy
 }
 
 // ID names the sink of a config in ledgers and metrics.
@@ -120,14 +179,16 @@ func ID(kind, namespace, name string) string {
 }
 
 // Setup adds the ClusterProviderConfig and ProviderConfig controllers.
-func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds) error {
+func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds, p Policy) error {
 	for _, c := range []struct {
 		kind   string
 		newObj func() v1alpha1.Config
 		obj    client.Object
+		tenant bool
+		egress *deliver.EgressPolicy
 	}{
-		{v1alpha1.ClusterProviderConfigKind, func() v1alpha1.Config { return &v1alpha1.ClusterProviderConfig{} }, &v1alpha1.ClusterProviderConfig{}},
-		{v1alpha1.ProviderConfigKind, func() v1alpha1.Config { return &v1alpha1.ProviderConfig{} }, &v1alpha1.ProviderConfig{}},
+		{v1alpha1.ClusterProviderConfigKind, func() v1alpha1.Config { return &v1alpha1.ClusterProviderConfig{} }, &v1alpha1.ClusterProviderConfig{}, false, p.ClusterEgress},
+		{v1alpha1.ProviderConfigKind, func() v1alpha1.Config { return &v1alpha1.ProviderConfig{} }, &v1alpha1.ProviderConfig{}, true, p.TenantEgress},
 	} {
 		name := "config/" + strings.ToLower(c.kind)
 		r := &Reconciler{
@@ -141,6 +202,9 @@ func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds) err
 			kind:     c.kind,
 			now:      time.Now,
 			ctrlName: name,
+			tenant:   c.tenant,
+			egress:   c.egress,
+			policy:   p,
 		}
 		if err := ctrl.NewControllerManagedBy(mgr).
 			Named(name).
@@ -174,19 +238,36 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 
 	before := pc.GetStatus().DeepCopy()
-	st, err := r.settings(ctx, id, pc)
+	r.reportTransport(pc)
+	// The policy is checked before any Secret is read: a refused config
+	// gets nothing from the provider.
+	err := r.allowed(ctx, pc.GetSpec())
+	var st dispatch.Settings
+	if err == nil {
+		st, err = r.settings(ctx, id, pc)
+	}
 	if err == nil {
 		err = errors.Wrap(r.sinks.Apply(st), errApplySink)
 	}
-	if err != nil {
+	prev := pc.GetCondition(xpv2.TypeReady)
+	switch {
+	case IsNotAllowed(err):
+		// As with an invalid config, a sink already running keeps its
+		// last allowed settings; the refused ones are never used.
+		log.Debug("Sink not allowed", "error", err)
+		if prev.Reason != v1alpha1.ReasonSinkNotAllowed || prev.Message != err.Error() {
+			r.record.Event(pc.(client.Object), event.Warning(reasonNotAllowed, err))
+		}
+		pc.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: v1alpha1.ReasonSinkNotAllowed, Message: err.Error(), LastTransitionTime: metav1.Now()})
+	case err != nil:
 		// Keep any sink already running with its last good settings: a
 		// Secret being rotated must not stop delivery or lose progress.
 		log.Debug("Invalid provider config", "error", err)
-		if pc.GetCondition(xpv2.TypeReady).Reason != reasonInvalid {
+		if prev.Reason != reasonInvalid {
 			r.record.Event(pc.(client.Object), event.Warning(reasonBadConfig, err))
 		}
 		pc.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: reasonInvalid, Message: err.Error(), LastTransitionTime: metav1.Now()})
-	} else {
+	default:
 		pc.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue, Reason: reasonConfigured, LastTransitionTime: metav1.Now()})
 	}
 	r.report(pc, id)
@@ -212,6 +293,10 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	}
 	s.Clusters, s.Delivered, s.Pending, s.DeadLettered = stats.Clusters, stats.Delivered, stats.Pending, stats.DeadLettered
 	s.MatchedClusters, s.SelectorErrors = stats.MatchedClusters, stats.SelectorErrors
+	if stats.Dropped > s.Dropped {
+		r.record.Event(pc.(client.Object), event.Warning(reasonDropped, errors.Errorf("%d event(s) given up since the provider started; the latest %s", stats.Dropped, stats.LastDrop)))
+	}
+	s.Dropped = stats.Dropped
 	if stats.LastDelivery != nil {
 		s.LastDelivery = stats.LastDelivery
 	}
@@ -222,6 +307,11 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	c := xpv2.Condition{Type: v1alpha1.TypeSinkReachable, Status: corev1.ConditionUnknown, Reason: reasonNoAttemptYet, Message: "No event has been sent to the sink yet", LastTransitionTime: metav1.Now()}
 	switch {
 	case !stats.Attempted:
+	case stats.NotAllowed:
+		// The sink's name resolved to a denied address after the config
+		// was accepted: the dialer refused it.
+		c.Status, c.Reason, c.Message = corev1.ConditionFalse, v1alpha1.ReasonSinkNotAllowed, msgSinkNotAllowedLive
+		pc.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: v1alpha1.ReasonSinkNotAllowed, Message: msgSinkNotAllowedLive, LastTransitionTime: metav1.Now()})
 	case !stats.Reachable:
 		c.Status, c.Reason, c.Message = corev1.ConditionFalse, reasonUnreachable, lastError(stats)
 	case stats.Failing:
@@ -253,6 +343,84 @@ func lastError(s dispatch.Stats) string {
 func Endpoint(url string) string {
 	sum := sha256.Sum256([]byte(url))
 	return hex.EncodeToString(sum[:])[:16]
+}
+
+// allowed applies the administrator's policy to a config's spec, before
+// anything is read for it: the egress policy to the sink and the
+// dead-letter sink, and for namespaced ProviderConfigs the rules on TLS
+// verification and credentials over plain http. Its errors are
+// NotAllowedErrors with fixed messages.
+func (r *Reconciler) allowed(ctx context.Context, spec *v1alpha1.ProviderConfigSpec) error {
+	dlq := deadLetter(spec)
+	if r.tenant && !r.policy.TenantAllowInsecureTLS && (insecureTLS(&spec.Sink) || (dlq != nil && insecureTLS(dlq))) {
+		return notAllowed(errInsecureTLS)
+	}
+	if r.tenant && !r.policy.TenantAllowPlaintextCredentials && (plaintextCredentials(&spec.Sink, spec.Credentials) || (dlq != nil && plaintextCredentials(dlq, nil))) {
+		return notAllowed(errPlaintextCreds)
+	}
+	if err := r.egress.CheckURL(ctx, spec.Sink.URL); err != nil {
+		return notAllowed(errSinkNotAllowed + ": " + err.Error())
+	}
+	if dlq != nil {
+		if err := r.egress.CheckURL(ctx, dlq.URL); err != nil {
+			return notAllowed(errDLQNotAllowed + ": " + err.Error())
+		}
+	}
+	return nil
+}
+
+func deadLetter(spec *v1alpha1.ProviderConfigSpec) *v1alpha1.Sink {
+	if spec.Delivery == nil {
+		return nil
+	}
+	return spec.Delivery.DeadLetterSink
+}
+
+func insecureTLS(s *v1alpha1.Sink) bool { return s.TLS != nil && s.TLS.InsecureSkipVerify }
+
+// plaintextCredentials says whether a sink would get a credential over
+// plain http: from the config's credentials, or from user info in its URL,
+// which net/http sends as a Basic Authorization header.
+func plaintextCredentials(s *v1alpha1.Sink, c *v1alpha1.Credentials) bool {
+	u, err := url.Parse(strings.TrimSpace(s.URL))
+	if err != nil || !strings.EqualFold(u.Scheme, "http") {
+		return false
+	}
+	return u.User != nil || (c != nil && c.Source == v1alpha1.CredentialsSourceSecret)
+}
+
+// reportTransport sets the SinkSecure condition from the spec, so that a
+// config that turns TLS verification off or sends credentials in plain
+// text says so, whoever owns it and whether or not it is allowed.
+func (r *Reconciler) reportTransport(pc v1alpha1.Config) {
+	spec := pc.GetSpec()
+	var issues []string
+	if insecureTLS(&spec.Sink) {
+		issues = append(issues, msgInsecureTLS)
+	}
+	if plaintextCredentials(&spec.Sink, spec.Credentials) {
+		issues = append(issues, msgPlaintextCreds)
+	}
+	if dlq := deadLetter(spec); dlq != nil {
+		if insecureTLS(dlq) {
+			issues = append(issues, msgInsecureDLQTLS)
+		}
+		if plaintextCredentials(dlq, nil) {
+			issues = append(issues, msgPlaintextDLQCreds)
+		}
+	}
+	c := xpv2.Condition{Type: v1alpha1.TypeSinkSecure, Status: corev1.ConditionTrue, Reason: reasonSecure, Message: msgSecure, LastTransitionTime: metav1.Now()}
+	if len(issues) > 0 {
+		c.Status, c.Reason, c.Message = corev1.ConditionFalse, reasonInsecure, strings.Join(issues, "; ")
+	}
+	prev := pc.GetCondition(v1alpha1.TypeSinkSecure)
+	if prev.Status == c.Status && prev.Reason == c.Reason && prev.Message == c.Message {
+		return
+	}
+	if c.Status == corev1.ConditionFalse {
+		r.record.Event(pc.(client.Object), event.Warning(reasonInsecureSink, errors.New(c.Message)))
+	}
+	pc.SetConditions(c)
 }
 
 // settings resolves a config and its Secrets into sink settings.
@@ -317,7 +485,7 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 }
 
 func (r *Reconciler) sink(ctx context.Context, ns string, s v1alpha1.Sink) (deliver.SinkConfig, error) {
-	c := deliver.SinkConfig{URL: s.URL, Encoding: s.Encoding, Headers: s.Headers, Timeout: 10 * time.Second}
+	c := deliver.SinkConfig{URL: s.URL, Encoding: s.Encoding, Headers: s.Headers, Timeout: 10 * time.Second, Egress: r.egress}
 	if s.Timeout != nil {
 		c.Timeout = s.Timeout.Duration
 	}
