@@ -32,6 +32,18 @@ type Expected struct {
 	Lifecycle  string
 	Occurrence int
 	At         time.Time
+	// NotBefore is the earliest time the transition's event may carry:
+	// At, except for deleted, whose time is the newest time the final
+	// object carries, which the step before (deleting) wrote.
+	NotBefore time.Time
+}
+
+// earliest is the earliest timestamp an event of e may carry.
+func (e Expected) earliest() time.Time {
+	if e.NotBefore.IsZero() {
+		return e.At.Truncate(time.Second)
+	}
+	return e.NotBefore.Truncate(time.Second)
 }
 
 // Got is one event a sink accepted, as the checker reads it.
@@ -108,7 +120,8 @@ type occurrence struct {
 // lastTransitionTime, an annotation, the deletionTimestamp), for others the
 // provider stamps the moment it saw the change. Either way the time lies at
 // or after the moment the driver began the write that caused the
-// transition (truncated to the second, the precision of times in objects),
+// transition (truncated to the second, the precision of times in objects;
+// for deleted, at or after the write before it, see Expected.NotBefore),
 // so an event belongs to the latest occurrence of its lifecycle that began
 // at or before its timestamp. Occurrences of one lifecycle of one cluster
 // are many seconds apart, because the driver waits for each step to be
@@ -159,7 +172,7 @@ func Check(expected []Expected, got []Got) Result {
 		}
 		var o *occurrence
 		for _, c := range occs {
-			if !g.Timestamp.Before(c.At.Truncate(time.Second)) {
+			if !g.Timestamp.Before(c.earliest()) {
 				o = c
 			}
 		}

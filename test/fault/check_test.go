@@ -106,6 +106,18 @@ func TestCheck(t *testing.T) {
 			got:      []Got{ev("u1", "ready", "r", sec(2).Truncate(time.Second))},
 			want:     counts{Transitions: 1, Received: 1},
 		},
+		"DeletedCarriesAnEarlierTime": {
+			reason:   "deleted carries the newest time of the final object, written by the step before it.",
+			expected: []Expected{{UID: "u1", Subject: subject, Lifecycle: "deleted", At: sec(10), NotBefore: sec(8)}},
+			got:      []Got{ev("u1", "deleted", "x", sec(8).Truncate(time.Second))},
+			want:     counts{Transitions: 1, Received: 1},
+		},
+		"DeletedBeforeDeleting": {
+			reason:   "deleted cannot carry a time before the write that began the deletion.",
+			expected: []Expected{{UID: "u1", Subject: subject, Lifecycle: "deleted", At: sec(10), NotBefore: sec(8)}},
+			got:      []Got{ev("u1", "deleted", "x", sec(6))},
+			want:     counts{Transitions: 1, Received: 1, Lost: 1, Invented: 1},
+		},
 		"WrongSubject": {
 			reason:   "An event about the right incarnation under another subject is invented.",
 			expected: []Expected{exp("u1", "created", 0, 0)},

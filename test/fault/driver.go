@@ -344,6 +344,7 @@ func (d *Driver) incarnation(ctx context.Context, k Kind, name string, prog Prog
 			return ctx.Err()
 		}
 		at := time.Now()
+		previous := last
 		last = at
 		var err error
 		switch step {
@@ -367,7 +368,11 @@ func (d *Driver) incarnation(ctx context.Context, k Kind, name string, prog Prog
 			return errors.Wrapf(err, "%s: cannot cause %s", subject, step)
 		}
 		d.mu.Lock()
-		d.history = append(d.history, Expected{UID: uid, Subject: subject, Lifecycle: string(step), Occurrence: occ[step], At: at})
+		e := Expected{UID: uid, Subject: subject, Lifecycle: string(step), Occurrence: occ[step], At: at, NotBefore: at}
+		if step == v1alpha1.LifecycleDeleted {
+			e.NotBefore = previous
+		}
+		d.history = append(d.history, e)
 		d.mu.Unlock()
 		occ[step]++
 		want := LedgerState{Created: true, Phase: phaseAfter(step), Version: ""}

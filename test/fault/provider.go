@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -81,9 +82,14 @@ type Provider struct {
 	MetricsPort int
 	HealthPort  int
 
+	mu       sync.Mutex
 	cmd      *exec.Cmd
 	done     chan struct{}
 	restarts int
+	// gen changes on every Start and Kill, so that a restart after an
+	// exit nobody asked for never races with them.
+	gen     int
+	crashes int
 }
 
 // NewProvider picks the process's ports; Start runs it.
@@ -100,7 +106,17 @@ func NewProvider(opts ProviderOptions) (*Provider, error) {
 }
 
 // Start runs the process; its output is appended to <LogDir>/<Name>.log.
+// Like a kubelet, it restarts the process a second after it exits on its
+// own; Crashes counts those exits.
 func (p *Provider) Start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gen++
+	return p.start()
+}
+
+// start runs the process; p.mu is held.
+func (p *Provider) start() error {
 	f, err := os.OpenFile(p.LogPath(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		return errors.Wrap(err, "cannot open the provider's log")
@@ -120,14 +136,52 @@ func (p *Provider) Start() error {
 		return errors.Wrap(err, "cannot start the provider")
 	}
 	done := make(chan struct{})
+	gen := p.gen
 	go func() {
 		_ = cmd.Wait()
 		_ = f.Close()
 		close(done)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.gen != gen {
+			return
+		}
+		p.crashes++
+		p.mu.Unlock()
+		time.Sleep(time.Second)
+		p.mu.Lock()
+		if p.gen == gen {
+			_ = p.start()
+		}
 	}()
 	p.cmd, p.done = cmd, done
 	p.restarts++
 	return nil
+}
+
+// Crashes counts the exits nobody asked for, and returns the last line
+// the process logged before the latest one.
+func (p *Provider) Crashes() (int, string) {
+	p.mu.Lock()
+	n := p.crashes
+	p.mu.Unlock()
+	if n == 0 {
+		return 0, ""
+	}
+	b, _ := os.ReadFile(p.LogPath())
+	last := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(strings.ToLower(l), "error") {
+			last = l
+		}
+	}
+	return n, last
+}
+
+func (p *Provider) current() (*exec.Cmd, chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd, p.done
 }
 
 // LogPath is where the process logs.
@@ -135,11 +189,12 @@ func (p *Provider) LogPath() string { return filepath.Join(p.opts.LogDir, p.opts
 
 // Running says whether the process has not exited.
 func (p *Provider) Running() bool {
-	if p.done == nil {
+	_, done := p.current()
+	if done == nil {
 		return false
 	}
 	select {
-	case <-p.done:
+	case <-done:
 		return false
 	default:
 		return true
@@ -148,21 +203,29 @@ func (p *Provider) Running() bool {
 
 // Kill sends SIGKILL and waits for the process to go.
 func (p *Provider) Kill() {
-	if !p.Running() {
+	p.mu.Lock()
+	p.gen++
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	if done == nil {
 		return
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.done
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-done
 }
 
 // Stop sends SIGTERM, then SIGKILL after grace.
 func (p *Provider) Stop(grace time.Duration) {
-	if !p.Running() {
+	p.mu.Lock()
+	p.gen++
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	if done == nil {
 		return
 	}
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 	select {
-	case <-p.done:
+	case <-done:
 	case <-time.After(grace):
 		p.Kill()
 	}
