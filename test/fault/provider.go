@@ -171,7 +171,9 @@ func (p *Provider) Crashes() (int, string) {
 	b, _ := os.ReadFile(p.LogPath())
 	last := ""
 	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(strings.ToLower(l), "error") {
+		// A fatal error (kingpin prints "<app>: error: ..."), else an
+		// error-level log line.
+		if strings.Contains(l, ": error: ") || strings.Contains(l, `"level":"error"`) {
 			last = l
 		}
 	}
