@@ -17,6 +17,7 @@ include build/controlplane.mk
 include build/golang.mk
 include build/xpkg.mk
 include build/e2e.mk
+include build/fault.mk
 include build/local.mk
 
 
