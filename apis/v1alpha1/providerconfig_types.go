@@ -365,7 +365,10 @@ type ProviderConfigSpec struct {
 	Selector *Selector `json:"selector,omitempty"`
 
 	// Replay decides what the sink receives about clusters that already
-	// exist when it is added or its URL changes.
+	// exist when it is added or its URL changes. After a URL change it
+	// covers only what the previous URL had accepted: events the previous
+	// URL had not accepted yet go to the new one whatever the policy, so a
+	// corrected URL loses nothing.
 	// +optional
 	// +kubebuilder:default=Current
 	Replay ReplayPolicy `json:"replay,omitempty"`

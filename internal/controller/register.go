@@ -37,6 +37,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
@@ -166,6 +167,36 @@ func (p *Pipeline) ReadyCheck(elected <-chan struct{}) healthz.Checker {
 	}
 }
 
+// Backoff of reading the ledgers at start.
+const (
+	loadRetryFirst = 500 * time.Millisecond
+	loadRetryMax   = 30 * time.Second
+)
+
+// load reads the ledgers, retrying with backoff until it succeeds (true)
+// or ctx ends (false): a failed read (the API server restarting, priority
+// and fairness throttling) is no reason to exit, and nothing may be
+// recorded or sent before the ledgers are known.
+func load(ctx context.Context, lg *ledger.Ledger, log logging.Logger) bool {
+	wait := loadRetryFirst
+	for {
+		err := lg.Load(ctx)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		log.Info("Cannot read the ledgers; retrying before recording or sending anything", "error", err, "retry-in", wait.String())
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, loadRetryMax)
+	}
+}
+
 // Readiness errors.
 const (
 	errNotLoaded = "the ledger has not been read yet"
@@ -246,8 +277,8 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	// The ledger is read before discovery starts, so objects seen at start
 	// are compared with what was recorded before a restart.
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		if err := lg.Load(ctx); err != nil {
-			return err
+		if !load(ctx, lg, log) {
+			return nil // Stopped before the ledgers could be read.
 		}
 		errs := make(chan error, 3)
 		go func() { errs <- lg.Run(ctx, o.CursorFlushInterval) }()

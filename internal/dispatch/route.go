@@ -161,6 +161,24 @@ var phaseSetters = map[v1alpha1.Phase][]v1alpha1.Lifecycle{ //nolint:gochecknogl
 	v1alpha1.PhaseDeleting:     {v1alpha1.LifecycleDeleting},
 }
 
+// phaseAfter is the phase a cluster is in after events: the phase the last
+// event that sets one puts it in; Pending before any.
+func phaseAfter(events []v1alpha1.LedgerEvent) v1alpha1.Phase {
+	phase := v1alpha1.PhasePending
+	for _, e := range events {
+		if e.Lifecycle == v1alpha1.LifecycleDeleted {
+			phase = v1alpha1.PhaseDeleted
+			continue
+		}
+		for p, ls := range phaseSetters {
+			if slices.Contains(ls, e.Lifecycle) && (e.Lifecycle != v1alpha1.LifecycleCreated || phase == v1alpha1.PhasePending) {
+				phase = p
+			}
+		}
+	}
+	return phase
+}
+
 // ReplayPlan lists the seqs a sink that has never received a cluster gets,
 // under its replay policy, given the ledger's event log and the cluster's
 // phase. Every later event follows normally.

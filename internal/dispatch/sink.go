@@ -170,7 +170,8 @@ func (s *sink) prepareReplay(ctx context.Context) error {
 		if _, ok := s.progress(uid); ok {
 			return
 		}
-		p := &plan{seqs: ReplayPlan(s.settings.Replay, oc.Status.Events, oc.Status.Phase), end: oc.Status.LastSeq, events: map[int64]v1alpha1.LedgerEvent{}}
+		p := s.plan(uid, oc.Status.Events, oc.Status.Phase, oc.Status.LastSeq)
+		p.events = map[int64]v1alpha1.LedgerEvent{}
 		for _, e := range oc.Status.Events {
 			for _, seq := range p.seqs {
 				if e.Seq == seq {
@@ -196,6 +197,36 @@ func (s *sink) progress(uid types.UID) (ledger.Cursor, bool) {
 	return c, true
 }
 
+// carried is where the sink stood on a cluster under its previous URL, if
+// it had progress there: the events after it were never accepted anywhere,
+// so the new URL gets them whatever the replay policy, which covers only
+// what the previous URL already had.
+func (s *sink) carried(uid types.UID) (int64, bool) {
+	c, ok := s.d.ledger.Cursor(uid, s.settings.ID)
+	if !ok || c.Endpoint == s.settings.Endpoint {
+		return 0, false
+	}
+	return c.Delivered, true
+}
+
+// plan is the Current replay of one cluster: what brings the sink to the
+// cluster's state, then every later event. After a URL change it covers
+// only the events the previous URL accepted, and the ones it had not
+// follow.
+func (s *sink) plan(uid types.UID, events []v1alpha1.LedgerEvent, phase v1alpha1.Phase, last int64) *plan {
+	carry, ok := s.carried(uid)
+	if !ok {
+		return &plan{seqs: ReplayPlan(s.settings.Replay, events, phase), end: last}
+	}
+	var had []v1alpha1.LedgerEvent
+	for _, e := range events {
+		if e.Seq <= carry {
+			had = append(had, e)
+		}
+	}
+	return &plan{seqs: ReplayPlan(s.settings.Replay, had, phaseAfter(had)), end: carry}
+}
+
 // begin decides where a sink starts on a cluster it has no progress on.
 func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 	if !s.owesReplay(v) {
@@ -203,6 +234,9 @@ func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 	}
 	switch s.settings.Replay {
 	case v1alpha1.ReplayNone:
+		if carry, ok := s.carried(v.UID); ok {
+			return carry, nil
+		}
 		return v.LastSeq, nil
 	case v1alpha1.ReplayAll:
 		return max(v.FirstSeq-1, 0), nil
@@ -215,7 +249,7 @@ func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 		if err != nil {
 			return 0, errors.Wrap(err, errReadLedger)
 		}
-		p := &plan{seqs: ReplayPlan(s.settings.Replay, events, v.Phase), end: v.LastSeq}
+		p := s.plan(v.UID, events, v.Phase, v.LastSeq)
 		s.mu.Lock()
 		s.plans[v.UID] = p
 		s.mu.Unlock()
