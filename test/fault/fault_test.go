@@ -774,7 +774,10 @@ func (s *suite) sinkFaults(t *testing.T, ctx context.Context) {
 		{name: "sink/400-413-dead-letter", setup: func(t *testing.T) (SinkSpec, []*Sink) {
 			rejectDLQ, dlq = s.sink(t), s.sink(t)
 			rejectDLQ.Respond(refuseSome)
-			return SinkSpec{URL: rejectDLQ.URL(), DeadLetterURL: dlq.URL()}, []*Sink{rejectDLQ, dlq}
+			// A refused event is retried delivery.retry times before it
+			// goes to the dead-letter sink: a few, so it gets there within
+			// the scenario.
+			return SinkSpec{URL: rejectDLQ.URL(), DeadLetterURL: dlq.URL(), Retry: 3}, []*Sink{rejectDLQ, dlq}
 		}, script: func(context.Context, *testing.T, func(SinkSpec)) func() string {
 			return func() string {
 				return "400/413 to a third each, for good: " + rejectDLQ.FaultsString() + fmt.Sprintf("; %d events dead-lettered", len(dlq.Received()))
