@@ -67,6 +67,10 @@ type Options struct {
 	DeliveryWorkers int
 	// CursorFlushInterval is how often delivery progress is persisted.
 	CursorFlushInterval time.Duration
+	// LedgerWriteWindow is how long a ledger write may wait for the
+	// sinks to take the transitions it records; zero means
+	// ledger.DefaultCoalesce, negative writes at once.
+	LedgerWriteWindow time.Duration
 	// Registerer receives the provider's metrics.
 	Registerer prometheus.Registerer
 	// LedgerConfig reaches the API server for ledger writes and watches of
@@ -203,6 +207,17 @@ const (
 	errNotSynced = "discovery has not listed every watched cluster kind yet"
 )
 
+// writeWindow is the ledger's coalescing window for an option's value.
+func writeWindow(d time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return ledger.DefaultCoalesce
+	case d < 0:
+		return 0
+	}
+	return d
+}
+
 // Setup adds everything provider-cdevents runs to mgr.
 func Setup(mgr ctrl.Manager, o Options) error {
 	_, err := SetupPipeline(mgr, o)
@@ -245,6 +260,7 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 		ledger.WithControlPlaneName(o.ControlPlaneName),
 		ledger.WithRetention(o.LedgerRetention),
 		ledger.WithMetrics(lmetrics),
+		ledger.WithCoalesce(writeWindow(o.LedgerWriteWindow)),
 	)
 	builder, err := cdevent.NewBuilder()
 	if err != nil {

@@ -55,6 +55,9 @@ const errAlreadyStarted = "cannot start an outbox twice"
 type Pending struct {
 	// Seq is the transition's sequence number in the cluster's ledger.
 	Seq int64
+	// ID is the transition's id in the ledger, so that its progress is
+	// recorded against the event that was delivered.
+	ID string
 	// Events are sent one after the other, in this order.
 	Events []cloudevents.Event
 }

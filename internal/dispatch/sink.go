@@ -237,7 +237,9 @@ func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 		if carry, ok := s.carried(v.UID); ok {
 			return carry, nil
 		}
-		return v.LastSeq, nil
+		// What is recorded is existing history; what is on its way
+		// to the ledger is new, and sent.
+		return v.RecordedSeq, nil
 	case v1alpha1.ReplayAll:
 		return max(v.FirstSeq-1, 0), nil
 	}
@@ -249,7 +251,7 @@ func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 		if err != nil {
 			return 0, errors.Wrap(err, errReadLedger)
 		}
-		p := s.plan(v.UID, events, v.Phase, v.LastSeq)
+		p := s.plan(v.UID, events, v.Phase, v.RecordedSeq)
 		s.mu.Lock()
 		s.plans[v.UID] = p
 		s.mu.Unlock()
@@ -398,7 +400,7 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 			return deliver.Pending{}, false, err
 		}
 		if !accepted {
-			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint})
+			s.d.ledger.SetCursor(uid, s.settings.ID, ledger.Cursor{Delivered: seq, Endpoint: s.settings.Endpoint, ID: e.ID})
 			continue
 		}
 		return s.pending(v, e, false)
@@ -452,10 +454,10 @@ func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deli
 		s.stats.Dropped++
 		s.stats.LastDrop = fmt.Sprintf("gave up on %s event %s (%s): %s", e.Lifecycle, e.ID, deliver.DropUnbuildable, err)
 		s.mu.Unlock()
-		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint})
+		s.d.ledger.SetCursor(v.UID, s.settings.ID, ledger.Cursor{Delivered: e.Seq, Endpoint: s.settings.Endpoint, ID: e.ID})
 		return deliver.Pending{}, false, err
 	}
-	return deliver.Pending{Seq: e.Seq, Events: evs}, true, nil
+	return deliver.Pending{Seq: e.Seq, ID: e.ID, Events: evs}, true, nil
 }
 
 // Done records that a transition left the outbox, delivered, dead-lettered
@@ -463,7 +465,7 @@ func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deli
 // deliver.Source. The figures are counted per event, by the observer
 // methods.
 func (s *sink) Done(key string, p deliver.Pending, _ deliver.Outcome) {
-	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint})
+	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint, ID: p.ID})
 }
 
 // Attempted records the result of one delivery attempt. It implements

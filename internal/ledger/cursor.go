@@ -62,6 +62,11 @@ type Cursor struct {
 	Delivered int64
 	// Endpoint is the hash of the sink URL the progress was made with.
 	Endpoint string
+	// ID, when set, is the id of the event at Delivered. Events are sent
+	// before their ledger write lands, and another writer's ledger (a
+	// leader handover) may number them differently: progress is recorded
+	// only while the event at Delivered is still the one delivered.
+	ID string
 }
 
 // Cursor returns a sink's progress on a record; ok is false when the sink
@@ -90,6 +95,14 @@ func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor) {
 	if !ok {
 		return
 	}
+	if c.ID != "" {
+		if id, ok := r.eventID(c.Delivered); ok && id != c.ID {
+			return
+		}
+		if c.Delivered > r.lastSeq+int64(len(r.unrecorded)) {
+			return
+		}
+	}
 	cur, ok := r.cursor(key)
 	if !ok {
 		r.cursors = append(r.cursors, cursor{sink: lg.in(key)})
@@ -104,6 +117,10 @@ func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor) {
 	cur.endpoint, cur.delivered = lg.in(c.Endpoint), c.Delivered
 	r.cursorsDirty = true
 	lg.trimEvents(r)
+	if r.dirty && lg.delivered(r) {
+		// The write waiting for this progress can go now, with it.
+		lg.queue.Add(uid)
+	}
 }
 
 // ForgetSink drops a removed sink's progress from every record.
@@ -128,6 +145,14 @@ func (lg *Ledger) ForgetSink(sink string) {
 func (lg *Ledger) Event(ctx context.Context, uid types.UID, seq int64) (v1alpha1.LedgerEvent, bool, error) {
 	lg.mu.Lock()
 	r, ok := lg.records[uid]
+	if ok && seq > r.lastSeq && seq <= r.lastSeq+int64(len(r.unrecorded)) {
+		// On its way to the ledger: sent now, with the id and time
+		// the write records.
+		events, _ := r.inflight()
+		e := events[seq-r.lastSeq-1]
+		lg.mu.Unlock()
+		return e, true, nil
+	}
 	if !ok || seq > r.lastSeq || seq < r.firstSeq {
 		lg.mu.Unlock()
 		return v1alpha1.LedgerEvent{}, false, nil
@@ -177,7 +202,7 @@ func (lg *Ledger) Flush(ctx context.Context) {
 		if !r.cursorsDirty || !r.hasLedger() {
 			continue
 		}
-		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors()}
+		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq)}
 		r.cursorsDirty = false
 		work = append(work, d)
 	}

@@ -42,7 +42,7 @@ func TestCursorsAreOpaque(t *testing.T) {
 		t.Errorf("lg.Cursor(...): -want, +got:\n%s", diff)
 	}
 	want := []v1alpha1.SinkCursor{{Sink: SinkKey(id), Endpoint: "e1", DeliveredSeq: 2}}
-	rendered := lg.records[uid].sinkCursors()
+	rendered := lg.records[uid].sinkCursors(3)
 	if diff := cmp.Diff(want, rendered); diff != "" {
 		t.Errorf("sinkCursors(): -want, +got:\n%s", diff)
 	}

@@ -63,6 +63,9 @@ const (
 	DefaultCachedEvents = 8
 	// DefaultWriters is the number of concurrent ledger writers.
 	DefaultWriters = 4
+	// DefaultCoalesce is how long a ledger write waits, at most, for the
+	// sinks to take the events it records.
+	DefaultCoalesce = time.Second
 	// maxUnrecorded bounds transitions waiting for a ledger write; a
 	// record this far behind is being written as fast as the API allows.
 	maxUnrecorded = 64
@@ -114,6 +117,11 @@ func WithWriters(n int) Option { return func(lg *Ledger) { lg.writers = n } }
 // WithRetention sets how long a deleted cluster's ledger is kept once every
 // sink has its deleted event.
 func WithRetention(d time.Duration) Option { return func(lg *Ledger) { lg.retention = d } }
+
+// WithCoalesce sets how long a ledger write may wait for the sinks to take
+// the events it records, so that the events and the delivery progress that
+// follows them land in one write. Zero writes at once.
+func WithCoalesce(d time.Duration) Option { return func(lg *Ledger) { lg.coalesce = d } }
 
 // WithMetrics sets the ledger's metrics.
 func WithMetrics(m *Metrics) Option { return func(lg *Ledger) { lg.metrics = m } }
@@ -197,6 +205,13 @@ type Ledger struct {
 	preds     map[types.UID]types.UID
 	succs     map[types.UID]types.UID
 
+	// coalesce is how long a record's write may wait for its sinks to
+	// take its new events, so that both land in one write.
+	coalesce time.Duration
+	// woken are records that gained events while mu is held; delivery
+	// learns of them once it is released.
+	woken []types.UID
+
 	// guards holds the resourceVersion of ledgers whose log is empty, as
 	// last read or written: a write to such a ledger has no lastSeq to
 	// test, so it tests this instead.
@@ -218,6 +233,7 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 		keepEvents:   DefaultKeepEvents,
 		writers:      DefaultWriters,
 		retention:    24 * time.Hour,
+		coalesce:     DefaultCoalesce,
 		records:      map[types.UID]*Record{},
 		labelSets:    map[string]weak.Pointer[labelSet]{},
 		seed:         maphash.MakeSeed(),
@@ -269,7 +285,7 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 		return
 	}
 	lg.mu.Lock()
-	defer lg.mu.Unlock()
+	defer lg.wakeAndUnlock()
 	r, ok := lg.records[obs.UID]
 	if !ok {
 		r = &Record{
@@ -277,6 +293,7 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 			gk:        schema.GroupKind{Group: lg.in(gk.Group), Kind: lg.in(gk.Kind)},
 			namespace: lg.in(obs.Namespace),
 			objName:   obs.Name,
+			seen:      lg.now().UnixNano(),
 		}
 		lg.records[obs.UID] = r
 		lg.succeed(r)
@@ -296,7 +313,50 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 		// is what the ledger holds, live or after a restart.
 		r.latest = max(r.latest, obs.Latest.Unix())
 		r.dirty = true
+		lg.schedule(r)
+	}
+}
+
+// schedule queues a record's ledger write. Its new events are sent while
+// the write waits: the write goes out as soon as every sink that receives
+// the cluster has them, so that the transitions and the delivery progress
+// that follows them land in one write, and at the latest after the
+// coalescing window, so that a sink that is down or slow does not hold
+// back the record. lg.mu must be held.
+func (lg *Ledger) schedule(r *Record) {
+	if lg.coalesce <= 0 || len(r.unrecorded) == 0 || lg.delivered(r) {
 		lg.queue.Add(r.uid)
+		return
+	}
+	lg.queue.AddAfter(r.uid, lg.coalesce)
+}
+
+// delivered says whether every sink that receives a record has all its
+// events, those on their way to the ledger included. lg.mu must be held.
+func (lg *Ledger) delivered(r *Record) bool {
+	if lg.router == nil {
+		return true
+	}
+	last := r.lastSeq + int64(len(r.unrecorded))
+	for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
+		c, ok := r.cursor(SinkKey(sink))
+		if !ok || c.delivered < last {
+			return false
+		}
+	}
+	return true
+}
+
+// wakeAndUnlock releases lg.mu, then tells delivery about the records that
+// gained events while it was held: delivery reads the ledger, so it must
+// not be called with the lock held.
+func (lg *Ledger) wakeAndUnlock() {
+	woken := lg.woken
+	lg.woken = nil
+	notify := lg.notify
+	lg.mu.Unlock()
+	for _, uid := range woken {
+		notify.Recorded(uid)
 	}
 }
 
@@ -486,8 +546,12 @@ func equalLabels(a, b map[string]string) bool {
 	return true
 }
 
-// add queues detected transitions for the ledger writer.
+// add queues detected transitions for the ledger writer, and wakes delivery
+// to send them now: they carry their final seqs, ids and times.
 func (lg *Ledger) add(r *Record, ts []normalize.Transition) {
+	if len(ts) == 0 {
+		return
+	}
 	for _, t := range ts {
 		r.unrecorded = append(r.unrecorded, pending{Transition: t, ready: r.ready, synced: r.synced})
 	}
@@ -504,14 +568,18 @@ func (lg *Ledger) add(r *Record, ts []normalize.Transition) {
 		lg.log.Info("Dropped lifecycle transitions that were never recorded: ledger writes for this cluster fell too far behind; they will never be sent",
 			"ledger", r.ledgerName(), "dropped", over, "transitions", lost, "droppedTotal", r.dropped, "limit", maxUnrecorded)
 		r.unrecorded = append([]pending(nil), r.unrecorded[over:]...)
+		// The transitions kept move down to the seqs of those dropped;
+		// progress past what is written counts no more.
+		r.rewind()
 	}
+	lg.woken = append(lg.woken, r.uid)
 }
 
 // Gone records that a watched object no longer exists. late says it vanished
 // while the provider was not watching.
 func (lg *Ledger) Gone(uid types.UID, late bool) {
 	lg.mu.Lock()
-	defer lg.mu.Unlock()
+	defer lg.wakeAndUnlock()
 	r, ok := lg.records[uid]
 	if !ok || r.gone {
 		return
@@ -525,7 +593,7 @@ func (lg *Ledger) gone(r *Record, late bool) {
 	r.gone = true
 	lg.add(r, ts)
 	r.dirty = true
-	lg.queue.Add(r.uid)
+	lg.schedule(r)
 }
 
 // Resync compares the records of one kind with the objects that exist:
@@ -533,7 +601,7 @@ func (lg *Ledger) gone(r *Record, late bool) {
 // watching. Discovery calls it after every full list of a kind.
 func (lg *Ledger) Resync(gk schema.GroupKind, live map[types.UID]bool) {
 	lg.mu.Lock()
-	defer lg.mu.Unlock()
+	defer lg.wakeAndUnlock()
 	for uid, r := range lg.records {
 		if r.gk == gk && !r.gone && !live[uid] {
 			lg.log.Debug("Cluster vanished while it was not watched", "ledger", r.ledgerName())
@@ -619,19 +687,20 @@ func (lg *Ledger) View(uid types.UID) (View, bool) {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	r, ok := lg.records[uid]
-	if !ok || !r.hasLedger() {
+	if !ok || !r.known() {
 		return View{}, false
 	}
 	return r.view(lg.controlPlane), true
 }
 
-// Views returns every record that has a ledger.
+// Views returns every record that has a ledger or events on their way to
+// one.
 func (lg *Ledger) Views() []View {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	out := make([]View, 0, len(lg.records))
 	for _, r := range lg.records {
-		if r.hasLedger() {
+		if r.known() {
 			out = append(out, r.view(lg.controlPlane))
 		}
 	}

@@ -161,6 +161,7 @@ type Record struct {
 	incident *metav1.Time
 
 	created   int64 // ledger creation time in Unix nanoseconds; 0 until it exists
+	seen      int64 // when the record was made, in Unix nanoseconds
 	deletedAt *metav1.Time
 	// latest is the newest time the object carried (Unix seconds) at the
 	// last observation that changed the ledger; a deletion is stamped
@@ -190,9 +191,14 @@ type View struct {
 	Facts      v1alpha1.Facts
 	Phase      v1alpha1.Phase
 	FirstSeq   int64
-	LastSeq    int64
-	CreatedAt  time.Time
-	Deleted    bool
+	// LastSeq is the seq of the newest event, written or on its way to
+	// the ledger; RecordedSeq that of the newest written.
+	LastSeq     int64
+	RecordedSeq int64
+	// CreatedAt is when the ledger was created, or, before it exists,
+	// when the cluster was first seen.
+	CreatedAt time.Time
+	Deleted   bool
 }
 
 // latestTime is the newest time the object carried, as the ledger holds it.
@@ -228,6 +234,10 @@ func (r *Record) environment(controlPlane string) v1alpha1.Environment {
 }
 
 func (r *Record) view(controlPlane string) View {
+	created := r.created
+	if created == 0 {
+		created = r.seen
+	}
 	return View{
 		UID:        r.uid,
 		LedgerName: r.ledgerName(),
@@ -239,15 +249,16 @@ func (r *Record) view(controlPlane string) View {
 			Name:       r.objName,
 			UID:        r.uid,
 		},
-		Provider:  r.provider,
-		Labels:    r.labels,
-		Env:       r.environment(controlPlane),
-		Facts:     r.facts,
-		Phase:     r.stored.Phase,
-		FirstSeq:  r.firstSeq,
-		LastSeq:   r.lastSeq,
-		CreatedAt: time.Unix(0, r.created),
-		Deleted:   r.stored.Phase == v1alpha1.PhaseDeleted,
+		Provider:    r.provider,
+		Labels:      r.labels,
+		Env:         r.environment(controlPlane),
+		Facts:       r.facts,
+		Phase:       r.stored.Phase,
+		FirstSeq:    r.firstSeq,
+		LastSeq:     r.lastSeq + int64(len(r.unrecorded)),
+		RecordedSeq: r.lastSeq,
+		CreatedAt:   time.Unix(0, created),
+		Deleted:     r.stored.Phase == v1alpha1.PhaseDeleted,
 	}
 }
 
@@ -260,14 +271,77 @@ func (r *Record) cursor(sink string) (*cursor, bool) {
 	return nil, false
 }
 
-// sinkCursors renders every sink's progress for the ledger; never nil.
-func (r *Record) sinkCursors() []v1alpha1.SinkCursor {
+// sinkCursors renders every sink's progress for a ledger whose log ends at
+// last; never nil. Events are sent while their ledger write is in flight,
+// so a sink may be ahead of what is written: its progress is persisted only
+// up to last, since after a crash the seqs past it may be given to other
+// transitions.
+func (r *Record) sinkCursors(last int64) []v1alpha1.SinkCursor {
 	out := make([]v1alpha1.SinkCursor, 0, len(r.cursors))
 	for _, c := range r.cursors {
-		out = append(out, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: c.delivered})
+		out = append(out, v1alpha1.SinkCursor{Sink: c.sink, Endpoint: c.endpoint, DeliveredSeq: min(c.delivered, last)})
 	}
 	return out
 }
+
+// inflight builds the events of the transitions detected but not written
+// yet, numbered after the ledger's log, and returns the outage still open
+// after them. They are sent while their write is in flight; their ids and
+// times are those the write records.
+func (r *Record) inflight() ([]v1alpha1.LedgerEvent, *metav1.Time) {
+	open := r.incident
+	if len(r.unrecorded) == 0 {
+		return nil, open
+	}
+	events := make([]v1alpha1.LedgerEvent, 0, len(r.unrecorded))
+	seq := r.lastSeq
+	for _, t := range r.unrecorded {
+		seq++
+		e := v1alpha1.LedgerEvent{
+			Seq:               seq,
+			ID:                EventID(r.uid, t.Lifecycle, t.Time, t.Value),
+			Lifecycle:         t.Lifecycle,
+			Type:              EventType(t.Lifecycle),
+			Time:              metav1.NewTime(t.Time),
+			Replayed:          t.Replayed,
+			Reason:            t.Reason,
+			Message:           t.Message,
+			KubernetesVersion: t.KubernetesVersion,
+			PreviousVersion:   t.PreviousVersion,
+			Ready:             t.ready,
+			Synced:            t.synced,
+		}
+		open = trackIncident(open, &e)
+		events = append(events, e)
+	}
+	return events, open
+}
+
+// rewind takes back progress past the written log: the transitions not
+// written yet were numbered anew.
+func (r *Record) rewind() {
+	for i := range r.cursors {
+		r.cursors[i].delivered = min(r.cursors[i].delivered, r.lastSeq)
+	}
+}
+
+// eventID is the id of the event at seq, if the record holds it in memory.
+func (r *Record) eventID(seq int64) (string, bool) {
+	if i := seq - r.lastSeq - 1; i >= 0 && i < int64(len(r.unrecorded)) {
+		t := r.unrecorded[i]
+		return EventID(r.uid, t.Lifecycle, t.Time, t.Value), true
+	}
+	for _, e := range r.events {
+		if e.Seq == seq {
+			return e.ID, true
+		}
+	}
+	return "", false
+}
+
+// known says whether a record has anything to route: a ledger, or events
+// detected and on their way to one.
+func (r *Record) known() bool { return r.hasLedger() || len(r.unrecorded) > 0 }
 
 // status renders the full ledger status of a record, for the first write.
 func (r *Record) status(controlPlane string, events []v1alpha1.LedgerEvent) v1alpha1.ObservedClusterStatus {
@@ -297,7 +371,7 @@ func (r *Record) status(controlPlane string, events []v1alpha1.LedgerEvent) v1al
 		s.LastSeq = events[len(events)-1].Seq
 	}
 	if len(r.cursors) > 0 {
-		s.Sinks = r.sinkCursors()
+		s.Sinks = r.sinkCursors(r.lastSeq + int64(len(events)))
 	}
 	return s
 }

@@ -163,31 +163,14 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	if r.lastSeq == 0 {
 		s.guard = lg.guards[uid]
 	}
-	seq := r.lastSeq
-	s.incident = r.incident
-	for _, t := range r.unrecorded {
-		seq++
-		e := v1alpha1.LedgerEvent{
-			Seq:               seq,
-			ID:                EventID(r.uid, t.Lifecycle, t.Time, t.Value),
-			Lifecycle:         t.Lifecycle,
-			Type:              EventType(t.Lifecycle),
-			Time:              metav1.NewTime(t.Time),
-			Replayed:          t.Replayed,
-			Reason:            t.Reason,
-			Message:           t.Message,
-			KubernetesVersion: t.KubernetesVersion,
-			PreviousVersion:   t.PreviousVersion,
-			Ready:             t.ready,
-			Synced:            t.synced,
-		}
-		s.incident = trackIncident(s.incident, &e)
-		s.events = append(s.events, e)
-		if t.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
+	s.events, s.incident = r.inflight()
+	for _, e := range s.events {
+		if e.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
 			now := metav1.NewTime(lg.now())
 			r.deletedAt = &now
 		}
 	}
+	seq := r.lastSeq + int64(len(s.events))
 	first := s.firstSeq
 	if first == 0 && len(s.events) > 0 {
 		first = s.events[0].Seq
@@ -206,7 +189,8 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	s.status.Facts.KubernetesVersion = r.facts.KubernetesVersion
 	s.status.Pruned = s.pruned
 	if r.cursorsDirty {
-		s.sinks = r.sinkCursors()
+		// Progress made on events of this write lands with them.
+		s.sinks = r.sinkCursors(seq)
 		r.cursorsDirty = false
 	}
 	r.dirty = false
