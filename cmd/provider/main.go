@@ -66,6 +66,7 @@ func main() {
 		retention        = app.Flag("ledger-retention", "How long the ledger of a deleted cluster is kept after every sink received its deleted event.").Default("24h").Duration()
 		workers          = app.Flag("delivery-workers", "Concurrent deliveries per sink. Events of one cluster are always delivered in order.").Default("16").Int()
 		flushInterval    = app.Flag("cursor-flush-interval", "How often delivery progress is written to the ledgers. After a crash, at most this much delivery is re-sent, with the same ids.").Default("10s").Duration()
+		recordFirst      = app.Flag("record-before-send", "Send a transition only once its ledger write has landed, instead of while it is in flight: no crash window at all, at the cost of a write on every event's delivery path and of separate progress writes. See the README.").Bool()
 		writeWindow      = app.Flag("ledger-write-window", "How long a ledger write may wait for the sinks to take the transitions it records, so that they and the delivery progress land in one write. Transitions are sent meanwhile; see the README on what a crash in this window can lose.").Default("1s").Duration()
 
 		metricsSecure  = app.Flag("metrics-secure", "Serve metrics over HTTPS, only to clients that authenticate with a Kubernetes token and may get the /metrics non-resource URL (TokenReview and SubjectAccessReview).").Bool()
@@ -154,6 +155,7 @@ func main() {
 		DeliveryWorkers:     *workers,
 		CursorFlushInterval: *flushInterval,
 		LedgerWriteWindow:   *writeWindow,
+		RecordBeforeSend:    *recordFirst,
 		Registerer:          metrics.Registry,
 		LedgerConfig:        unthrottled(cfg),
 		Sinks:               sinks,

@@ -71,6 +71,11 @@ type Options struct {
 	// sinks to take the transitions it records; zero means
 	// ledger.DefaultCoalesce, negative writes at once.
 	LedgerWriteWindow time.Duration
+	// RecordBeforeSend sends transitions only once their ledger write
+	// has landed, as releases before the write window did: every write
+	// then stands on the delivery path, and delivery progress needs
+	// writes of its own.
+	RecordBeforeSend bool
 	// Registerer receives the provider's metrics.
 	Registerer prometheus.Registerer
 	// LedgerConfig reaches the API server for ledger writes and watches of
@@ -261,6 +266,7 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 		ledger.WithRetention(o.LedgerRetention),
 		ledger.WithMetrics(lmetrics),
 		ledger.WithCoalesce(writeWindow(o.LedgerWriteWindow)),
+		ledger.WithSendBeforeRecorded(!o.RecordBeforeSend),
 	)
 	builder, err := cdevent.NewBuilder()
 	if err != nil {

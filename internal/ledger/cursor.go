@@ -145,7 +145,7 @@ func (lg *Ledger) ForgetSink(sink string) {
 func (lg *Ledger) Event(ctx context.Context, uid types.UID, seq int64) (v1alpha1.LedgerEvent, bool, error) {
 	lg.mu.Lock()
 	r, ok := lg.records[uid]
-	if ok && seq > r.lastSeq && seq <= r.lastSeq+int64(len(r.unrecorded)) {
+	if ok && lg.early && seq > r.lastSeq && seq <= r.lastSeq+int64(len(r.unrecorded)) {
 		// On its way to the ledger: sent now, with the id and time
 		// the write records.
 		events, _ := r.inflight()

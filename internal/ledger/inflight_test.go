@@ -14,7 +14,6 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-
 package ledger
 
 import (
@@ -145,5 +144,19 @@ func TestWriteWaitsForDelivery(t *testing.T) {
 	want := []v1alpha1.SinkCursor{{Sink: SinkKey(sink), Endpoint: "e", DeliveredSeq: 3}}
 	if diff := cmp.Diff(want, s.sinks); diff != "" || len(s.events) != 1 {
 		t.Errorf("the write records %d events; its progress: -want, +got:\n%s", len(s.events), diff)
+	}
+}
+
+// TestRecordBeforeSend: with transitions sent only once written, delivery
+// sees nothing of a transition on its way to the ledger.
+func TestRecordBeforeSend(t *testing.T) {
+	lg, uid, _ := inflightLedger(t)
+	lg.early = false
+	v, ok := lg.View(uid)
+	if diff := cmp.Diff([]int64{2, 2}, []int64{v.LastSeq, v.RecordedSeq}); diff != "" || !ok {
+		t.Errorf("View(...) (LastSeq, RecordedSeq): -want, +got:\n%s", diff)
+	}
+	if _, ok, err := lg.Event(context.Background(), uid, 3); ok || err != nil {
+		t.Errorf("Event(..., 3): want nothing before the write lands, got ok %t, error %v", ok, err)
 	}
 }

@@ -123,6 +123,11 @@ func WithRetention(d time.Duration) Option { return func(lg *Ledger) { lg.retent
 // follows them land in one write. Zero writes at once.
 func WithCoalesce(d time.Duration) Option { return func(lg *Ledger) { lg.coalesce = d } }
 
+// WithSendBeforeRecorded says whether transitions are sent while their
+// ledger write is in flight (the default), or only once it has landed. The
+// README's "Reliability" says what a crash can cost either way.
+func WithSendBeforeRecorded(early bool) Option { return func(lg *Ledger) { lg.early = early } }
+
 // WithMetrics sets the ledger's metrics.
 func WithMetrics(m *Metrics) Option { return func(lg *Ledger) { lg.metrics = m } }
 
@@ -208,6 +213,8 @@ type Ledger struct {
 	// coalesce is how long a record's write may wait for its sinks to
 	// take its new events, so that both land in one write.
 	coalesce time.Duration
+	// early sends transitions while their ledger write is in flight.
+	early bool
 	// woken are records that gained events while mu is held; delivery
 	// learns of them once it is released.
 	woken []types.UID
@@ -234,6 +241,7 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 		writers:      DefaultWriters,
 		retention:    24 * time.Hour,
 		coalesce:     DefaultCoalesce,
+		early:        true,
 		records:      map[types.UID]*Record{},
 		labelSets:    map[string]weak.Pointer[labelSet]{},
 		seed:         maphash.MakeSeed(),
@@ -324,7 +332,7 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 // coalescing window, so that a sink that is down or slow does not hold
 // back the record. lg.mu must be held.
 func (lg *Ledger) schedule(r *Record) {
-	if lg.coalesce <= 0 || len(r.unrecorded) == 0 || lg.delivered(r) {
+	if !lg.early || lg.coalesce <= 0 || len(r.unrecorded) == 0 || lg.delivered(r) {
 		lg.queue.Add(r.uid)
 		return
 	}
@@ -572,7 +580,9 @@ func (lg *Ledger) add(r *Record, ts []normalize.Transition) {
 		// progress past what is written counts no more.
 		r.rewind()
 	}
-	lg.woken = append(lg.woken, r.uid)
+	if lg.early {
+		lg.woken = append(lg.woken, r.uid)
+	}
 }
 
 // Gone records that a watched object no longer exists. late says it vanished
@@ -682,15 +692,31 @@ func (lg *Ledger) Loaded() bool {
 	return lg.loaded
 }
 
+// known says whether delivery may see a record: once it has a ledger, or,
+// when transitions are sent before they are written, once it has any.
+func (lg *Ledger) known(r *Record) bool {
+	return r.hasLedger() || (lg.early && len(r.unrecorded) > 0)
+}
+
+// view is what delivery sees of a record: its events on their way to the
+// ledger too, when they are sent before they are written.
+func (lg *Ledger) view(r *Record) View {
+	v := r.view(lg.controlPlane)
+	if !lg.early {
+		v.LastSeq = v.RecordedSeq
+	}
+	return v
+}
+
 // View returns what routing and event building need of a record.
 func (lg *Ledger) View(uid types.UID) (View, bool) {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	r, ok := lg.records[uid]
-	if !ok || !r.known() {
+	if !ok || !lg.known(r) {
 		return View{}, false
 	}
-	return r.view(lg.controlPlane), true
+	return lg.view(r), true
 }
 
 // Views returns every record that has a ledger or events on their way to
@@ -700,8 +726,8 @@ func (lg *Ledger) Views() []View {
 	defer lg.mu.Unlock()
 	out := make([]View, 0, len(lg.records))
 	for _, r := range lg.records {
-		if r.known() {
-			out = append(out, r.view(lg.controlPlane))
+		if lg.known(r) {
+			out = append(out, lg.view(r))
 		}
 	}
 	return out

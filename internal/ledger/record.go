@@ -339,10 +339,6 @@ func (r *Record) eventID(seq int64) (string, bool) {
 	return "", false
 }
 
-// known says whether a record has anything to route: a ledger, or events
-// detected and on their way to one.
-func (r *Record) known() bool { return r.hasLedger() || len(r.unrecorded) > 0 }
-
 // status renders the full ledger status of a record, for the first write.
 func (r *Record) status(controlPlane string, events []v1alpha1.LedgerEvent) v1alpha1.ObservedClusterStatus {
 	v := r.view(controlPlane)
