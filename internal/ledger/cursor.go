@@ -199,7 +199,9 @@ func (lg *Ledger) Flush(ctx context.Context) {
 	var work []dirty
 	lg.mu.Lock()
 	for _, r := range lg.records {
-		if !r.cursorsDirty || !r.hasLedger() {
+		if !r.cursorsDirty || !r.hasLedger() || r.dirty {
+			// A record waiting for its write gets its progress
+			// written with it.
 			continue
 		}
 		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq)}

@@ -17,10 +17,11 @@ limitations under the License.
 // Package ledger keeps one ObservedCluster per watched cluster object: the
 // durable record of its lifecycle transitions and of each sink's delivery
 // progress. It is what makes the provider lossless across sink outages and
-// restarts: transitions are recorded, with deterministic ids, before anything
-// is sent, and on start the ledgers are compared with the live objects so
-// that clusters deleted while the provider was down still get their deleted
-// event. The provider never writes to the objects it watches; this is the
+// restarts: every transition gets its seq, deterministic id and time when it
+// is detected, is sent while its ledger write is in flight, and is written
+// together with the delivery progress that follows it; on start the ledgers
+// are compared with the live objects so that clusters deleted while the
+// provider was down still get their deleted event. The provider never writes to the objects it watches; this is the
 // only place it keeps state.
 package ledger
 

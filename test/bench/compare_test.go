@@ -19,6 +19,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -150,13 +151,15 @@ type phaseResult struct {
 	took         time.Duration
 	lost         int
 	load         string
+	// detail says how the provider's own writes split.
+	detail string
 }
 
 // comparePhase runs the load once with whatever watches the fleet, and
 // measures it until the sink has every event (sink nil: nothing watches)
 // and a settling period has passed, the same for every phase, long enough
 // for the provider's delivery progress to be persisted.
-func comparePhase(b *testing.B, name string, fl *flipper, names []string, rate, secs int, sink *Sink) phaseResult {
+func comparePhase(b *testing.B, name string, fl *flipper, names []string, rate, secs int, sink *Sink, p *running) phaseResult {
 	b.Helper()
 	ctx := context.Background()
 	progress("comparison: %s, %d transitions/s for %ds over %d clusters", name, rate, secs, len(names))
@@ -169,6 +172,10 @@ func comparePhase(b *testing.B, name string, fl *flipper, names []string, rate, 
 		b.Fatalf("%v", err)
 	}
 	cp0, pr0 := ChildrenCPU(), ProcessCPU()
+	var u0 usage
+	if p != nil {
+		u0 = p.usage()
+	}
 	rss := PeakRSS()
 	fl.begin()
 	start := time.Now()
@@ -192,6 +199,9 @@ func comparePhase(b *testing.B, name string, fl *flipper, names []string, rate, 
 	}
 	r.writes = w1 - w0
 	r.others = Summarize(fl.took)
+	if p != nil {
+		r.detail = p.since(u0).writes(total)
+	}
 	if sink != nil {
 		var events []Event
 		for _, e := range sink.Events() {
@@ -237,7 +247,7 @@ func BenchmarkVersusStatelessWatcher(b *testing.B) {
 	}
 	fl := newFlipper(fleet)
 
-	idle := comparePhase(b, "nothing watching", fl, names, rate, secs, nil)
+	idle := comparePhase(b, "nothing watching", fl, names, rate, secs, nil, nil)
 
 	ws := NewSink()
 	ws.Start()
@@ -246,7 +256,7 @@ func BenchmarkVersusStatelessWatcher(b *testing.B) {
 	if err := w.Start(dynClient(b)); err != nil {
 		b.Fatalf("baseline watcher: %v", err)
 	}
-	base := comparePhase(b, "stateless watcher", fl, names, rate, secs, ws)
+	base := comparePhase(b, "stateless watcher", fl, names, rate, secs, ws, nil)
 	w.Stop()
 
 	ps := NewSink(WithValidator(validator(b), validateEvery))
@@ -268,13 +278,15 @@ func BenchmarkVersusStatelessWatcher(b *testing.B) {
 	if _, err := waitQuiet(p, 2*time.Second, 2*time.Minute); err != nil {
 		b.Logf("%v", err)
 	}
-	prov := comparePhase(b, "provider-cdevents", fl, names, rate, secs, ps)
+	prov := comparePhase(b, "provider-cdevents", fl, names, rate, secs, ps, p)
 	checkSink(b, ps)
 	reportWarnings(b, p.warns)
 
 	printComparison(b, idle, base, prov)
-	b.Logf("  provider start-up on the existing %d clusters, to every created and ready event delivered: %s; redelivered (same id) during the run: %d",
+	msg := fmt.Sprintf("  provider start-up on the existing %d clusters, to every created and ready event delivered: %s; redelivered (same id) during the run: %d",
 		n, caughtUp.Round(time.Millisecond), ps.Tally().Accepted-ps.Tally().Distinct)
+	b.Log(msg)
+	fmt.Fprintln(os.Stderr, msg)
 	b.ReportMetric(float64(prov.writes)/float64(prov.transitions), "writes/transition")
 	b.ReportMetric(ms(prov.sink.P99), "p99-ms")
 	b.ReportMetric(ms(base.sink.P99), "baseline-p99-ms")
@@ -340,10 +352,18 @@ func printComparison(b *testing.B, idle, base, prov phaseResult) {
 			sb.WriteString("\n")
 		}
 	}
-	b.Logf("provider-cdevents against a stateless watcher, %d transitions in %s each, same fleet, same loopback sink:\n%s", prov.transitions, prov.took.Round(time.Second), sb.String())
+	// Benchmark logs are cut after a few lines: the figures go to
+	// stderr in full.
+	report := func(format string, args ...any) {
+		b.Logf(format, args...)
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+	}
+	report("provider-cdevents against a stateless watcher, %d transitions in %s each, same fleet, same loopback sink:\n%s", prov.transitions, prov.took.Round(time.Second), sb.String())
 	for _, r := range []phaseResult{idle, base, prov} {
-		b.Logf("  %-18s transitions %d, delivered %d, clusters with missing events %d; writes to %s %d; control plane CPU %s, this process %s, RSS peak %.0f MiB over %s; load %s",
+		report("  %-18s transitions %d, delivered %d, clusters with missing events %d; writes to %s %d; control plane CPU %s, this process %s, RSS peak %.0f MiB over %s; load %s",
 			r.name, r.transitions, r.delivered, r.lost, cdeventsGroup, r.writes, r.controlPlane.Round(time.Millisecond), r.process.Round(time.Millisecond),
 			float64(r.rssPeak)/mebibyte, r.took.Round(time.Second), r.load)
 	}
+	report("  provider-cdevents: %s", prov.detail)
+	report("  (the status write -> sink ratio is taken at p99 only: a watcher may see a write before its writer has the answer, so p50 can be below zero)")
 }
