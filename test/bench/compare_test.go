@@ -278,7 +278,9 @@ func BenchmarkVersusStatelessWatcher(b *testing.B) {
 	if _, err := waitQuiet(p, 2*time.Second, 2*time.Minute); err != nil {
 		b.Logf("%v", err)
 	}
+	stopProfile := startCPUProfile(b, "cpu-compare-provider.pprof")
 	prov := comparePhase(b, "provider-cdevents", fl, names, rate, secs, ps, p)
+	stopProfile()
 	checkSink(b, ps)
 	reportWarnings(b, p.warns)
 

@@ -25,7 +25,12 @@ limitations under the License.
 // The helpers here write upjet cluster objects at fleet scale, receive
 // events on a cheap loopback sink, and read the process's CPU and memory.
 //
-// Run them with `make bench`. The environment tunes them:
+// Run them with `make bench`. BenchmarkVersusStatelessWatcher runs the same
+// load with nothing watching, with a stateless watcher (Watcher) and with
+// the provider, and prints their figures side by side;
+// BENCH_COMPARE_CLUSTERS, BENCH_COMPARE_RATE and BENCH_COMPARE_SECONDS size
+// it. BENCH_SCALE=restart,burst (or all) adds the scale runs, sized by
+// BENCH_SCALE_CLUSTERS. The environment tunes the others:
 // BENCH_REPLAY_CLUSTERS sets the replay fleet's size (default 10000),
 // BENCH_SECONDS the length of the timed write phases (default 20),
 // BENCH_PROFILE_DIR a directory for pprof profiles of the replay fleet's

@@ -39,7 +39,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	corev1 "k8s.io/api/core/v1"
@@ -209,7 +211,11 @@ func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds, p P
 		if err := ctrl.NewControllerManagedBy(mgr).
 			Named(name).
 			WithOptions(o.ForControllerRuntime()).
-			For(c.obj).
+			// A status write of its own must not start another
+			// reconcile: under load each would write the figures
+			// again, a write to the API server several times a
+			// second. The status is refreshed on a timer instead.
+			For(c.obj, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 			Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter)); err != nil {
 			return errors.Wrapf(err, "cannot set up %s controller", c.kind)
 		}
