@@ -275,7 +275,9 @@ func BenchmarkVersusStatelessWatcher(b *testing.B) {
 		b.Fatalf("provider start-up on %d clusters: %v", n, err)
 	}
 	caughtUp := time.Since(startedAt)
-	if _, err := waitQuiet(p, 2*time.Second, 2*time.Minute); err != nil {
+	// The replay's progress is persisted by the next flush: wait for it,
+	// so that the run measures the steady state only.
+	if _, err := waitQuiet(p, flushInterval+2*time.Second, 3*time.Minute); err != nil {
 		b.Logf("%v", err)
 	}
 	stopProfile := startCPUProfile(b, "cpu-compare-provider.pprof")
