@@ -33,7 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
-	"github.com/crossplane-contrib/provider-cdevents/internal/controller"
+	"github.com/crossplane-contrib/provider-cdevents/internal/provider"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -161,7 +161,7 @@ func TestTenantIsolation(t *testing.T) {
 	createConfig(ctx, t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "sink-token"}, StringData: map[string]string{"token": "team-b"}})
 	// The test sinks listen on loopback, which tenants may not reach
 	// unless the administrator allows it; plain http with a token, too.
-	startProvider(t, testkit.WithTenantEgressAllow("127.0.0.0/8"), testkit.WithSinkPolicy(func(p *controller.SinkPolicy) { p.TenantAllowPlaintextCredentials = true }))
+	startProvider(t, testkit.WithTenantEgressAllow("127.0.0.0/8"), testkit.WithOptions(func(o *provider.Options) { o.TenantAllowPlaintextCredentials = true }))
 
 	sinkA, sinkB := startSink(t), startSink(t)
 	var mu sync.Mutex

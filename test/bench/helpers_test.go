@@ -41,7 +41,6 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
@@ -167,18 +166,18 @@ func startProvider(limit clientLimit) (*running, error) {
 	reqs, warns := NewRequests(), NewWarnings()
 	c := rest.CopyConfig(cfg)
 	c.Wrap(reqs.Wrap)
-	// Like cmd/provider: the manager's client is throttled, the ledger's
-	// is not.
-	ledgerCfg := rest.CopyConfig(c)
-	ledgerCfg.QPS, ledgerCfg.Burst = -1, 0
+	// As in cmd/provider, the manager's client is limited to five times
+	// --max-reconcile-rate and the ledger's is not; 200 lets the manager
+	// make 1000 requests/s, the control plane's admin config.
+	rate := 200
 	if limit == limitDefault {
-		c = ratelimiter.LimitRESTConfig(c, defaultMaxReconcileRate)
+		rate = defaultMaxReconcileRate
 	}
 	log := warns.Logger()
 	if os.Getenv(envDebug) != "" {
 		log = logging.NewLogrLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
 	}
-	p, err := testkit.StartProvider(c, testkit.WithFlushInterval(flushInterval), testkit.WithLogger(log), testkit.WithLedgerConfig(ledgerCfg))
+	p, err := testkit.StartProvider(c, testkit.WithFlushInterval(flushInterval), testkit.WithLogger(log), testkit.WithMaxReconcileRate(rate))
 	if err != nil {
 		return nil, err
 	}
