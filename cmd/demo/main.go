@@ -45,7 +45,6 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"go.uber.org/zap/zapcore"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -62,8 +61,8 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	pcontroller "github.com/crossplane-contrib/provider-cdevents/internal/controller"
-	"github.com/crossplane-contrib/provider-cdevents/internal/provider"
 	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
+	"github.com/crossplane-contrib/provider-cdevents/internal/provider"
 	"github.com/crossplane-contrib/provider-cdevents/internal/receiver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testenv"
 	"github.com/crossplane-contrib/provider-cdevents/test/fixtures"
@@ -385,11 +384,7 @@ func waitWatching(ctx context.Context, pipe *pcontroller.Pipeline, fleet []fleet
 	for {
 		all := pipe.Discovery.Synced()
 		for _, c := range fleet {
-			gvr, err := c.GroupVersionResource()
-			if err != nil {
-				return err
-			}
-			if !pipe.Discovery.IsWatching(groupKind(gvr, c)) {
+			if !pipe.Discovery.IsWatching(c.Flavor.GroupKind()) {
 				all = false
 			}
 		}
@@ -400,14 +395,6 @@ func waitWatching(ctx context.Context, pipe *pcontroller.Pipeline, fleet []fleet
 			return errors.Wrap(err, errNotWatching)
 		}
 	}
-}
-
-func groupKind(gvr schema.GroupVersionResource, c fleetsim.Cluster) schema.GroupKind {
-	kind := "Cluster"
-	if c.Flavor == fleetsim.FlavorAKS {
-		kind = "KubernetesCluster"
-	}
-	return schema.GroupKind{Group: gvr.Group, Kind: kind}
 }
 
 // writeClusterCRDs writes the cluster kinds' CRDs, which are embedded in

@@ -15,10 +15,10 @@ limitations under the License.
 */
 
 // Package testkit holds the real parts the provider's integration tests and
-// benchmarks share: the provider running in-process on a manager, a
-// recording CloudEvents sink on real HTTP, and helpers that write cluster
-// objects the way upstream providers do. Nothing here is a fake of the
-// provider's own code.
+// benchmarks share: the provider running in-process, put together by
+// internal/provider as cmd/provider does, and a recording CloudEvents sink
+// on real HTTP. Cluster objects are written by internal/fleetsim. Nothing
+// here is a fake of the provider's own code.
 package testkit
 
 import (

@@ -46,6 +46,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
 	"github.com/crossplane-contrib/provider-cdevents/internal/controller"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -183,7 +184,7 @@ func startProvider(limit clientLimit) (*running, error) {
 	}
 	err = testkit.Eventually(2*time.Minute, func() error {
 		pl := p.Pipeline
-		if !pl.Ledger.Loaded() || !pl.Discovery.Synced() || !pl.Discovery.IsWatching(EKSKind) {
+		if !pl.Ledger.Loaded() || !pl.Discovery.Synced() || !pl.Discovery.IsWatching(fleetsim.FlavorEKS.GroupKind()) {
 			return errors.New("provider has not listed the fleet's kind yet")
 		}
 		return nil
@@ -242,11 +243,11 @@ func reset(b *testing.B) {
 	ctx := context.Background()
 	dyn := dynClient(b)
 	for _, gvr := range []schema.GroupVersionResource{
-		EKS,
+		fleetsim.UpjetEKS,
 		v1alpha1.SchemeGroupVersion.WithResource("observedclusters"),
 		v1alpha1.SchemeGroupVersion.WithResource("clusterproviderconfigs"),
 	} {
-		if err := DeleteAll(ctx, dyn, gvr, 5*time.Minute); err != nil {
+		if err := fleetsim.DeleteAll(ctx, dyn, gvr, 5*time.Minute); err != nil {
 			b.Fatalf("reset: %v", err)
 		}
 	}
@@ -407,8 +408,8 @@ func buildReplayFleet(b *testing.B) (*replayFleet, error) {
 	n := envInt(b, envReplayClusters, defaultReplayClusters)
 	// Everything the benchmark itself keeps per cluster exists before the
 	// first heap reading.
-	f := &replayFleet{n: n, names: Names("replay", n)}
-	fleet := NewFleet(dynClient(b), map[string]string{labelKey: "replay"}, WithoutCache(), WithSize(Compact))
+	f := &replayFleet{n: n, names: fleetsim.Names("replay", n)}
+	fleet := fleetsim.NewFleet(dynClient(b), map[string]string{labelKey: "replay"}, fleetsim.WithoutCache(), fleetsim.WithSize(fleetsim.Compact))
 	if os.Getenv(envProfileDir) != "" {
 		// Sample finely enough to see what each cluster costs.
 		runtime.MemProfileRate = 4096
