@@ -166,12 +166,18 @@ func (f *Fleet) createReady(ctx context.Context, name string, at time.Time) erro
 	if err != nil {
 		return errors.Wrapf(err, errFmtReady, name)
 	}
+	f.remember(name, u)
+	return nil
+}
+
+// remember keeps the last version written of an object, unless the fleet
+// keeps none.
+func (f *Fleet) remember(name string, u *unstructured.Unstructured) {
 	if f.keep {
 		f.mu.Lock()
 		f.objs[name] = u
 		f.mu.Unlock()
 	}
-	return nil
 }
 
 // SetCloudState writes the cloud state of one cluster with a single status
@@ -201,11 +207,7 @@ func (f *Fleet) SetCloudState(ctx context.Context, name, state string) error {
 		if err != nil {
 			return errors.Wrapf(err, errFmtState, name)
 		}
-		if f.keep {
-			f.mu.Lock()
-			f.objs[name] = got
-			f.mu.Unlock()
-		}
+		f.remember(name, got)
 		return nil
 	}
 }
