@@ -26,7 +26,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -219,25 +218,19 @@ func DeleteAll(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersi
 	if err := ri.DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil && !kerrors.IsNotFound(err) {
 		return errors.Wrapf(err, errFmtDeleteAll, gvr.Resource)
 	}
-	var last error
-	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+	err := poll(ctx, timeout, func() error {
 		l, err := ri.List(ctx, metav1.ListOptions{Limit: 1})
 		if err != nil {
-			last = err
-			return false, nil
+			return err
 		}
 		left := len(l.Items)
 		if rem := l.GetRemainingItemCount(); rem != nil {
 			left += int(*rem)
 		}
 		if left > 0 {
-			last = errors.Errorf(errFmtStillLeft, left, gvr.Resource)
-			return false, nil
+			return errors.Errorf(errFmtStillLeft, left, gvr.Resource)
 		}
-		return true, nil
+		return nil
 	})
-	if err != nil && last != nil {
-		err = last
-	}
 	return errors.Wrapf(err, errFmtDeleteAll, gvr.Resource)
 }

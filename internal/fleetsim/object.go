@@ -26,7 +26,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 
@@ -144,14 +143,31 @@ func (c *Clusters) Delete(ctx context.Context, name string) error {
 
 // waitGone waits until an object is gone.
 func (c *Clusters) waitGone(ctx context.Context, name string) error {
-	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, goneTimeout, true, func(ctx context.Context) (bool, error) {
+	return poll(ctx, goneTimeout, func() error {
 		_, err := c.res().Get(ctx, name, metav1.GetOptions{})
 		if kerrors.IsNotFound(err) {
-			return true, nil
+			return nil
 		}
-		return false, nil
+		if err != nil {
+			return err
+		}
+		return errors.Errorf(errFmtStillThere, name)
 	})
-	return errors.Wrapf(err, errFmtStillThere, name)
+}
+
+// poll calls fn until it returns nil, ctx is done or timeout passed, and
+// returns fn's last error.
+func poll(ctx context.Context, timeout time.Duration, fn func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
 }
 
 // goneTimeout bounds how long Delete waits for finalizers to let go.
