@@ -106,31 +106,32 @@ func (c *Clusters) Get(ctx context.Context, name string) (*unstructured.Unstruct
 
 // Update changes metadata or spec, retrying on conflicts as controllers do.
 func (c *Clusters) Update(ctx context.Context, name string, fn func(u *unstructured.Unstructured)) error {
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		u, err := c.res().Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		fn(u)
-		_, err = c.res().Update(ctx, u, metav1.UpdateOptions{})
+	return errors.Wrap(c.write(ctx, name, fn, func(u *unstructured.Unstructured) error {
+		_, err := c.res().Update(ctx, u, metav1.UpdateOptions{})
 		return err
-	})
-	return errors.Wrap(err, errUpdate)
+	}), errUpdate)
 }
 
 // Status changes status through the status subresource, retrying on
 // conflicts.
 func (c *Clusters) Status(ctx context.Context, name string, fn func(u *unstructured.Unstructured)) error {
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	return errors.Wrap(c.write(ctx, name, fn, func(u *unstructured.Unstructured) error {
+		_, err := c.res().UpdateStatus(ctx, u, metav1.UpdateOptions{})
+		return err
+	}), errUpdateStatus)
+}
+
+// write reads an object, changes it with fn and writes it with put, again
+// on conflicts.
+func (c *Clusters) write(ctx context.Context, name string, fn func(u *unstructured.Unstructured), put func(u *unstructured.Unstructured) error) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		u, err := c.res().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
 		fn(u)
-		_, err = c.res().UpdateStatus(ctx, u, metav1.UpdateOptions{})
-		return err
+		return put(u)
 	})
-	return errors.Wrap(err, errUpdateStatus)
 }
 
 // Delete deletes an object and waits until it is gone.
