@@ -60,7 +60,6 @@ var (
 // Cloud states provider-upjet-aws copies from the EKS API into
 // status.atProvider.status.
 const (
-	StateCreating = "CREATING"
 	StateActive   = "ACTIVE"
 	StateUpdating = "UPDATING"
 	StateFailed   = "FAILED"

@@ -42,12 +42,9 @@ const (
 	AnnotationCreateSucceeded = meta.AnnotationKeyExternalCreateSucceeded
 )
 
-// Condition types and reasons of crossplane-runtime and upjet.
-const (
-	TypeReady              = string(xpv2.TypeReady)
-	TypeSynced             = string(xpv2.TypeSynced)
-	TypeLastAsyncOperation = "LastAsyncOperation"
-)
+// TypeLastAsyncOperation is the condition upjet sets when an asynchronous
+// create, update or delete finished.
+const TypeLastAsyncOperation = "LastAsyncOperation"
 
 // Clusters writes cluster objects of one kind the way their provider and
 // the managed reconciler do: metadata and spec with Update, status through

@@ -101,7 +101,7 @@ func DefaultOptions() Options {
 // holds when AddFlags is called, and parsing app fills o.
 func (o *Options) AddFlags(app *kingpin.Application) {
 	app.Flag("debug", "Log at debug level, including controller-runtime's own logs.").Short('d').Default(strconv.FormatBool(o.Debug)).BoolVar(&o.Debug)
-	app.Flag("kubeconfig", "Path to a kubeconfig. Defaults to $KUBECONFIG, then the in-cluster config, then ~/.kube/config.").Default(o.Kubeconfig).StringVar(&o.Kubeconfig)
+	orEmpty(app.Flag("kubeconfig", "Path to a kubeconfig. Defaults to $KUBECONFIG, then the in-cluster config, then ~/.kube/config."), o.Kubeconfig).StringVar(&o.Kubeconfig)
 	// Crossplane does not set LEADER_ELECTION for providers, and a
 	// package upgrade runs the new pod before the old one is gone: in a
 	// cluster, leader election must be on unless asked otherwise, so that
@@ -119,7 +119,7 @@ func (o *Options) AddFlags(app *kingpin.Application) {
 	app.Flag("cursor-flush-interval", "How often delivery progress is written to the ledgers. After a crash, at most this much delivery is re-sent, with the same ids.").Default(duration(o.CursorFlushInterval)).DurationVar(&o.CursorFlushInterval)
 
 	app.Flag("metrics-secure", "Serve metrics over HTTPS, only to clients that authenticate with a Kubernetes token and may get the /metrics non-resource URL (TokenReview and SubjectAccessReview).").Default(strconv.FormatBool(o.MetricsSecure)).BoolVar(&o.MetricsSecure)
-	app.Flag("metrics-cert-dir", "Directory holding tls.crt and tls.key for --metrics-secure; a self-signed certificate is used when they are missing.").Default(o.MetricsCertDir).StringVar(&o.MetricsCertDir)
+	orEmpty(app.Flag("metrics-cert-dir", "Directory holding tls.crt and tls.key for --metrics-secure; a self-signed certificate is used when they are missing."), o.MetricsCertDir).StringVar(&o.MetricsCertDir)
 
 	app.Flag("tenant-egress-deny", "Comma-separated CIDRs the sinks of namespaced ProviderConfigs may not reach, in addition to loopback, link-local, unspecified addresses and the API server's addresses, which are always denied.").SetValue(&prefixes{v: &o.TenantEgressDeny})
 	app.Flag("tenant-egress-allow", "Comma-separated CIDRs the sinks of namespaced ProviderConfigs may reach even when denied; allow wins over deny, including the built-in denials.").SetValue(&prefixes{v: &o.TenantEgressAllow})
@@ -147,6 +147,15 @@ func (o Options) sinkPolicy() controller.SinkPolicy {
 		TenantAllowInsecureTLS:          o.TenantAllowInsecureTLS,
 		TenantAllowPlaintextCredentials: o.TenantAllowPlaintextCredentials,
 	}
+}
+
+// orEmpty defaults f to v unless v is empty, so that help shows no empty
+// default.
+func orEmpty(f *kingpin.FlagClause, v string) *kingpin.FlagClause {
+	if v == "" {
+		return f
+	}
+	return f.Default(v)
 }
 
 // duration writes a default the way a person would: 1h, not 1h0m0s.
