@@ -41,6 +41,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 )
 
 // Watcher is the stateless baseline provider-cdevents is measured against:
@@ -83,7 +84,7 @@ func NewWatcher(url string) *Watcher {
 // once the informer has listed the kind.
 func (w *Watcher) Start(dyn dynamic.Interface) error {
 	f := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
-	inf := f.ForResource(EKS).Informer()
+	inf := f.ForResource(fleetsim.UpjetEKS).Informer()
 	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		UpdateFunc: func(_, obj any) {
 			if u, ok := obj.(*unstructured.Unstructured); ok {
@@ -125,12 +126,12 @@ func (w *Watcher) Stop() {
 func (w *Watcher) post(u *unstructured.Unstructured) error {
 	state, _, _ := unstructured.NestedString(u.Object, "status", "atProvider", "status")
 	lc := v1alpha1.LifecycleRecovered
-	if state == StateFailed {
+	if state == fleetsim.StateFailed {
 		lc = v1alpha1.LifecycleDegraded
 	}
 	body, err := json.Marshal(map[string]any{
 		"context": map[string]any{"id": uuid.NewString(), "type": "dev.cdevents.environment.modified.0.3.0"},
-		"subject": map[string]any{"id": "/crossplane/" + EKSKind.Group + "/" + EKSKind.Kind + "/" + u.GetName()},
+		"subject": map[string]any{"id": "/crossplane/" + u.GroupVersionKind().Group + "/" + u.GetKind() + "/" + u.GetName()},
 		"customData": cdevent.CustomData{Crossplane: cdevent.ClusterData{
 			Lifecycle: lc, Name: u.GetName(), UID: string(u.GetUID()), APIVersion: u.GetAPIVersion(), Kind: u.GetKind(),
 		}},

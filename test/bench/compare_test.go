@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 )
 
 // The comparison with a stateless watcher. Its size and length can be
@@ -59,7 +60,7 @@ const (
 // cluster's state across phases, and records every status write: what it
 // should cause, when the API server confirmed it, and how long it took.
 type flipper struct {
-	fleet *Fleet
+	fleet *fleetsim.Fleet
 
 	mu     sync.Mutex
 	failed map[string]bool
@@ -68,7 +69,7 @@ type flipper struct {
 	errs   []error
 }
 
-func newFlipper(f *Fleet) *flipper {
+func newFlipper(f *fleetsim.Fleet) *flipper {
 	return &flipper{fleet: f, failed: map[string]bool{}}
 }
 
@@ -83,9 +84,9 @@ func (f *flipper) flip(ctx context.Context, name string) {
 	f.mu.Lock()
 	fail := !f.failed[name]
 	f.mu.Unlock()
-	state, lc := StateActive, v1alpha1.LifecycleRecovered
+	state, lc := fleetsim.StateActive, v1alpha1.LifecycleRecovered
 	if fail {
-		state, lc = StateFailed, v1alpha1.LifecycleDegraded
+		state, lc = fleetsim.StateFailed, v1alpha1.LifecycleDegraded
 	}
 	begin := time.Now()
 	err := f.fleet.SetCloudState(ctx, name, state)
@@ -239,8 +240,8 @@ func BenchmarkVersusStatelessWatcher(b *testing.B) {
 	rate := envInt(b, envCompareRate, defaultCompareRate)
 	secs := envInt(b, envCompareSeconds, defaultCompareSeconds)
 	const label = "compare"
-	fleet := NewFleet(dynClient(b), map[string]string{labelKey: label}, WithSize(Realistic))
-	names := Names(label, n)
+	fleet := fleetsim.NewFleet(dynClient(b), map[string]string{labelKey: label}, fleetsim.WithSize(fleetsim.Realistic))
+	names := fleetsim.Names(label, n)
 	progress("comparison: creating %d realistic ready clusters (%s to change; not measured)", n, envCompareClusters)
 	if err := fleet.CreateReady(ctx, names, fleetWriters, time.Now().Add(-time.Hour).Truncate(time.Second), nil); err != nil {
 		b.Fatalf("create fleet: %v", err)

@@ -24,11 +24,10 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -129,9 +128,8 @@ func BenchmarkScaleBurst(b *testing.B) {
 	if err := waitConfigured(ctx, kube, label); err != nil {
 		b.Fatalf("ClusterProviderConfig %s: %v", label, err)
 	}
-	res := dynClient(b).Resource(EKS)
-	names := Names(label, n)
-	at := time.Now().Add(-time.Hour).Truncate(time.Second)
+	clusters := fleetsim.NewClusters(dynClient(b), fleetsim.UpjetEKS, fleetsim.FlavorEKS.GroupKind().Kind, "")
+	names := fleetsim.Names(label, n)
 	progress("burst: creating %d clusters that are not ready yet (%s to change; not measured)", n, envScaleClusters)
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -140,7 +138,7 @@ func BenchmarkScaleBurst(b *testing.B) {
 	for range fleetWriters {
 		wg.Go(func() {
 			for i := range work {
-				_, err := res.Create(ctx, NewCluster(names[i], map[string]string{labelKey: label}, at, Compact), metav1.CreateOptions{})
+				_, err := clusters.Create(ctx, names[i], map[string]any{"region": "us-east-1"}, map[string]string{labelKey: label})
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
@@ -174,11 +172,8 @@ func BenchmarkScaleBurst(b *testing.B) {
 	for range fleetWriters {
 		wg.Go(func() {
 			for i := range work {
-				obj, err := res.Get(ctx, names[i], metav1.GetOptions{})
-				if err == nil {
-					SetReady(obj, time.Now().Truncate(time.Second), Compact)
-					_, err = res.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
-				}
+				l := fleetsim.Lifecycle{C: clusters, Name: names[i], Size: fleetsim.Compact}
+				err := l.Ready(ctx, time.Now().Truncate(time.Second), "1.31")
 				done := time.Now()
 				tr.mu.Lock()
 				if err != nil {
@@ -223,7 +218,7 @@ func BenchmarkScaleBurst(b *testing.B) {
 
 // readyFleetCompact is readyFleet for fleets too large to keep in the
 // benchmark's memory: compact objects, not cached.
-func readyFleetCompact(b *testing.B, label string, n int) (*Sink, *running, *Fleet, []string) {
+func readyFleetCompact(b *testing.B, label string, n int) (*Sink, *running, *fleetsim.Fleet, []string) {
 	b.Helper()
 	ctx := context.Background()
 	sink := NewSink(WithValidator(validator(b), 100))
@@ -237,8 +232,8 @@ func readyFleetCompact(b *testing.B, label string, n int) (*Sink, *running, *Fle
 	if err := waitConfigured(ctx, kube, label); err != nil {
 		b.Fatalf("ClusterProviderConfig %s: %v", label, err)
 	}
-	fleet := NewFleet(dynClient(b), map[string]string{labelKey: label}, WithSize(Compact), WithoutCache())
-	names := Names(label, n)
+	fleet := fleetsim.NewFleet(dynClient(b), map[string]string{labelKey: label}, fleetsim.WithSize(fleetsim.Compact), fleetsim.WithoutCache())
+	names := fleetsim.Names(label, n)
 	progress("%s: creating %d ready clusters (%s to change; not measured)", label, n, envScaleClusters)
 	if err := fleet.CreateReady(ctx, names, fleetWriters, time.Now().Add(-time.Hour).Truncate(time.Second), nil); err != nil {
 		b.Fatalf("create fleet: %v", err)
