@@ -1,0 +1,149 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/client-go/rest"
+
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
+	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
+)
+
+// refuseLedgerWrites is a REST config whose writes to ObservedClusters the
+// API server never receives: they fail as a write lost in a crash would.
+func refuseLedgerWrites(refused *atomic.Int64) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.QPS, c.Burst = -1, 0
+	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFn(func(r *http.Request) (*http.Response, error) {
+			if r.Method != http.MethodGet && strings.Contains(r.URL.Path, "/observedclusters") {
+				refused.Add(1)
+				return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
+					Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}`)), Request: r}, nil
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	return c
+}
+
+type roundTripFn func(*http.Request) (*http.Response, error)
+
+func (fn roundTripFn) RoundTrip(r *http.Request) (*http.Response, error) { return fn(r) }
+
+// sent is what identifies an event to a receiver that deduplicates.
+type sent struct{ ID, Time string }
+
+func sentFor(s *testkit.Sink, name string) map[string][]sent {
+	out := map[string][]sent{}
+	for _, r := range s.Received() {
+		if r.Summary.Name == name && strings.HasPrefix(r.Summary.Type, "dev.cdevents.environment.") {
+			l := string(r.Summary.Lifecycle)
+			out[l] = append(out[l], sent{ID: r.Event.ID(), Time: r.Event.Time().UTC().Format(time.RFC3339Nano)})
+		}
+	}
+	return out
+}
+
+// TestSentBeforeRecorded: transitions are sent while their ledger write is
+// in flight, so they arrive even when no ledger write lands. A provider
+// that then dies with nothing recorded loses none of what the objects
+// still show: its successor detects the transitions again and sends them
+// with the ids and times the sink already has, and records them.
+func TestSentBeforeRecorded(t *testing.T) {
+	ctx := context.Background()
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	sink := startSink(t)
+	kube := kubeClient(t)
+	var refused atomic.Int64
+	first := startProvider(t, testkit.WithLedgerConfig(refuseLedgerWrites(&refused)))
+
+	pc := clusterProviderConfig("inflight", sink.URL(), selectLabel("inflight"), fastRetry)
+	if err := kube.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
+
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	const name = "inflight-a"
+	if _, err := eks.Create(ctx, name, map[string]any{"region": "eu-west-1"}, map[string]string{"test": "inflight"}); err != nil {
+		t.Fatal(err)
+	}
+	l := fleetsim.Lifecycle{C: eks, Name: name}
+	if err := l.CreateRequested(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ready(ctx, t0.Add(10*time.Minute), "1.30"); err != nil {
+		t.Fatal(err)
+	}
+	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sentFor(sink, name)["ready"]) == 1 }) {
+		t.Fatalf("with every ledger write refused: got %v, want created and ready (errors %v)", sentFor(sink, name), sink.Errors())
+	}
+	before := sentFor(sink, name)
+	if refused.Load() == 0 {
+		t.Fatalf("no ledger write was attempted, so none was refused")
+	}
+	a, err := eks.Get(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledgerOfObject(ctx, t, a.GetUID()); err == nil {
+		t.Fatalf("a ledger exists although every write was refused")
+	}
+	if err := first.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+
+	startProvider(t)
+	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sentFor(sink, name)["ready"]) == 2 }) {
+		t.Fatalf("after the restart: got %v, want created and ready sent again", sentFor(sink, name))
+	}
+	after := sentFor(sink, name)
+	for _, lc := range []string{"created", "ready"} {
+		if len(after[lc]) != 2 {
+			t.Errorf("%s: want it sent once before and once after the restart, got %v", lc, after[lc])
+			continue
+		}
+		if diff := cmp.Diff(before[lc][0], after[lc][1]); diff != "" {
+			t.Errorf("%s sent again after the restart: want the id and time sent before, -before, +after:\n%s", lc, diff)
+		}
+	}
+	err = testkit.Eventually(waitLong, func() error {
+		oc, err := ledgerOfObject(ctx, t, a.GetUID())
+		if err != nil {
+			return err
+		}
+		if len(oc.Status.Events) != 2 {
+			return errorf("ledger holds %d events, want 2", len(oc.Status.Events))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("after the restart: %v", err)
+	}
+}
