@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
@@ -128,6 +130,7 @@ func BenchmarkScaleBurst(b *testing.B) {
 	if err := waitConfigured(ctx, kube, label); err != nil {
 		b.Fatalf("ClusterProviderConfig %s: %v", label, err)
 	}
+	created := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	clusters := fleetsim.NewClusters(dynClient(b), fleetsim.UpjetEKS, fleetsim.FlavorEKS.GroupKind().Kind, "")
 	names := fleetsim.Names(label, n)
 	progress("burst: creating %d clusters that are not ready yet (%s to change; not measured)", n, envScaleClusters)
@@ -138,7 +141,19 @@ func BenchmarkScaleBurst(b *testing.B) {
 	for range fleetWriters {
 		wg.Go(func() {
 			for i := range work {
-				_, err := clusters.Create(ctx, names[i], map[string]any{"region": "us-east-1"}, map[string]string{labelKey: label})
+				// Created as the managed reconciler leaves a cluster
+				// whose async create call succeeded: not ready yet.
+				u := &unstructured.Unstructured{Object: map[string]any{
+					"apiVersion": fleetsim.UpjetEKS.GroupVersion().String(),
+					"kind":       fleetsim.FlavorEKS.GroupKind().Kind,
+					"metadata":   map[string]any{"name": names[i]},
+					"spec":       map[string]any{"forProvider": map[string]any{"region": "us-east-1"}},
+				}}
+				u.SetLabels(map[string]string{labelKey: label})
+				fleetsim.Annotate(u, fleetsim.AnnotationExternalName, names[i])
+				fleetsim.Annotate(u, fleetsim.AnnotationCreatePending, created)
+				fleetsim.Annotate(u, fleetsim.AnnotationCreateSucceeded, created)
+				err := clusters.CreateObject(ctx, u)
 				if err != nil {
 					mu.Lock()
 					errs = append(errs, err)
