@@ -302,7 +302,6 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 			gk:        schema.GroupKind{Group: lg.in(gk.Group), Kind: lg.in(gk.Kind)},
 			namespace: lg.in(obs.Namespace),
 			objName:   obs.Name,
-			seen:      lg.now().UnixNano(),
 		}
 		lg.records[obs.UID] = r
 		lg.succeed(r)
@@ -703,6 +702,11 @@ func (lg *Ledger) known(r *Record) bool {
 // ledger too, when they are sent before they are written.
 func (lg *Ledger) view(r *Record) View {
 	v := r.view(lg.controlPlane)
+	if !r.hasLedger() {
+		// Its events are new: the ledger that will hold them is
+		// created now, as far as any sink can tell.
+		v.CreatedAt = lg.now()
+	}
 	if !lg.early {
 		v.LastSeq = v.RecordedSeq
 	}

@@ -161,7 +161,6 @@ type Record struct {
 	incident *metav1.Time
 
 	created   int64 // ledger creation time in Unix nanoseconds; 0 until it exists
-	seen      int64 // when the record was made, in Unix nanoseconds
 	deletedAt *metav1.Time
 	// latest is the newest time the object carried (Unix seconds) at the
 	// last observation that changed the ledger; a deletion is stamped
@@ -195,8 +194,8 @@ type View struct {
 	// the ledger; RecordedSeq that of the newest written.
 	LastSeq     int64
 	RecordedSeq int64
-	// CreatedAt is when the ledger was created, or, before it exists,
-	// when the cluster was first seen.
+	// CreatedAt is when the ledger was created; before it exists, the
+	// time the view was taken, since the ledger is about to be.
 	CreatedAt time.Time
 	Deleted   bool
 }
@@ -234,10 +233,6 @@ func (r *Record) environment(controlPlane string) v1alpha1.Environment {
 }
 
 func (r *Record) view(controlPlane string) View {
-	created := r.created
-	if created == 0 {
-		created = r.seen
-	}
 	return View{
 		UID:        r.uid,
 		LedgerName: r.ledgerName(),
@@ -257,7 +252,7 @@ func (r *Record) view(controlPlane string) View {
 		FirstSeq:    r.firstSeq,
 		LastSeq:     r.lastSeq + int64(len(r.unrecorded)),
 		RecordedSeq: r.lastSeq,
-		CreatedAt:   time.Unix(0, created),
+		CreatedAt:   time.Unix(0, r.created),
 		Deleted:     r.stored.Phase == v1alpha1.PhaseDeleted,
 	}
 }
