@@ -766,3 +766,132 @@ func TestNormalize(t *testing.T) {
 		})
 	}
 }
+
+// declared compiles a ClusterKind's profile for a kind whose provider keeps
+// Ready=True while its phase says how the cluster is.
+func declared(t *testing.T, readyMeansHealthy *bool) *catalog.Profile {
+	t.Helper()
+	p, err := catalog.Compile(v1alpha1.ClusterKindSpec{
+		Group: "kube.example.org", Kind: "Cluster", Provider: "example",
+		Fields: v1alpha1.ProfileFields{CloudState: []string{"status.atProvider.phase"}},
+		States: v1alpha1.CloudStates{
+			Healthy:  []string{"Running"},
+			Degraded: []string{"Degraded"},
+			Failed:   []string{"Failed"},
+		},
+		ReadyMeansHealthy: readyMeansHealthy,
+	})
+	if err != nil {
+		t.Fatalf("catalog.Compile: %v", err)
+	}
+	return p
+}
+
+func TestDeclaredStates(t *testing.T) {
+	running := []mod{
+		createSucceeded(at(1)), synced(StatusTrue, ReasonReconcileSuccess, at(1)),
+		ready(StatusTrue, ReasonAvailable, at(5)), field("status.atProvider.phase", "Running"), touched(at(5)),
+	}
+	obj := func(more ...mod) *unstructured.Unstructured {
+		return object("kube.example.org/v1alpha1", "Cluster", "c1", with(running, more...)...)
+	}
+	yes, no := true, false
+	type want struct {
+		ts    []Transition
+		state State
+	}
+	cases := map[string]struct {
+		reason            string
+		readyMeansHealthy *bool
+		steps             []step
+		want              want
+	}{
+		"DegradedWhileReady": {
+			reason: "A declared degraded state counts while Ready stays True when readyMeansHealthy is unset, and Running again recovers.",
+			steps: []step{
+				{obj: obj()},
+				{obj: obj(field("status.atProvider.phase", "Degraded"), touched(at(10)))},
+				{obj: obj(field("status.atProvider.phase", "Running"), touched(at(20)))},
+			},
+			want: want{
+				ts: []Transition{
+					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleDegraded, at(10), "Degraded", "", msg("cloud state is Degraded"), value("Degraded")),
+					tr(v1alpha1.LifecycleRecovered, at(20), ReasonAvailable, "", value("Running")),
+				},
+				state: State{Phase: v1alpha1.PhaseReady, Created: true},
+			},
+		},
+		"FailedWhileReady": {
+			reason: "A declared failed state after ready degrades while Ready stays True.",
+			steps: []step{
+				{obj: obj()},
+				{obj: obj(field("status.atProvider.phase", "Failed"), touched(at(10)))},
+			},
+			want: want{
+				ts: []Transition{
+					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleDegraded, at(10), "Failed", "", msg("cloud state is Failed"), value("Failed")),
+				},
+				state: State{Phase: v1alpha1.PhaseDegraded, Created: true},
+			},
+		},
+		"ExplicitFalse": {
+			reason: "readyMeansHealthy=false says the same as unset for these states.",
+			readyMeansHealthy: &no,
+			steps: []step{
+				{obj: obj()},
+				{obj: obj(field("status.atProvider.phase", "Degraded"), touched(at(10)))},
+			},
+			want: want{
+				ts: []Transition{
+					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleDegraded, at(10), "Degraded", "", msg("cloud state is Degraded"), value("Degraded")),
+				},
+				state: State{Phase: v1alpha1.PhaseDegraded, Created: true},
+			},
+		},
+		"ExplicitTrue": {
+			reason: "readyMeansHealthy=true, said explicitly, keeps Ready=True healthy whatever the phase: the user said otherwise.",
+			readyMeansHealthy: &yes,
+			steps: []step{
+				{obj: obj()},
+				{obj: obj(field("status.atProvider.phase", "Degraded"), touched(at(10)))},
+			},
+			want: want{
+				ts: []Transition{
+					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
+				},
+				state: State{Phase: v1alpha1.PhaseReady, Created: true},
+			},
+		},
+		"ExplicitTrueReadyFalse": {
+			reason: "With readyMeansHealthy=true the declared states still count once Ready turns False.",
+			readyMeansHealthy: &yes,
+			steps: []step{
+				{obj: obj()},
+				{obj: obj(field("status.atProvider.phase", "Degraded"), ready(StatusFalse, ReasonUnavailable, at(10)))},
+			},
+			want: want{
+				ts: []Transition{
+					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
+					tr(v1alpha1.LifecycleDegraded, at(10), ReasonUnavailable, ""),
+				},
+				state: State{Phase: v1alpha1.PhaseDegraded, Created: true},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ts, s := run(t, declared(t, tc.readyMeansHealthy), State{}, tc.steps)
+			if diff := cmp.Diff(tc.want, want{ts: ts, state: s}, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("\n%s\nNext(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
