@@ -23,7 +23,7 @@ import (
 
 // Lifecycle is a normalized transition of a cluster, the same for every
 // provider family.
-// +kubebuilder:validation:Enum=created;ready;upgraded;degraded;recovered;failed;deleting;deleted
+// +kubebuilder:validation:Enum=created;ready;upgraded;degraded;recovered;failed;deleting;deleted;outOfSync;inSync;paused;resumed
 type Lifecycle string
 
 // Lifecycles, in the order a cluster usually goes through them.
@@ -36,6 +36,19 @@ const (
 	LifecycleFailed    Lifecycle = "failed"
 	LifecycleDeleting  Lifecycle = "deleting"
 	LifecycleDeleted   Lifecycle = "deleted"
+
+	// LifecycleOutOfSync: the cluster serves (Ready=True) but its provider
+	// has not been able to reconcile it (Synced=False) for longer than a
+	// sink's threshold: expired credentials, drift it cannot correct.
+	LifecycleOutOfSync Lifecycle = "outOfSync"
+	// LifecycleInSync: Synced=True again after outOfSync.
+	LifecycleInSync Lifecycle = "inSync"
+	// LifecyclePaused: reconciliation of the cluster was paused, with the
+	// crossplane.io/paused annotation or as Synced=False/ReconcilePaused
+	// says.
+	LifecyclePaused Lifecycle = "paused"
+	// LifecycleResumed: reconciliation runs again after paused.
+	LifecycleResumed Lifecycle = "resumed"
 )
 
 // Phase is where a cluster is in its lifecycle right now.
@@ -159,10 +172,26 @@ type LedgerEvent struct {
 	// +optional
 	Synced string `json:"synced,omitempty"`
 	// IncidentStart is set on the event that ends an outage (recovered, or
-	// ready after a failed create): the time of the degraded or failed
-	// event that began it, which identifies the incident it resolves.
+	// ready after a failed create; inSync): the time of the degraded,
+	// failed or outOfSync event that began it, which identifies the
+	// incident it resolves.
 	// +optional
 	IncidentStart *metav1.Time `json:"incidentStart,omitempty"`
+	// OutOfSyncAfter is the threshold an outOfSync or inSync event was
+	// recorded for: only sinks whose spec.signals.outOfSyncAfter is this
+	// receive it.
+	// +optional
+	OutOfSyncAfter *metav1.Duration `json:"outOfSyncAfter,omitempty"`
+}
+
+// OutOfSyncEpisode is an outOfSync event recorded for one threshold whose
+// inSync is not recorded yet.
+type OutOfSyncEpisode struct {
+	// After is the threshold the outOfSync event was recorded for.
+	After metav1.Duration `json:"after"`
+	// Since is the time of the outOfSync event: when Synced turned False
+	// (or Ready True, if later) plus the threshold.
+	Since metav1.Time `json:"since"`
 }
 
 // SinkCursor is one sink's delivery progress for this cluster. It is
@@ -216,6 +245,18 @@ type ObservedClusterStatus struct {
 	// created before ready.
 	// +optional
 	Created bool `json:"created,omitempty"`
+
+	// Paused is true while reconciliation of the cluster is paused (the
+	// paused event is recorded and the resumed one is not yet).
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+
+	// OutOfSync lists the thresholds whose outOfSync event is recorded
+	// and whose inSync is not yet, so that a restarted provider neither
+	// repeats nor forgets them.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	OutOfSync []OutOfSyncEpisode `json:"outOfSync,omitempty"`
 
 	// Environment is the cluster as a CDEvents environment.
 	// +optional

@@ -203,15 +203,21 @@ func (b *Builder) incident(sp *spec, s Subject, e v1alpha1.LedgerEvent, o Option
 	var (
 		k     kind
 		start time.Time
+		class = incidentOutage
 	)
-	switch e.Lifecycle { //nolint:exhaustive // Only these open or close an outage.
+	switch e.Lifecycle { //nolint:exhaustive // Only these open or close an incident.
 	case v1alpha1.LifecycleDegraded, v1alpha1.LifecycleFailed:
 		k, start = kindIncidentDetected, t
-	case v1alpha1.LifecycleRecovered, v1alpha1.LifecycleReady:
+	case v1alpha1.LifecycleOutOfSync:
+		k, start, class = kindIncidentDetected, t, incidentOutOfSync
+	case v1alpha1.LifecycleRecovered, v1alpha1.LifecycleReady, v1alpha1.LifecycleInSync:
 		if o.IncidentStart.IsZero() {
 			return cloudevents.Event{}, false, nil
 		}
 		k, start = kindIncidentResolved, transitionTime(o.IncidentStart)
+		if e.Lifecycle == v1alpha1.LifecycleInSync {
+			class = incidentOutOfSync
+		}
 	default:
 		return cloudevents.Event{}, false, nil
 	}
@@ -222,7 +228,7 @@ func (b *Builder) incident(sp *spec, s Subject, e v1alpha1.LedgerEvent, o Option
 		id:        incidentEventID(k, e.ID),
 		source:    o.Source,
 		time:      t,
-		subjectID: incidentSubjectID(s.Environment.ID, start),
+		subjectID: incidentSubjectID(s.Environment.ID, class, start),
 		data:      cd,
 		content: func(ev api.CDEvent) {
 			if is, ok := ev.(incidentSetter); ok {
@@ -316,7 +322,8 @@ func environmentKind(l v1alpha1.Lifecycle) (kind, bool) {
 	case v1alpha1.LifecycleDeleted:
 		return kindEnvironmentDeleted, true
 	case v1alpha1.LifecycleReady, v1alpha1.LifecycleUpgraded, v1alpha1.LifecycleDegraded,
-		v1alpha1.LifecycleRecovered, v1alpha1.LifecycleFailed, v1alpha1.LifecycleDeleting:
+		v1alpha1.LifecycleRecovered, v1alpha1.LifecycleFailed, v1alpha1.LifecycleDeleting,
+		v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync, v1alpha1.LifecyclePaused, v1alpha1.LifecycleResumed:
 		return kindEnvironmentModified, true
 	}
 	return 0, false

@@ -77,6 +77,9 @@ type ClusterData struct {
 	// Replayed marks an event sent late: the cluster already existed when
 	// the provider first saw it, or vanished while it was down.
 	Replayed bool `json:"replayed,omitempty"`
+	// OutOfSyncAfter is, on outOfSync and inSync, the sink's threshold: how
+	// long Synced had been False when outOfSync was reported.
+	OutOfSyncAfter string `json:"outOfSyncAfter,omitempty"`
 }
 
 // Conditions summarise the Crossplane conditions of the watched object,
@@ -108,6 +111,9 @@ func newCustomData(s Subject, e v1alpha1.LedgerEvent) CustomData {
 		Reason:            e.Reason,
 		Message:           e.Message,
 		Replayed:          e.Replayed,
+	}
+	if e.OutOfSyncAfter != nil {
+		d.OutOfSyncAfter = e.OutOfSyncAfter.Duration.String()
 	}
 	if d.KubernetesVersion == "" {
 		d.KubernetesVersion = s.Facts.KubernetesVersion

@@ -35,12 +35,27 @@ func incidentEventID(k kind, eventID string) string {
 	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(incidentIDPrefix+k.String()+"/"+eventID)).String()
 }
 
-// incidentSubjectID names the outage that began at start, as
-// <environment id>/incidents/<unix seconds>. Both the detected and the
-// resolved event of one outage derive it from the same start, so consumers
-// can pair them.
-func incidentSubjectID(environmentID string, start time.Time) string {
-	return environmentID + "/incidents/" + strconv.FormatInt(start.Unix(), 10)
+// An incidentClass tells apart the incidents of one cluster that may be
+// open at once: an outage (degraded, failed) and a loss of sync.
+type incidentClass string
+
+// Incident classes.
+const (
+	incidentOutage    incidentClass = ""
+	incidentOutOfSync incidentClass = "out-of-sync"
+)
+
+// incidentSubjectID names the incident of a class that began at start, as
+// <environment id>/incidents/<unix seconds> for an outage and
+// <environment id>/incidents/out-of-sync/<unix seconds> for a loss of sync.
+// Both the detected and the resolved event of one incident derive it from
+// the same start, so consumers can pair them.
+func incidentSubjectID(environmentID string, class incidentClass, start time.Time) string {
+	id := environmentID + "/incidents/"
+	if class != incidentOutage {
+		id += string(class) + "/"
+	}
+	return id + strconv.FormatInt(start.Unix(), 10)
 }
 
 // description says why an incident opened or closed, from the condition

@@ -143,3 +143,236 @@ func TestSignalsDeclaredStates(t *testing.T) {
 		t.Errorf("sink saw invalid events: %v", errs)
 	}
 }
+
+// received lists, in arrival order and without repeats of one id, the
+// lifecycles and incident types a sink got for one cluster.
+func received(sink *testkit.Sink, name string) ([]string, map[string][]string) {
+	seen := map[string]bool{}
+	var lcs []string
+	incidents := map[string][]string{}
+	for _, r := range sink.Received() {
+		if r.Summary.Name != name || seen[r.Event.ID()] {
+			continue
+		}
+		seen[r.Event.ID()] = true
+		switch {
+		case strings.Contains(r.Event.Type(), ".environment."):
+			lcs = append(lcs, string(r.Summary.Lifecycle))
+		case strings.Contains(r.Event.Type(), ".incident."):
+			incidents[r.Event.Subject()] = append(incidents[r.Event.Subject()], r.Event.Type())
+		}
+	}
+	return lcs, incidents
+}
+
+// waitLifecycles waits until a sink has at least the wanted lifecycles of a
+// cluster, then checks it has exactly those, each once.
+func waitLifecycles(t *testing.T, sink *testkit.Sink, name string, want []string) {
+	t.Helper()
+	if !sink.WaitFor(waitLong+30*time.Second, func([]testkit.Received) bool {
+		got, _ := received(sink, name)
+		return len(got) >= len(want)
+	}) {
+		got, _ := received(sink, name)
+		t.Fatalf("sink got %v, want %v (errors %v)", got, want, sink.Errors())
+	}
+	got, _ := received(sink, name)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("lifecycles at the sink: -want, +got:\n%s", diff)
+	}
+}
+
+// eventOf returns the environment event of a lifecycle a sink got for a
+// cluster.
+func eventOf(t *testing.T, sink *testkit.Sink, name string, l v1alpha1.Lifecycle) testkit.Received {
+	t.Helper()
+	for _, r := range sink.Received() {
+		if r.Summary.Name == name && r.Summary.Lifecycle == l && strings.Contains(r.Event.Type(), ".environment.") {
+			return r
+		}
+	}
+	t.Fatalf("no %s event for %s", l, name)
+	return testkit.Received{}
+}
+
+// TestSignalsOutOfSync keeps an upjet EKS cluster Ready while its Synced
+// condition turns False: past the sink's threshold, with no further change
+// of the object, the sink gets outOfSync (and incident.detected) stamped
+// with Synced's time plus the threshold; a restart repeats nothing; Synced
+// True again gives inSync (and incident.resolved of the same incident).
+func TestSignalsOutOfSync(t *testing.T) {
+	ctx := context.Background()
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	sink := startSink(t)
+	kube := kubeClient(t)
+	p := startProvider(t)
+
+	// A threshold under a minute is refused.
+	bad := clusterProviderConfig(unique("out-of-sync-bad"), sink.URL(), func(s *v1alpha1.ProviderConfigSpec) {
+		s.Signals = &v1alpha1.Signals{OutOfSyncAfter: &metav1.Duration{Duration: 30 * time.Second}}
+	})
+	if err := kube.Create(ctx, bad); err == nil || !strings.Contains(err.Error(), "outOfSyncAfter must be between 1m and 168h") {
+		_ = kube.Delete(ctx, bad)
+		t.Fatalf("create with outOfSyncAfter 30s: want a validation error, got %v", err)
+	}
+
+	pc := clusterProviderConfig(unique("out-of-sync"), sink.URL(), func(s *v1alpha1.ProviderConfigSpec) {
+		s.Selector = &v1alpha1.Selector{MatchLabels: map[string]string{"test": "out-of-sync"}}
+		s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true}
+		s.Signals = &v1alpha1.Signals{OutOfSyncAfter: &metav1.Duration{Duration: time.Minute}}
+	})
+	if err := kube.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
+
+	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	name := unique("out-of-sync")
+	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": "out-of-sync"}); err != nil {
+		t.Fatal(err)
+	}
+	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := l.CreateRequested(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ready(ctx, t0.Add(15*time.Minute), "1.31"); err != nil {
+		t.Fatal(err)
+	}
+	waitLifecycles(t, sink, name, []string{"created", "ready"})
+
+	// Synced turns False 50s ago: outOfSync is due in about 10s, when
+	// nothing about the object changes.
+	lost := time.Now().Add(-50 * time.Second).Truncate(time.Second)
+	if err := eks.Status(ctx, name, func(u *unstructured.Unstructured) {
+		testkit.SetCondition(u, "Synced", "False", "ReconcileError", lost)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	if got, _ := received(sink, name); len(got) != 2 {
+		t.Fatalf("before the threshold the sink got %v", got)
+	}
+	waitLifecycles(t, sink, name, []string{"created", "ready", "outOfSync"})
+	oos := eventOf(t, sink, name, v1alpha1.LifecycleOutOfSync)
+	if want := lost.Add(time.Minute); !oos.Event.Time().Equal(want) {
+		t.Errorf("outOfSync time: want Synced's time plus the threshold %v, got %v", want, oos.Event.Time())
+	}
+	incidentID := "/test/eks.aws.upbound.io/Cluster/" + name + "/incidents/out-of-sync/" + fmt.Sprint(lost.Add(time.Minute).Unix())
+
+	// A restart neither repeats nor loses it.
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	startProvider(t)
+	time.Sleep(3 * time.Second)
+	recovered := time.Now().Truncate(time.Second)
+	if err := eks.Status(ctx, name, func(u *unstructured.Unstructured) {
+		testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", recovered)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitLifecycles(t, sink, name, []string{"created", "ready", "outOfSync", "inSync"})
+	if got := eventOf(t, sink, name, v1alpha1.LifecycleInSync); !got.Event.Time().Equal(recovered) {
+		t.Errorf("inSync time: want Synced's time %v, got %v", recovered, got.Event.Time())
+	}
+	if got := eventOf(t, sink, name, v1alpha1.LifecycleOutOfSync); got.Event.ID() != oos.Event.ID() {
+		t.Errorf("outOfSync sent again with another id: %s, then %s", oos.Event.ID(), got.Event.ID())
+	}
+	if err := testkit.Eventually(waitLong, func() error {
+		_, incidents := received(sink, name)
+		want := map[string][]string{incidentID: {"dev.cdevents.incident.detected.0.3.0", "dev.cdevents.incident.resolved.0.3.0"}}
+		if diff := cmp.Diff(want, incidents); diff != "" {
+			return fmt.Errorf("incidents at the sink: -want, +got:\n%s", diff)
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
+	oc := waitPhase(ctx, t, name, v1alpha1.PhaseReady)
+	if len(oc.Status.OutOfSync) != 0 {
+		t.Errorf("status.outOfSync after inSync: %v", oc.Status.OutOfSync)
+	}
+	if errs := sink.Errors(); len(errs) > 0 {
+		t.Errorf("sink saw invalid events: %v", errs)
+	}
+}
+
+// TestSignalsPaused pauses a ready cluster the way Crossplane does (the
+// annotation, then Synced=False/ReconcilePaused) long enough ago that an
+// outOfSync would be due, and checks the sink gets paused, never outOfSync,
+// then resumed.
+func TestSignalsPaused(t *testing.T) {
+	ctx := context.Background()
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	sink := startSink(t)
+	kube := kubeClient(t)
+	startProvider(t)
+	pc := clusterProviderConfig(unique("paused"), sink.URL(), func(s *v1alpha1.ProviderConfigSpec) {
+		s.Selector = &v1alpha1.Selector{MatchLabels: map[string]string{"test": "paused"}}
+		s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true}
+		s.Signals = &v1alpha1.Signals{OutOfSyncAfter: &metav1.Duration{Duration: time.Minute}}
+	})
+	if err := kube.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
+
+	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	name := unique("paused")
+	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": "paused"}); err != nil {
+		t.Fatal(err)
+	}
+	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := l.CreateRequested(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ready(ctx, t0.Add(15*time.Minute), "1.31"); err != nil {
+		t.Fatal(err)
+	}
+	waitLifecycles(t, sink, name, []string{"created", "ready"})
+
+	if err := eks.Update(ctx, name, func(u *unstructured.Unstructured) {
+		testkit.Annotate(u, "crossplane.io/paused", "true")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pausedAt := t0.Add(30 * time.Minute)
+	if err := eks.Status(ctx, name, func(u *unstructured.Unstructured) {
+		testkit.SetCondition(u, "Synced", "False", "ReconcilePaused", pausedAt)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitLifecycles(t, sink, name, []string{"created", "ready", "paused"})
+	oc := waitPhase(ctx, t, name, v1alpha1.PhaseReady)
+	if !oc.Status.Paused {
+		t.Errorf("ledger status.paused: want true")
+	}
+
+	if err := eks.Update(ctx, name, func(u *unstructured.Unstructured) {
+		a := u.GetAnnotations()
+		delete(a, "crossplane.io/paused")
+		u.SetAnnotations(a)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resumedAt := time.Now().Truncate(time.Second)
+	if err := eks.Status(ctx, name, func(u *unstructured.Unstructured) {
+		testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", resumedAt)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitLifecycles(t, sink, name, []string{"created", "ready", "paused", "resumed"})
+	if got := eventOf(t, sink, name, v1alpha1.LifecycleResumed); !got.Event.Time().Equal(resumedAt) {
+		t.Errorf("resumed time: want Synced's time %v, got %v", resumedAt, got.Event.Time())
+	}
+	if _, incidents := received(sink, name); len(incidents) > 0 {
+		t.Errorf("a pause opened incidents: %v", incidents)
+	}
+	if errs := sink.Errors(); len(errs) > 0 {
+		t.Errorf("sink saw invalid events: %v", errs)
+	}
+}

@@ -23,6 +23,7 @@ package dispatch
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,6 +223,9 @@ func (d *Dispatcher) Apply(st Settings) error {
 	d.sinks[st.ID] = s
 	d.publishRoutesLocked()
 	d.mu.Unlock()
+	if !ok || !old.settings.Routes.Equal(st.Routes) {
+		d.ledger.SignalsChanged()
+	}
 
 	// Stop the old outbox without holding the lock: its workers may be
 	// waiting on the ledger, which may be waiting on routing.
@@ -247,6 +251,7 @@ func (d *Dispatcher) Remove(id string) {
 	if !ok {
 		return
 	}
+	d.ledger.SignalsChanged()
 	s.stop()
 	if d.metrics != nil {
 		d.metrics.Forget(id)
@@ -316,6 +321,24 @@ func (d *Dispatcher) SinksFor(v ledger.View) []string {
 			out = append(out, id)
 		}
 	}
+	return out
+}
+
+// OutOfSyncAfter lists, sorted, the outOfSync thresholds of the sinks that
+// receive a cluster and want outOfSync. It implements ledger.Router; it
+// takes no lock, so the ledger may call it with its own lock held.
+func (d *Dispatcher) OutOfSyncAfter(v ledger.View) []time.Duration {
+	routes := d.routes.Load()
+	if routes == nil {
+		return nil
+	}
+	var out []time.Duration
+	for _, r := range *routes {
+		if r.Matches(v) && r.WantsOutOfSync() && !slices.Contains(out, r.OutOfSyncThreshold()) {
+			out = append(out, r.OutOfSyncThreshold())
+		}
+	}
+	slices.Sort(out)
 	return out
 }
 

@@ -19,6 +19,7 @@ package dispatch
 import (
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
@@ -37,13 +38,30 @@ type Routes struct {
 	// Expression is the selector's expression, compiled; nil when it has
 	// none.
 	Expression *filter.Expression
+	// OutOfSyncAfter is the sink's outOfSync threshold; zero means
+	// v1alpha1.DefaultOutOfSyncAfter. The sink receives only the outOfSync
+	// and inSync events recorded for it.
+	OutOfSyncAfter time.Duration
+}
+
+// OutOfSyncThreshold is the sink's outOfSync threshold, with its default.
+func (r Routes) OutOfSyncThreshold() time.Duration {
+	if r.OutOfSyncAfter <= 0 {
+		return v1alpha1.DefaultOutOfSyncAfter
+	}
+	return r.OutOfSyncAfter
+}
+
+// WantsOutOfSync says whether the sink receives outOfSync or inSync events.
+func (r Routes) WantsOutOfSync() bool {
+	return r.Wants(v1alpha1.LifecycleOutOfSync) || r.Wants(v1alpha1.LifecycleInSync)
 }
 
 // Equal says whether two routes select the same: expressions are compared
 // by their source, which they are compiled from.
 func (r Routes) Equal(o Routes) bool {
 	return r.Namespace == o.Namespace && reflect.DeepEqual(r.Selector, o.Selector) &&
-		r.Expression.String() == o.Expression.String()
+		r.Expression.String() == o.Expression.String() && r.OutOfSyncThreshold() == o.OutOfSyncThreshold()
 }
 
 // Matches says whether a cluster is routed to the sink.
@@ -86,6 +104,12 @@ func (r Routes) Wants(l v1alpha1.Lifecycle) bool {
 func (r Routes) Accepts(v ledger.View, e v1alpha1.LedgerEvent, prev v1alpha1.Lifecycle) (bool, error) {
 	if !r.Wants(e.Lifecycle) {
 		return false, nil
+	}
+	if e.Lifecycle == v1alpha1.LifecycleOutOfSync || e.Lifecycle == v1alpha1.LifecycleInSync {
+		// Recorded once per threshold in use; each sink gets its own.
+		if e.OutOfSyncAfter == nil || e.OutOfSyncAfter.Duration != r.OutOfSyncThreshold() {
+			return false, nil
+		}
 	}
 	if r.Expression == nil {
 		return true, nil

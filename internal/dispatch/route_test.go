@@ -18,8 +18,10 @@ package dispatch
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
@@ -214,6 +216,29 @@ func TestRoutesAccepts(t *testing.T) {
 		"ExpressionSaysNo": {
 			reason: "An expression that is false refuses the event.",
 			args:   args{routes: Routes{Expression: mustCompile(t, "labels['env'] == 'dev'")}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleReady}},
+			want:   want{accepts: false},
+		},
+		"OutOfSyncDefaultThreshold": {
+			reason: "A sink without a threshold receives the outOfSync recorded for the default one.",
+			args: args{routes: Routes{}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleOutOfSync,
+				OutOfSyncAfter: &metav1.Duration{Duration: v1alpha1.DefaultOutOfSyncAfter}}},
+			want: want{accepts: true},
+		},
+		"OutOfSyncOtherThreshold": {
+			reason: "A sink does not receive the outOfSync recorded for another sink's threshold.",
+			args: args{routes: Routes{OutOfSyncAfter: 5 * time.Minute}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleOutOfSync,
+				OutOfSyncAfter: &metav1.Duration{Duration: v1alpha1.DefaultOutOfSyncAfter}}},
+			want: want{accepts: false},
+		},
+		"InSyncOwnThreshold": {
+			reason: "A sink receives the inSync recorded for its threshold.",
+			args: args{routes: Routes{OutOfSyncAfter: 5 * time.Minute}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleInSync,
+				OutOfSyncAfter: &metav1.Duration{Duration: 5 * time.Minute}}},
+			want: want{accepts: true},
+		},
+		"OutOfSyncWithoutThreshold": {
+			reason: "An outOfSync that names no threshold is for no sink.",
+			args:   args{routes: Routes{}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleOutOfSync}},
 			want:   want{accepts: false},
 		},
 		"ExpressionFails": {

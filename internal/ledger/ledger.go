@@ -81,9 +81,11 @@ type NotifierFn func(uid types.UID)
 func (fn NotifierFn) Recorded(uid types.UID) { fn(uid) }
 
 // A Router tells which sinks receive a record, so the ledger knows when
-// every sink has a deleted cluster's last event.
+// every sink has a deleted cluster's last event, and which outOfSync
+// thresholds those sinks want, so it records outOfSync for each.
 type Router interface {
 	SinksFor(v View) []string
+	OutOfSyncAfter(v View) []time.Duration
 }
 
 // Option configures a Ledger.
@@ -176,6 +178,9 @@ type Ledger struct {
 	metrics      *Metrics
 
 	queue workqueue.TypedRateLimitingInterface[types.UID]
+	// timers holds records to look at again when an outOfSync becomes
+	// due: no change of the object may come to trigger it.
+	timers workqueue.TypedDelayingInterface[types.UID]
 
 	mu      sync.Mutex
 	records map[types.UID]*Record
@@ -232,6 +237,7 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 	lg.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](100*time.Millisecond, time.Minute),
 		workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "ledger"})
+	lg.timers = workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[types.UID]{Name: "ledger-timers"})
 	return lg
 }
 
@@ -287,9 +293,11 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 		return
 	}
 	changed := lg.refresh(r, p, obs)
-	state, ts := normalize.Next(p, r.detected, obs, normalize.Context{Late: late})
+	c := lg.context(r, late)
+	state, ts := normalize.Next(p, r.detected, obs, c)
 	r.detected = state
 	lg.add(r, ts)
+	lg.schedule(r, c)
 	if changed || len(ts) > 0 {
 		// The newest time the object carries is kept only with what
 		// is written anyway, so that what a deletion is stamped with
@@ -601,7 +609,14 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 			}
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for lg.elapseNext() {
+		}
+	}()
 	<-ctx.Done()
+	lg.timers.ShutDown()
 	lg.queue.ShutDownWithDrain()
 	wg.Wait()
 	return nil

@@ -181,6 +181,7 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 			Ready:             t.ready,
 			Synced:            t.synced,
 		}
+		signalFields(&e, t.Transition)
 		s.incident = trackIncident(s.incident, &e)
 		s.events = append(s.events, e)
 		if t.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
@@ -203,6 +204,8 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	s.status = r.status(lg.controlPlane, s.events)
 	s.status.Phase = s.state.Phase
 	s.status.Created = s.state.Created
+	s.status.Paused = s.state.Paused
+	s.status.OutOfSync = outOfSyncEpisodes(s.state)
 	s.status.Facts.KubernetesVersion = r.facts.KubernetesVersion
 	s.status.Pruned = s.pruned
 	if r.cursorsDirty {
@@ -347,6 +350,8 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	set("resourceRef", st.ResourceRef)
 	set("phase", st.Phase)
 	set("created", st.Created)
+	set("paused", st.Paused)
+	set("outOfSync", nonNilEpisodes(st.OutOfSync))
 	set("environment", st.Environment)
 	set("facts", st.Facts)
 	set("ready", st.Ready)
@@ -380,6 +385,13 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 		return "", errors.Wrap(err, errPatchLedger)
 	}
 	return m.GetResourceVersion(), nil
+}
+
+func nonNilEpisodes(e []v1alpha1.OutOfSyncEpisode) []v1alpha1.OutOfSyncEpisode {
+	if e == nil {
+		return []v1alpha1.OutOfSyncEpisode{}
+	}
+	return e
 }
 
 func nonNil(m map[string]string) map[string]string {
@@ -484,7 +496,10 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	st := oc.Status
 	r.created = oc.GetCreationTimestamp().UnixNano()
-	r.stored = normalize.State{Phase: st.Phase, Created: st.Created, KubernetesVersion: st.Facts.KubernetesVersion}
+	r.stored = storedState(st)
+	// What the state reads from the object rather than the ledger is
+	// kept: no change of the object may come to read it again.
+	r.stored.SyncLost, r.stored.SyncReason, r.stored.SyncMessage = r.detected.SyncLost, r.detected.SyncReason, r.detected.SyncMessage
 	if len(r.unrecorded) > 0 && len(st.Events) > 0 {
 		recorded := make(map[string]bool, len(st.Events))
 		for _, e := range st.Events {

@@ -17,6 +17,7 @@ limitations under the License.
 package normalize
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -43,6 +44,35 @@ type State struct {
 	Created bool
 	// KubernetesVersion is the last version observed, to tell upgrades.
 	KubernetesVersion string
+	// Paused is true once paused was emitted, until resumed is.
+	Paused bool
+	// OutOfSync holds the outOfSync transitions emitted, one per
+	// threshold, whose inSync is not emitted yet; sorted by threshold.
+	OutOfSync []OutOfSync
+	// SyncLost is when the cluster started to serve without being
+	// reconciled: the later of Synced's turn to False and Ready's turn to
+	// True, while both hold (and reconciliation is not paused); zero
+	// otherwise. It is read from the object, so it is not persisted: the
+	// first observation after a restart finds it again. Elapse measures
+	// thresholds from it.
+	SyncLost time.Time
+	// SyncReason and SyncMessage are Synced's while SyncLost is set: what
+	// an outOfSync emitted by Elapse says.
+	SyncReason  string
+	SyncMessage string
+}
+
+// OutOfSync is one outOfSync transition emitted: its threshold and its time.
+type OutOfSync struct {
+	After time.Duration
+	Since time.Time
+}
+
+// Equal says whether two states are the same.
+func (s State) Equal(o State) bool {
+	return s.Phase == o.Phase && s.Created == o.Created && s.KubernetesVersion == o.KubernetesVersion &&
+		s.Paused == o.Paused && s.SyncLost.Equal(o.SyncLost) && s.SyncReason == o.SyncReason &&
+		s.SyncMessage == o.SyncMessage && slices.Equal(s.OutOfSync, o.OutOfSync)
 }
 
 // A Transition is one lifecycle change of a cluster, with the time it
@@ -65,8 +95,15 @@ type Transition struct {
 	// carries: the new Kubernetes version of an upgrade, else the cloud
 	// state (or the Ready reason) that caused it. It tells apart, in the
 	// transition's id, transitions that would otherwise share lifecycle
-	// and time. Empty when the object records the transition's time.
+	// and time. Empty when the object records the transition's time. For
+	// outOfSync and inSync it is the threshold, which tells apart the
+	// transitions of sinks with different thresholds.
 	Value string
+	// After is the threshold of an outOfSync or inSync transition.
+	After time.Duration
+	// IncidentStart is, on inSync, the time of the outOfSync transition
+	// it ends.
+	IncidentStart time.Time
 }
 
 // Context is what Next needs to know about the observation besides the
@@ -78,6 +115,11 @@ type Context struct {
 	// sight of an object when the provider starts or discovers its kind.
 	// Every transition emitted then is Replayed.
 	Late bool
+	// Now is when the observation is applied. It only decides whether a
+	// threshold has passed (outOfSync is due); no transition carries it.
+	Now time.Time
+	// OutOfSyncAfter lists the thresholds sinks want outOfSync for.
+	OutOfSyncAfter []time.Duration
 }
 
 // lifecycleOrder sorts the transitions of one observation.
@@ -95,12 +137,20 @@ func lifecycleOrder(l v1alpha1.Lifecycle) int {
 		return 4
 	case v1alpha1.LifecycleFailed:
 		return 5
-	case v1alpha1.LifecycleDeleting:
+	case v1alpha1.LifecycleResumed:
 		return 6
-	case v1alpha1.LifecycleDeleted:
+	case v1alpha1.LifecyclePaused:
 		return 7
+	case v1alpha1.LifecycleInSync:
+		return 8
+	case v1alpha1.LifecycleOutOfSync:
+		return 9
+	case v1alpha1.LifecycleDeleting:
+		return 10
+	case v1alpha1.LifecycleDeleted:
+		return 11
 	}
-	return 8
+	return 12
 }
 
 // verdict is what an observation says about a cluster's health, before
@@ -341,8 +391,18 @@ func (e *emitter) done() []Transition {
 //	Deleted                 anything                nothing                Deleted
 //
 // A failed create is only a create failure before the cluster was ready;
-// afterwards the same signals are sick at most. Synced=False, paused or
-// not, changes nothing by itself.
+// afterwards the same signals are sick at most. Synced=False changes no
+// phase by itself; it gives the signals below.
+//
+// Signals, besides the phase, of a created cluster that is not deleting:
+//
+//	paused    the crossplane.io/paused annotation is "true" or Synced is
+//	          False/ReconcilePaused, and paused was not emitted yet;
+//	          resumed once neither holds.
+//	outOfSync Ready=True and Synced=False (not paused) while Ready or
+//	          Degraded, for at least a threshold of c.OutOfSyncAfter as
+//	          c.Now tells, once per threshold (see Elapse); inSync for
+//	          each open one once Synced=True.
 //
 // Upgraded is emitted when the observed Kubernetes version changes from
 // one non-empty value to another while the cluster is and was Ready or
@@ -392,6 +452,7 @@ func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Tr
 	}
 
 	if !o.DeletionTimestamp.IsZero() {
+		s.SyncLost, s.SyncReason, s.SyncMessage = time.Time{}, "", ""
 		why := cause{}
 		if o.Ready.Reason == ReasonDeleting {
 			why = readyCause(o)
@@ -452,6 +513,9 @@ func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Tr
 		e.add(v1alpha1.LifecycleUpgraded, time.Time{}, cause{})
 		e.ts[len(e.ts)-1].PreviousVersion = prev.KubernetesVersion
 	}
+	e.value = ""
+	s = e.pause(s, o)
+	s = e.sync(s, o)
 	return s, e.done()
 }
 

@@ -66,7 +66,7 @@ func run(t *testing.T, p *catalog.Profile, prev State, steps []step) ([]Transiti
 		}
 		s, ts = Next(p, s, o, c)
 		all = append(all, ts...)
-		if s2, again := Next(p, s, o, c); len(again) > 0 || s2 != s {
+		if s2, again := Next(p, s, o, c); len(again) > 0 || !s2.Equal(s) {
 			t.Errorf("step %d: repeating the observation must emit nothing and keep the state; got %v, state %v -> %v", i, again, s, s2)
 		}
 	}
@@ -299,7 +299,7 @@ func TestNext(t *testing.T) {
 			},
 		},
 		"PausedAndSyncErrors": {
-			reason: "A paused resource and transient Synced errors change nothing.",
+			reason: "Pausing and resuming reconciliation emit paused and resumed, at Synced's times; transient Synced errors below every threshold change nothing.",
 			args: args{
 				p:    profile(t, "eks.aws.upbound.io", "Cluster"),
 				prev: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
@@ -310,6 +310,10 @@ func TestNext(t *testing.T) {
 				},
 			},
 			want: want{
+				ts: []Transition{
+					tr(v1alpha1.LifecyclePaused, at(60), ReasonReconcilePaused, "1.30"),
+					tr(v1alpha1.LifecycleResumed, at(70), "ReconcileError", "1.30", msg("connect failed: rate exceeded")),
+				},
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
 			},
 		},

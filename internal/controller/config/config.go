@@ -430,7 +430,7 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 	st := dispatch.Settings{
 		ID:       id,
 		Endpoint: Endpoint(spec.Sink.URL),
-		Routes:   dispatch.Routes{Namespace: ns, Selector: spec.Selector},
+		Routes:   dispatch.Routes{Namespace: ns, Selector: spec.Selector, OutOfSyncAfter: spec.Signals.OutOfSyncThreshold()},
 		Replay:   spec.Replay,
 		Retry:    deliver.RetryPolicyFrom(spec.Delivery),
 	}

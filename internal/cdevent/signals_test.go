@@ -1,0 +1,155 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cdevent
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+)
+
+// signal is what a test checks of the events of one signal: each event's
+// type and subject, and the customData of the first.
+type signal struct {
+	Types    []string
+	Subjects []string
+	Data     ClusterData
+}
+
+func TestSignalEvents(t *testing.T) {
+	// outOfSync at the fixture transition, 2026-03-04T05:06:07Z
+	// (1772600767); inSync 20 minutes later.
+	const incidentID = envID + "/incidents/out-of-sync/1772600767"
+	after := &metav1.Duration{Duration: 10 * time.Minute}
+	outOfSync := ledgerEvent(v1alpha1.LifecycleOutOfSync)
+	outOfSync.Reason, outOfSync.Message, outOfSync.Synced = "ReconcileError", "cannot observe: ExpiredToken", "False/ReconcileError"
+	outOfSync.OutOfSyncAfter = after
+	inSync := ledgerEvent(v1alpha1.LifecycleInSync)
+	inSync.ID = "9a3e2b1c-7d6f-5e4a-8b9c-0d1e2f3a4b5c"
+	inSync.Time = metav1.NewTime(transition.Add(20 * time.Minute))
+	inSync.Reason, inSync.Message = "ReconcileSuccess", ""
+	inSync.OutOfSyncAfter = after
+	paused := ledgerEvent(v1alpha1.LifecyclePaused)
+	paused.Reason, paused.Message = "ReconcilePaused", ""
+	resumed := ledgerEvent(v1alpha1.LifecycleResumed)
+	resumed.Reason, resumed.Message = "ReconcileSuccess", ""
+
+	data := func(l v1alpha1.Lifecycle, reason, message, afterText string) ClusterData {
+		d := newCustomData(subject(), ledgerEvent(l)).Crossplane
+		d.Reason, d.Message, d.OutOfSyncAfter = reason, message, afterText
+		if l == v1alpha1.LifecycleOutOfSync {
+			d.Conditions.Synced = "False/ReconcileError"
+		}
+		return d
+	}
+	type args struct {
+		e v1alpha1.LedgerEvent
+		o Options
+	}
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   signal
+	}{
+		"OutOfSync": {
+			reason: "outOfSync is an environment modification naming its threshold.",
+			args:   args{e: outOfSync, o: Options{Source: source}},
+			want: signal{
+				Types:    []string{"dev.cdevents.environment.modified.0.3.0"},
+				Subjects: []string{envID},
+				Data:     data(v1alpha1.LifecycleOutOfSync, "ReconcileError", "cannot observe: ExpiredToken", "10m0s"),
+			},
+		},
+		"OutOfSyncIncident": {
+			reason: "With incidents on, outOfSync opens an incident of its own class, named after its time.",
+			args:   args{e: outOfSync, o: Options{Source: source, Incidents: true}},
+			want: signal{
+				Types:    []string{"dev.cdevents.environment.modified.0.3.0", "dev.cdevents.incident.detected.0.3.0"},
+				Subjects: []string{envID, incidentID},
+				Data:     data(v1alpha1.LifecycleOutOfSync, "ReconcileError", "cannot observe: ExpiredToken", "10m0s"),
+			},
+		},
+		"InSyncResolves": {
+			reason: "inSync resolves the incident its outOfSync opened: the same subject id.",
+			args:   args{e: inSync, o: Options{Source: source, Incidents: true, IncidentStart: transition}},
+			want: signal{
+				Types:    []string{"dev.cdevents.environment.modified.0.3.0", "dev.cdevents.incident.resolved.0.3.0"},
+				Subjects: []string{envID, incidentID},
+				Data:     data(v1alpha1.LifecycleInSync, "ReconcileSuccess", "", "10m0s"),
+			},
+		},
+		"PausedNoIncident": {
+			reason: "A pause is deliberate: an environment modification, never an incident.",
+			args:   args{e: paused, o: Options{Source: source, Incidents: true}},
+			want: signal{
+				Types:    []string{"dev.cdevents.environment.modified.0.3.0"},
+				Subjects: []string{envID},
+				Data:     data(v1alpha1.LifecyclePaused, "ReconcilePaused", "", ""),
+			},
+		},
+		"Resumed": {
+			reason: "resumed is an environment modification.",
+			args:   args{e: resumed, o: Options{Source: source, Incidents: true}},
+			want: signal{
+				Types:    []string{"dev.cdevents.environment.modified.0.3.0"},
+				Subjects: []string{envID},
+				Data:     data(v1alpha1.LifecycleResumed, "ReconcileSuccess", "", ""),
+			},
+		},
+	}
+	b, err := NewBuilder()
+	if err != nil {
+		t.Fatalf("NewBuilder(): %v", err)
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			// Every spec version builds them, validated against its schema.
+			for _, sv := range []v1alpha1.SpecVersion{v1alpha1.SpecVersion03, v1alpha1.SpecVersion04} {
+				o := tc.args.o
+				o.SpecVersion = sv
+				if _, err := b.Build(subject(), tc.args.e, o); err != nil {
+					t.Errorf("b.Build(...) with spec %s: %v", sv, err)
+				}
+			}
+			ces, err := b.Build(subject(), tc.args.e, tc.args.o)
+			if err != nil {
+				t.Fatalf("b.Build(...): %v", err)
+			}
+			got := signal{}
+			for _, ce := range ces {
+				got.Types = append(got.Types, ce.Type())
+				got.Subjects = append(got.Subjects, ce.Subject())
+			}
+			ev, err := Parse(ces[0])
+			if err != nil {
+				t.Fatalf("Parse(...): %v", err)
+			}
+			cd := CustomData{}
+			if err := ev.GetCustomDataAs(&cd); err != nil {
+				t.Fatalf("GetCustomDataAs(...): %v", err)
+			}
+			got.Data = cd.Crossplane
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\nb.Build(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

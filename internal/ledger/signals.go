@@ -1,0 +1,125 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ledger
+
+import (
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
+)
+
+// context is what the normalizer needs besides an observation of r: when
+// it is applied, and the outOfSync thresholds of the sinks that route r.
+// lg.mu must be held.
+func (lg *Ledger) context(r *Record, late bool) normalize.Context {
+	c := normalize.Context{Late: late, Now: lg.now()}
+	if lg.router != nil {
+		c.OutOfSyncAfter = lg.router.OutOfSyncAfter(r.view(lg.controlPlane))
+	}
+	return c
+}
+
+// schedule asks for r to be looked at again when its next outOfSync is due.
+// lg.mu must be held.
+func (lg *Ledger) schedule(r *Record, c normalize.Context) {
+	if due, ok := normalize.Due(r.detected, c.OutOfSyncAfter); ok {
+		lg.timers.AddAfter(r.uid, due.Sub(c.Now))
+	}
+}
+
+// elapseNext applies the passing of time to the next record whose timer
+// fired. It returns false once the timers are shut down.
+func (lg *Ledger) elapseNext() bool {
+	uid, shutdown := lg.timers.Get()
+	if shutdown {
+		return false
+	}
+	defer lg.timers.Done(uid)
+	lg.elapse(uid)
+	return true
+}
+
+// elapse records the outOfSync transitions of r that became due, and
+// schedules the next.
+func (lg *Ledger) elapse(uid types.UID) {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[uid]
+	if !ok || r.gone {
+		return
+	}
+	c := lg.context(r, false)
+	state, ts := normalize.Elapse(r.detected, c)
+	r.detected = state
+	if len(ts) > 0 {
+		lg.add(r, ts)
+		r.dirty = true
+		lg.queue.Add(r.uid)
+	}
+	lg.schedule(r, c)
+}
+
+// SignalsChanged looks again at every cluster that serves out of sync:
+// sinks, or their thresholds, changed, so outOfSync may be due for a new
+// threshold. Delivery calls it when sinks change.
+func (lg *Ledger) SignalsChanged() {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	for uid, r := range lg.records {
+		if !r.gone && !r.detected.SyncLost.IsZero() {
+			lg.timers.Add(uid)
+		}
+	}
+}
+
+// outOfSyncEpisodes renders the open outOfSync transitions of a state for
+// the ledger.
+func outOfSyncEpisodes(s normalize.State) []v1alpha1.OutOfSyncEpisode {
+	if len(s.OutOfSync) == 0 {
+		return nil
+	}
+	out := make([]v1alpha1.OutOfSyncEpisode, 0, len(s.OutOfSync))
+	for _, o := range s.OutOfSync {
+		out = append(out, v1alpha1.OutOfSyncEpisode{After: metav1.Duration{Duration: o.After}, Since: metav1.NewTime(o.Since)})
+	}
+	return out
+}
+
+// storedState is the lifecycle state a ledger holds.
+func storedState(st v1alpha1.ObservedClusterStatus) normalize.State {
+	s := normalize.State{Phase: st.Phase, Created: st.Created, KubernetesVersion: st.Facts.KubernetesVersion, Paused: st.Paused}
+	for _, o := range st.OutOfSync {
+		s.OutOfSync = append(s.OutOfSync, normalize.OutOfSync{After: o.After.Duration, Since: o.Since.UTC()})
+	}
+	slices.SortFunc(s.OutOfSync, func(a, b normalize.OutOfSync) int { return int(a.After - b.After) })
+	return s
+}
+
+// signalFields stamps a ledger event with what the signals of a transition
+// need to be routed and paired.
+func signalFields(e *v1alpha1.LedgerEvent, t normalize.Transition) {
+	if t.After > 0 {
+		e.OutOfSyncAfter = &metav1.Duration{Duration: t.After}
+	}
+	if !t.IncidentStart.IsZero() {
+		e.IncidentStart = &metav1.Time{Time: t.IncidentStart}
+	}
+}

@@ -1,0 +1,129 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package ledger
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
+)
+
+// thresholds is a Router of sinks that all route every cluster.
+type thresholds []time.Duration
+
+func (thresholds) SinksFor(View) []string                  { return nil }
+func (t thresholds) OutOfSyncAfter(View) []time.Duration { return t }
+
+// TestOutOfSyncAcrossRestart records outOfSync when its threshold passes
+// with no change of the object, persists it, and after a restart neither
+// records it again nor forgets to record inSync, which names it.
+func TestOutOfSyncAcrossRestart(t *testing.T) {
+	const uid = types.UID("uid-1")
+	s := runtime.NewScheme()
+	if err := v1alpha1.SchemeBuilder.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	kube := fake.NewClientBuilder().WithScheme(s).WithStatusSubresource(&v1alpha1.ObservedCluster{}).Build()
+	now := at(20)
+	clock := func() time.Time { return now }
+	p := eksProfile(t)
+	obs := func(synced normalize.Condition) normalize.Observation {
+		o := readyObs(uid, "prod", at(10), at(20))
+		o.Synced = synced
+		return o
+	}
+	lost := normalize.Condition{Status: normalize.StatusFalse, Reason: "ReconcileError", Message: "ExpiredToken", LastTransitionTime: at(20)}
+	write := func(lg *Ledger) {
+		t.Helper()
+		if err := lg.write(context.Background(), uid); err != nil {
+			t.Fatalf("write(...): %v", err)
+		}
+	}
+	events := func(lg *Ledger) []v1alpha1.LedgerEvent {
+		t.Helper()
+		es, err := lg.Log(context.Background(), NameFor(eks, "", "prod", uid))
+		if err != nil {
+			t.Fatalf("Log(...): %v", err)
+		}
+		return es
+	}
+
+	lg := New(kube, kube, WithClock(clock))
+	lg.SetRouter(thresholds{10 * time.Minute})
+	lg.Observe(p, eks, obs(lost), false)
+	write(lg)
+	now = at(29)
+	lg.elapse(uid)
+	if lg.records[uid].dirty {
+		t.Fatalf("elapse(...) before the threshold recorded something")
+	}
+	now = at(31)
+	lg.elapse(uid)
+	write(lg)
+	es := events(lg)
+	if len(es) != 3 || es[2].Lifecycle != v1alpha1.LifecycleOutOfSync {
+		t.Fatalf("want created, ready, outOfSync; got %v", es)
+	}
+	want := v1alpha1.LedgerEvent{
+		Seq: 3, ID: EventID(uid, v1alpha1.LifecycleOutOfSync, at(30), "10m0s"), Lifecycle: v1alpha1.LifecycleOutOfSync,
+		Type: "environment.modified", Time: metav1.NewTime(at(30)), Reason: "ReconcileError", Message: "ExpiredToken",
+		KubernetesVersion: "1.31", Ready: "True/Available", Synced: "False/ReconcileError",
+		OutOfSyncAfter: &metav1.Duration{Duration: 10 * time.Minute},
+	}
+	if diff := cmp.Diff(want, es[2]); diff != "" {
+		t.Errorf("\nThe outOfSync event carries Synced's time plus the threshold.\n-want, +got:\n%s", diff)
+	}
+
+	// A restart: a new ledger reads what the first one wrote, and sees
+	// the object, still out of sync, late.
+	now = at(40)
+	lg = New(kube, kube, WithClock(clock))
+	lg.SetRouter(thresholds{10 * time.Minute})
+	if err := lg.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lg.Observe(p, eks, obs(lost), true)
+	lg.elapse(uid)
+	if r := lg.records[uid]; len(r.unrecorded) > 0 {
+		t.Fatalf("after a restart, recorded again: %v", r.unrecorded)
+	}
+	lg.Observe(p, eks, obs(normalize.Condition{Status: normalize.StatusTrue, Reason: normalize.ReasonReconcileSuccess, LastTransitionTime: at(45)}), false)
+	write(lg)
+	es = events(lg)
+	if len(es) != 4 || es[3].Lifecycle != v1alpha1.LifecycleInSync {
+		t.Fatalf("want created, ready, outOfSync, inSync; got %v", es)
+	}
+	if diff := cmp.Diff(&metav1.Time{Time: at(30)}, es[3].IncidentStart); diff != "" {
+		t.Errorf("\ninSync names the outOfSync it ends.\n-want, +got:\n%s", diff)
+	}
+	oc := &v1alpha1.ObservedCluster{}
+	if err := kube.Get(context.Background(), types.NamespacedName{Name: NameFor(eks, "", "prod", uid)}, oc); err != nil {
+		t.Fatal(err)
+	}
+	if len(oc.Status.OutOfSync) != 0 {
+		t.Errorf("status.outOfSync after inSync: %v", oc.Status.OutOfSync)
+	}
+}
