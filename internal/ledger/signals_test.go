@@ -34,7 +34,7 @@ import (
 // thresholds is a Router of sinks that all route every cluster.
 type thresholds []time.Duration
 
-func (thresholds) SinksFor(View) []string                  { return nil }
+func (thresholds) SinksFor(View) []string                { return nil }
 func (t thresholds) OutOfSyncAfter(View) []time.Duration { return t }
 
 // TestOutOfSyncAcrossRestart records outOfSync when its threshold passes

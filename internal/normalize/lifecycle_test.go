@@ -843,7 +843,7 @@ func TestDeclaredStates(t *testing.T) {
 			},
 		},
 		"ExplicitFalse": {
-			reason: "readyMeansHealthy=false says the same as unset for these states.",
+			reason:            "readyMeansHealthy=false says the same as unset for these states.",
 			readyMeansHealthy: &no,
 			steps: []step{
 				{obj: obj()},
@@ -859,7 +859,7 @@ func TestDeclaredStates(t *testing.T) {
 			},
 		},
 		"ExplicitTrue": {
-			reason: "readyMeansHealthy=true, said explicitly, keeps Ready=True healthy whatever the phase: the user said otherwise.",
+			reason:            "readyMeansHealthy=true, said explicitly, keeps Ready=True healthy whatever the phase: the user said otherwise.",
 			readyMeansHealthy: &yes,
 			steps: []step{
 				{obj: obj()},
@@ -874,7 +874,7 @@ func TestDeclaredStates(t *testing.T) {
 			},
 		},
 		"ExplicitTrueReadyFalse": {
-			reason: "With readyMeansHealthy=true the declared states still count once Ready turns False.",
+			reason:            "With readyMeansHealthy=true the declared states still count once Ready turns False.",
 			readyMeansHealthy: &yes,
 			steps: []step{
 				{obj: obj()},
