@@ -17,6 +17,7 @@ limitations under the License.
 package dispatch
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"time"
@@ -210,7 +211,9 @@ func phaseAfter(events []v1alpha1.LedgerEvent) v1alpha1.Phase {
 //   - None: nothing.
 //   - All: every event still in the log.
 //   - Current: what brings a consumer to today's state: the created event,
-//     and the latest event that put the cluster in its current phase. A
+//     the latest event that put the cluster in its current phase, and the
+//     signals still open (a paused without its resumed, each outOfSync
+//     without its inSync; the sink keeps those of its own threshold). A
 //     deleted cluster does not exist today, so it gets nothing.
 func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, phase v1alpha1.Phase) []int64 {
 	switch policy {
@@ -226,7 +229,8 @@ func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, pha
 	if phase == v1alpha1.PhaseDeleted {
 		return nil
 	}
-	var created, current int64
+	var created, current, paused int64
+	outOfSync := map[time.Duration]int64{}
 	for _, e := range events {
 		if e.Lifecycle == v1alpha1.LifecycleCreated && created == 0 {
 			created = e.Seq
@@ -234,13 +238,29 @@ func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, pha
 		if slices.Contains(phaseSetters[phase], e.Lifecycle) {
 			current = e.Seq
 		}
+		switch e.Lifecycle { //nolint:exhaustive // Only signals that stay open.
+		case v1alpha1.LifecyclePaused:
+			paused = e.Seq
+		case v1alpha1.LifecycleResumed:
+			paused = 0
+		case v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync:
+			if e.OutOfSyncAfter == nil {
+				continue
+			}
+			if e.Lifecycle == v1alpha1.LifecycleOutOfSync {
+				outOfSync[e.OutOfSyncAfter.Duration] = e.Seq
+			} else {
+				delete(outOfSync, e.OutOfSyncAfter.Duration)
+			}
+		}
 	}
+	// In log order: a sink's cursor only moves forward.
 	var out []int64
-	if created > 0 {
-		out = append(out, created)
+	for _, seq := range append([]int64{created, current, paused}, slices.Collect(maps.Values(outOfSync))...) {
+		if seq > 0 {
+			out = append(out, seq)
+		}
 	}
-	if current > 0 && current != created {
-		out = append(out, current)
-	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }

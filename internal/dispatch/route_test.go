@@ -141,6 +141,21 @@ func TestReplayPlan(t *testing.T) {
 			policy: v1alpha1.ReplayCurrent, events: log[:1], phase: v1alpha1.PhaseProvisioning,
 			want: []int64{1},
 		},
+		"CurrentOpenSignals": {
+			reason: "Current also replays the signals still open: a pause, and each outOfSync without its inSync, in log order; closed ones are history.",
+			policy: v1alpha1.ReplayCurrent, phase: v1alpha1.PhaseReady,
+			events: []v1alpha1.LedgerEvent{
+				{Seq: 1, Lifecycle: v1alpha1.LifecycleCreated},
+				{Seq: 2, Lifecycle: v1alpha1.LifecycleReady},
+				{Seq: 3, Lifecycle: v1alpha1.LifecyclePaused},
+				{Seq: 4, Lifecycle: v1alpha1.LifecycleResumed},
+				{Seq: 5, Lifecycle: v1alpha1.LifecycleOutOfSync, OutOfSyncAfter: &metav1.Duration{Duration: 5 * time.Minute}},
+				{Seq: 6, Lifecycle: v1alpha1.LifecycleOutOfSync, OutOfSyncAfter: &metav1.Duration{Duration: 10 * time.Minute}},
+				{Seq: 7, Lifecycle: v1alpha1.LifecycleInSync, OutOfSyncAfter: &metav1.Duration{Duration: 5 * time.Minute}},
+				{Seq: 8, Lifecycle: v1alpha1.LifecyclePaused},
+			},
+			want: []int64{1, 2, 6, 8},
+		},
 		"CurrentDeleted": {
 			reason: "A deleted cluster does not exist today: nothing to replay.",
 			policy: v1alpha1.ReplayCurrent, events: append(log, v1alpha1.LedgerEvent{Seq: 5, Lifecycle: v1alpha1.LifecycleDeleted}), phase: v1alpha1.PhaseDeleted,
