@@ -182,6 +182,14 @@ type LedgerEvent struct {
 	// receive it.
 	// +optional
 	OutOfSyncAfter *metav1.Duration `json:"outOfSyncAfter,omitempty"`
+	// Previous is the ID of the cluster's event before this one, which the
+	// event links to; empty on the first.
+	// +optional
+	Previous string `json:"previous,omitempty"`
+	// IncidentEvent is, on the event that ends an incident, the ID of the
+	// event that opened it, which the incident.resolved event links to.
+	// +optional
+	IncidentEvent string `json:"incidentEvent,omitempty"`
 }
 
 // OutOfSyncEpisode is an outOfSync event recorded for one threshold whose

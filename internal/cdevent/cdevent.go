@@ -164,6 +164,8 @@ func (b *Builder) Build(s Subject, e v1alpha1.LedgerEvent, o Options) ([]cloudev
 	// the ledger round-trips through the API server.
 	t := transitionTime(e.Time.Time)
 	cd := newCustomData(s, e)
+	envData := cd
+	envData.Links = environmentLink(LinkFollows, s.Environment.ID, e.Previous)
 	uri := ""
 	if absoluteURI(s.Environment.URI) {
 		uri = s.Environment.URI
@@ -174,7 +176,8 @@ func (b *Builder) Build(s Subject, e v1alpha1.LedgerEvent, o Options) ([]cloudev
 		source:    o.Source,
 		time:      t,
 		subjectID: s.Environment.ID,
-		data:      cd,
+		chainID:   ChainID(s.Ref.UID),
+		data:      envData,
 		content: func(ev api.CDEvent) {
 			setEnvironmentContent(ev, s.Environment.Name, uri)
 		},
@@ -201,9 +204,10 @@ func (b *Builder) Build(s Subject, e v1alpha1.LedgerEvent, o Options) ([]cloudev
 func (b *Builder) incident(sp *spec, s Subject, e v1alpha1.LedgerEvent, o Options, t time.Time,
 	cd CustomData) (cloudevents.Event, bool, error) {
 	var (
-		k     kind
-		start time.Time
-		class = incidentOutage
+		k      kind
+		start  time.Time
+		class  = incidentOutage
+		opener = e.ID
 	)
 	switch e.Lifecycle { //nolint:exhaustive // Only these open or close an incident.
 	case v1alpha1.LifecycleDegraded, v1alpha1.LifecycleFailed:
@@ -214,7 +218,7 @@ func (b *Builder) incident(sp *spec, s Subject, e v1alpha1.LedgerEvent, o Option
 		if o.IncidentStart.IsZero() {
 			return cloudevents.Event{}, false, nil
 		}
-		k, start = kindIncidentResolved, transitionTime(o.IncidentStart)
+		k, start, opener = kindIncidentResolved, transitionTime(o.IncidentStart), e.IncidentEvent
 		if e.Lifecycle == v1alpha1.LifecycleInSync {
 			class = incidentOutOfSync
 		}
@@ -223,12 +227,14 @@ func (b *Builder) incident(sp *spec, s Subject, e v1alpha1.LedgerEvent, o Option
 	}
 	envRef := &api.Reference{Id: s.Environment.ID}
 	desc := description(e)
+	cd.Links = environmentLink(LinkCausedBy, s.Environment.ID, opener)
 	ce, err := b.build(draft{
 		template:  sp.events[k],
 		id:        incidentEventID(k, e.ID),
 		source:    o.Source,
 		time:      t,
 		subjectID: incidentSubjectID(s.Environment.ID, class, start),
+		chainID:   ChainID(s.Ref.UID),
 		data:      cd,
 		content: func(ev api.CDEvent) {
 			if is, ok := ev.(incidentSetter); ok {
@@ -247,7 +253,9 @@ type draft struct {
 	source    string
 	time      time.Time
 	subjectID string
-	data      CustomData
+	// chainID is set on the versions that have context.chainId (0.4+).
+	chainID string
+	data    CustomData
 	// content fills the kind-specific subject content.
 	content func(api.CDEvent)
 }
@@ -264,6 +272,9 @@ func (b *Builder) build(d draft) (cloudevents.Event, error) {
 	ev.SetSource(d.source)
 	ev.SetTimestamp(d.time)
 	ev.SetSubjectId(d.subjectID)
+	if w, ok := ev.(api.CDEventWriterV04); ok && d.chainID != "" {
+		w.SetChainId(d.chainID)
+	}
 	d.content(ev)
 	if err := ev.SetCustomData(cloudevents.ApplicationJSON, d.data); err != nil {
 		return cloudevents.Event{}, errors.Wrap(err, errSetCustomData)

@@ -32,6 +32,44 @@ const CustomDataKey = "crossplane"
 type CustomData struct {
 	// Crossplane holds the details of the cluster and the transition.
 	Crossplane ClusterData `json:"crossplane"`
+	// Links relate the event to other events of the cluster, in the
+	// shape cdviz builds its graph from (customData.links).
+	Links []Link `json:"links,omitempty"`
+}
+
+// Link kinds.
+const (
+	// LinkFollows: the event follows the linked one in the cluster's life.
+	LinkFollows = "follows"
+	// LinkCausedBy: the incident was opened by the linked environment event.
+	LinkCausedBy = "causedBy"
+)
+
+// A Link relates an event to an event of a subject: cdviz draws an edge to
+// the subject, and the context id names the event itself.
+type Link struct {
+	// LinkKind says how the event relates to the linked one.
+	LinkKind string `json:"linkkind"`
+	// Subject is the linked event's subject.
+	Subject LinkSubject `json:"subject"`
+	// ContextID is the linked event's context.id.
+	ContextID string `json:"contextId"`
+}
+
+// LinkSubject names a CDEvents subject.
+type LinkSubject struct {
+	// ID is the subject's id.
+	ID string `json:"id"`
+	// Type is the subject's type, such as environment.
+	Type string `json:"type"`
+}
+
+// environmentLink links to an event of the cluster's environment.
+func environmentLink(kind, environmentID, contextID string) []Link {
+	if contextID == "" {
+		return nil
+	}
+	return []Link{{LinkKind: kind, Subject: LinkSubject{ID: environmentID, Type: "environment"}, ContextID: contextID}}
 }
 
 // ClusterData tells a consumer what CDEvents has no field for: which

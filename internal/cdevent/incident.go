@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 )
@@ -28,6 +29,20 @@ import (
 // incidentIDPrefix namespaces the names incident event ids derive from, so
 // they cannot collide with ids derived elsewhere from the same ledger id.
 const incidentIDPrefix = "https://cdevents.crossplane.io/"
+
+// chainIDSpace is the UUIDv5 namespace of chain ids. Changing it would
+// change the chain of every cluster: never do that.
+var chainIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte(incidentIDPrefix+"chain")) //nolint:gochecknoglobals // A constant UUID.
+
+// ChainID is the CDEvents context.chainId of every event of one cluster
+// object (one incarnation, by its uid): a UUIDv5, so every replica and
+// every restart puts the cluster's events in the same chain.
+func ChainID(uid types.UID) string {
+	if uid == "" {
+		return ""
+	}
+	return uuid.NewSHA1(chainIDSpace, []byte(uid)).String()
+}
 
 // incidentEventID is the context.id of the incident event that goes with
 // the environment event eventID: a UUIDv5, the same on every retry.

@@ -17,6 +17,7 @@ limitations under the License.
 package cdevent
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -147,6 +148,80 @@ func TestSignalEvents(t *testing.T) {
 				t.Fatalf("GetCustomDataAs(...): %v", err)
 			}
 			got.Data = cd.Crossplane
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\nb.Build(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestLinks(t *testing.T) {
+	chain := ChainID(subject().Ref.UID)
+	degraded := ledgerEvent(v1alpha1.LifecycleDegraded)
+	degraded.Previous = "prev-ready-id"
+	recovered := ledgerEvent(v1alpha1.LifecycleRecovered)
+	recovered.ID, recovered.Previous, recovered.IncidentEvent = "recovered-id", eventID, eventID
+	recovered.IncidentStart = &metav1.Time{Time: transition}
+	created := ledgerEvent(v1alpha1.LifecycleCreated)
+	env := func(kind, id string) []Link {
+		return []Link{{LinkKind: kind, Subject: LinkSubject{ID: envID, Type: "environment"}, ContextID: id}}
+	}
+	// linked is what a test checks of each event: its chainId and links.
+	type linked struct {
+		ChainID string
+		Links   []Link
+	}
+	type args struct {
+		e v1alpha1.LedgerEvent
+		o Options
+	}
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   []linked
+	}{
+		"First": {
+			reason: "The first event of a cluster starts its chain and links to nothing.",
+			args:   args{e: created, o: Options{Source: source}},
+			want:   []linked{{ChainID: chain}},
+		},
+		"DegradedOpensIncident": {
+			reason: "An environment event follows the cluster's previous event; the incident it opens is caused by it; both are in the cluster's chain.",
+			args:   args{e: degraded, o: Options{Source: source, Incidents: true}},
+			want:   []linked{{ChainID: chain, Links: env(LinkFollows, "prev-ready-id")}, {ChainID: chain, Links: env(LinkCausedBy, eventID)}},
+		},
+		"RecoveredResolves": {
+			reason: "The resolved incident links to the environment event that opened it.",
+			args:   args{e: recovered, o: Options{Source: source, Incidents: true, IncidentStart: transition}},
+			want:   []linked{{ChainID: chain, Links: env(LinkFollows, eventID)}, {ChainID: chain, Links: env(LinkCausedBy, eventID)}},
+		},
+		"Spec03HasNoChain": {
+			reason: "CDEvents 0.3 has no chainId; links still travel in customData.",
+			args:   args{e: degraded, o: Options{SpecVersion: v1alpha1.SpecVersion03, Source: source}},
+			want:   []linked{{Links: env(LinkFollows, "prev-ready-id")}},
+		},
+	}
+	b, err := NewBuilder()
+	if err != nil {
+		t.Fatalf("NewBuilder(): %v", err)
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ces, err := b.Build(subject(), tc.args.e, tc.args.o)
+			if err != nil {
+				t.Fatalf("b.Build(...): %v", err)
+			}
+			var got []linked
+			for _, ce := range ces {
+				d := struct {
+					Context    struct{ ChainID string } `json:"context"`
+					CustomData CustomData               `json:"customData"`
+				}{}
+				if err := json.Unmarshal(ce.Data(), &d); err != nil {
+					t.Fatalf("cannot decode event data: %v", err)
+				}
+				got = append(got, linked{ChainID: d.Context.ChainID, Links: d.CustomData.Links})
+			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("\n%s\nb.Build(...): -want, +got:\n%s", tc.reason, diff)
 			}

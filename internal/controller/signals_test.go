@@ -18,6 +18,7 @@ package controller_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -31,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -294,8 +296,55 @@ func TestSignalsOutOfSync(t *testing.T) {
 	if len(oc.Status.OutOfSync) != 0 {
 		t.Errorf("status.outOfSync after inSync: %v", oc.Status.OutOfSync)
 	}
+	checkLinks(t, sink, name, cdevent.ChainID(oc.Status.ResourceRef.UID))
 	if errs := sink.Errors(); len(errs) > 0 {
 		t.Errorf("sink saw invalid events: %v", errs)
+	}
+}
+
+// checkLinks checks that every event a sink got of a cluster is in the
+// cluster's chain, that each environment event follows the one before it,
+// and that each incident is caused by the outOfSync that opened it.
+func checkLinks(t *testing.T, sink *testkit.Sink, name, chain string) {
+	t.Helper()
+	type payload struct {
+		Context    struct{ ID, ChainID string } `json:"context"`
+		CustomData cdevent.CustomData           `json:"customData"`
+	}
+	seen := map[string]bool{}
+	prev, opener := "", ""
+	for _, r := range sink.Received() {
+		if r.Summary.Name != name || seen[r.Event.ID()] {
+			continue
+		}
+		seen[r.Event.ID()] = true
+		p := payload{}
+		if err := json.Unmarshal(r.Event.Data(), &p); err != nil {
+			t.Fatalf("cannot decode %s: %v", r.Event.ID(), err)
+		}
+		if p.Context.ChainID != chain {
+			t.Errorf("%s %s: chainId %q, want %q", r.Event.Type(), r.Event.ID(), p.Context.ChainID, chain)
+		}
+		var linked []string
+		for _, l := range p.CustomData.Links {
+			linked = append(linked, l.LinkKind+" "+l.ContextID)
+		}
+		var want []string
+		switch {
+		case strings.Contains(r.Event.Type(), ".incident."):
+			want = []string{cdevent.LinkCausedBy + " " + opener}
+		default:
+			if prev != "" {
+				want = []string{cdevent.LinkFollows + " " + prev}
+			}
+			prev = r.Event.ID()
+			if r.Summary.Lifecycle == v1alpha1.LifecycleOutOfSync {
+				opener = r.Event.ID()
+			}
+		}
+		if diff := cmp.Diff(want, linked); diff != "" {
+			t.Errorf("%s %s: customData.links: -want, +got:\n%s", r.Event.Type(), r.Summary.Lifecycle, diff)
+		}
 	}
 }
 

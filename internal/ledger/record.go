@@ -157,8 +157,13 @@ type Record struct {
 	cursors []cursor
 
 	// incident is when the open outage began (the time of the degraded
-	// or failed event), so the event that ends it can name it.
-	incident *metav1.Time
+	// or failed event), so the event that ends it can name it;
+	// incidentID is that event's id, which the ending event links to.
+	incident   *metav1.Time
+	incidentID string
+	// lastID is the id of the newest recorded event, which the next one
+	// links to.
+	lastID string
 
 	created   int64 // ledger creation time in Unix nanoseconds; 0 until it exists
 	deletedAt *metav1.Time

@@ -114,12 +114,40 @@ func storedState(st v1alpha1.ObservedClusterStatus) normalize.State {
 }
 
 // signalFields stamps a ledger event with what the signals of a transition
-// need to be routed and paired.
-func signalFields(e *v1alpha1.LedgerEvent, t normalize.Transition) {
+// need to be routed and paired. An inSync names the outOfSync it ends by
+// its start and its id, which derive from its time and threshold.
+func signalFields(e *v1alpha1.LedgerEvent, uid types.UID, t normalize.Transition) {
 	if t.After > 0 {
 		e.OutOfSyncAfter = &metav1.Duration{Duration: t.After}
 	}
 	if !t.IncidentStart.IsZero() {
 		e.IncidentStart = &metav1.Time{Time: t.IncidentStart}
+		if t.Lifecycle == v1alpha1.LifecycleInSync {
+			e.IncidentEvent = EventID(uid, v1alpha1.LifecycleOutOfSync, t.IncidentStart, t.Value)
+		}
 	}
+}
+
+// linkEvent links an event, in log order, to the cluster's event before it
+// (lastID) and, when it ends an outage, to the event that began it. It
+// returns the outage still open after e, the id of the event that opened
+// it, and e's id as the next event's previous. Recording an event and
+// reading a ledger back link alike, so the links are the same after a
+// restart.
+func linkEvent(e *v1alpha1.LedgerEvent, open *metav1.Time, openID, lastID string) (*metav1.Time, string, string) {
+	if e.Previous == "" {
+		e.Previous = lastID
+	}
+	wasOpen := open != nil
+	open = trackIncident(open, e)
+	switch {
+	case open == nil:
+		if wasOpen && e.IncidentStart != nil && e.IncidentEvent == "" {
+			e.IncidentEvent = openID
+		}
+		openID = ""
+	case !wasOpen:
+		openID = e.ID
+	}
+	return open, openID, e.ID
 }

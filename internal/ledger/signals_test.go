@@ -92,6 +92,7 @@ func TestOutOfSyncAcrossRestart(t *testing.T) {
 		Type: "environment.modified", Time: metav1.NewTime(at(30)), Reason: "ReconcileError", Message: "ExpiredToken",
 		KubernetesVersion: "1.31", Ready: "True/Available", Synced: "False/ReconcileError",
 		OutOfSyncAfter: &metav1.Duration{Duration: 10 * time.Minute},
+		Previous:       es[1].ID,
 	}
 	if diff := cmp.Diff(want, es[2]); diff != "" {
 		t.Errorf("\nThe outOfSync event carries Synced's time plus the threshold.\n-want, +got:\n%s", diff)
@@ -116,8 +117,8 @@ func TestOutOfSyncAcrossRestart(t *testing.T) {
 	if len(es) != 4 || es[3].Lifecycle != v1alpha1.LifecycleInSync {
 		t.Fatalf("want created, ready, outOfSync, inSync; got %v", es)
 	}
-	if diff := cmp.Diff(&metav1.Time{Time: at(30)}, es[3].IncidentStart); diff != "" {
-		t.Errorf("\ninSync names the outOfSync it ends.\n-want, +got:\n%s", diff)
+	if diff := cmp.Diff([]any{&metav1.Time{Time: at(30)}, es[2].ID, es[2].ID}, []any{es[3].IncidentStart, es[3].IncidentEvent, es[3].Previous}); diff != "" {
+		t.Errorf("\ninSync names the outOfSync it ends, by its time and its id, and follows it.\n-want, +got:\n%s", diff)
 	}
 	oc := &v1alpha1.ObservedCluster{}
 	if err := kube.Get(context.Background(), types.NamespacedName{Name: NameFor(eks, "", "prod", uid)}, oc); err != nil {
@@ -125,5 +126,58 @@ func TestOutOfSyncAcrossRestart(t *testing.T) {
 	}
 	if len(oc.Status.OutOfSync) != 0 {
 		t.Errorf("status.outOfSync after inSync: %v", oc.Status.OutOfSync)
+	}
+}
+
+func TestLinkEvent(t *testing.T) {
+	ev := func(id string, l v1alpha1.Lifecycle, m int) v1alpha1.LedgerEvent {
+		return v1alpha1.LedgerEvent{ID: id, Lifecycle: l, Time: metav1.NewTime(at(m))}
+	}
+	type link struct {
+		Previous, IncidentEvent string
+		IncidentStart           *metav1.Time
+	}
+	cases := map[string]struct {
+		reason string
+		log    []v1alpha1.LedgerEvent
+		want   []link
+	}{
+		"Outage": {
+			reason: "Each event follows the one before; the recovery names the degradation that began its outage, not a later one.",
+			log: []v1alpha1.LedgerEvent{
+				ev("c", v1alpha1.LifecycleCreated, 1), ev("r", v1alpha1.LifecycleReady, 2), ev("d1", v1alpha1.LifecycleDegraded, 3),
+				ev("d2", v1alpha1.LifecycleDegraded, 4), ev("rec", v1alpha1.LifecycleRecovered, 5), ev("up", v1alpha1.LifecycleUpgraded, 6),
+			},
+			want: []link{
+				{}, {Previous: "c"}, {Previous: "r"}, {Previous: "d1"},
+				{Previous: "d2", IncidentEvent: "d1", IncidentStart: &metav1.Time{Time: at(3)}}, {Previous: "rec"},
+			},
+		},
+		"FailedCreate": {
+			reason: "Ready after a failed create ends the incident the failure opened.",
+			log:    []v1alpha1.LedgerEvent{ev("c", v1alpha1.LifecycleCreated, 1), ev("f", v1alpha1.LifecycleFailed, 2), ev("r", v1alpha1.LifecycleReady, 3)},
+			want:   []link{{}, {Previous: "c"}, {Previous: "f", IncidentEvent: "f", IncidentStart: &metav1.Time{Time: at(2)}}},
+		},
+		"DeletedEndsNothing": {
+			reason: "A deletion during an outage resolves no incident.",
+			log:    []v1alpha1.LedgerEvent{ev("d", v1alpha1.LifecycleDegraded, 1), ev("x", v1alpha1.LifecycleDeleted, 2)},
+			want:   []link{{}, {Previous: "d"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var (
+				open           *metav1.Time
+				openID, lastID string
+				got            []link
+			)
+			for _, e := range tc.log {
+				open, openID, lastID = linkEvent(&e, open, openID, lastID)
+				got = append(got, link{Previous: e.Previous, IncidentEvent: e.IncidentEvent, IncidentStart: e.IncidentStart})
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\nlinkEvent(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
 }

@@ -66,9 +66,11 @@ type snapshot struct {
 	consumed int // transitions of unrecorded this write covers
 	// sinks, when set, is delivery progress folded into this write,
 	// saving a separate progress write.
-	sinks    []v1alpha1.SinkCursor
-	incident *metav1.Time
-	labels   map[string]string
+	sinks      []v1alpha1.SinkCursor
+	incident   *metav1.Time
+	incidentID string
+	lastID     string
+	labels     map[string]string
 	// guard is the resourceVersion a write to a ledger whose log is
 	// empty must find, since there is no lastSeq to test.
 	guard string
@@ -164,7 +166,7 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 		s.guard = lg.guards[uid]
 	}
 	seq := r.lastSeq
-	s.incident = r.incident
+	s.incident, s.incidentID, s.lastID = r.incident, r.incidentID, r.lastID
 	for _, t := range r.unrecorded {
 		seq++
 		e := v1alpha1.LedgerEvent{
@@ -181,8 +183,8 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 			Ready:             t.ready,
 			Synced:            t.synced,
 		}
-		signalFields(&e, t.Transition)
-		s.incident = trackIncident(s.incident, &e)
+		signalFields(&e, r.uid, t.Transition)
+		s.incident, s.incidentID, s.lastID = linkEvent(&e, s.incident, s.incidentID, s.lastID)
 		s.events = append(s.events, e)
 		if t.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
 			now := metav1.NewTime(lg.now())
@@ -415,7 +417,7 @@ func (lg *Ledger) commit(uid types.UID, s snapshot, rv string) {
 	}
 	r.stored = s.state
 	r.pruned = s.pruned
-	r.incident = s.incident
+	r.incident, r.incidentID, r.lastID = s.incident, s.incidentID, s.lastID
 	r.unrecorded = append([]pending(nil), r.unrecorded[min(s.consumed, len(r.unrecorded)):]...)
 	if len(s.events) > 0 {
 		if r.firstSeq == 0 {
@@ -543,10 +545,10 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	}
 	r.pruned = st.Pruned
 	r.deletedAt = st.DeletedAt
-	r.incident = nil
+	r.incident, r.incidentID, r.lastID = nil, "", ""
 	for i := range st.Events {
 		e := st.Events[i]
-		r.incident = trackIncident(r.incident, &e)
+		r.incident, r.incidentID, r.lastID = linkEvent(&e, r.incident, r.incidentID, r.lastID)
 	}
 	r.cursors = r.cursors[:0]
 	for _, c := range st.Sinks {
