@@ -192,6 +192,16 @@ type LedgerEvent struct {
 	IncidentEvent string `json:"incidentEvent,omitempty"`
 }
 
+// OpenIncident is an outage not ended yet.
+type OpenIncident struct {
+	// Start is the time of the degraded or failed event that began it,
+	// which names the incident.
+	Start metav1.Time `json:"start"`
+	// Event is the ID of that event.
+	// +optional
+	Event string `json:"event,omitempty"`
+}
+
 // OutOfSyncEpisode is an outOfSync event recorded for one threshold whose
 // inSync is not recorded yet.
 type OutOfSyncEpisode struct {
@@ -265,6 +275,12 @@ type ObservedClusterStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=16
 	OutOfSync []OutOfSyncEpisode `json:"outOfSync,omitempty"`
+
+	// OpenIncident is the outage (degraded or failed) not ended yet, so
+	// that the event that ends it names the same incident, and links to
+	// the event that began it, even once the log no longer holds that one.
+	// +optional
+	OpenIncident *OpenIncident `json:"openIncident,omitempty"`
 
 	// Environment is the cluster as a CDEvents environment.
 	// +optional

@@ -425,3 +425,108 @@ func TestSignalsPaused(t *testing.T) {
 		t.Errorf("sink saw invalid events: %v", errs)
 	}
 }
+
+// TestSignalsIncidentEpisodes takes a cluster through two outages, with a
+// restart of the provider during the second, and checks that each outage
+// is one incident: a detected and a resolved event sharing a subject id
+// named after the outage's start, both naming the cluster's environment, as
+// cdviz pairs them to compute time to restore.
+func TestSignalsIncidentEpisodes(t *testing.T) {
+	ctx := context.Background()
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	sink := startSink(t)
+	kube := kubeClient(t)
+	p := startProvider(t)
+	pc := clusterProviderConfig(unique("episodes"), sink.URL(), func(s *v1alpha1.ProviderConfigSpec) {
+		s.Selector = &v1alpha1.Selector{MatchLabels: map[string]string{"test": "episodes"}}
+		s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true}
+	})
+	if err := kube.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
+
+	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	name := unique("episodes")
+	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": "episodes"}); err != nil {
+		t.Fatal(err)
+	}
+	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := l.CreateRequested(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ready(ctx, t0.Add(15*time.Minute), "1.31"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"created", "ready"}
+	waitLifecycles(t, sink, name, want)
+	for i := range 2 {
+		if err := l.CloudState(ctx, "FAILED", ""); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "degraded")
+		waitLifecycles(t, sink, name, want)
+		if i == 1 {
+			if err := p.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			p = startProvider(t)
+		}
+		// A second apart, so that the next outage starts at another
+		// second of the object's newest time.
+		time.Sleep(1100 * time.Millisecond)
+		if err := l.CloudState(ctx, "ACTIVE", ""); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, "recovered")
+		waitLifecycles(t, sink, name, want)
+		time.Sleep(1100 * time.Millisecond)
+	}
+
+	env := "/test/eks.aws.upbound.io/Cluster/" + name
+	var starts []string
+	seen := map[string]bool{}
+	for _, r := range sink.Received() {
+		if r.Summary.Name == name && r.Summary.Lifecycle == v1alpha1.LifecycleDegraded && strings.Contains(r.Event.Type(), ".environment.") && !seen[r.Event.ID()] {
+			// A resend after the restart carries the same id.
+			seen[r.Event.ID()] = true
+			starts = append(starts, env+"/incidents/"+fmt.Sprint(r.Event.Time().Unix()))
+		}
+	}
+	wantIncidents := map[string][]string{}
+	for _, s := range starts {
+		wantIncidents[s] = []string{"dev.cdevents.incident.detected.0.3.0", "dev.cdevents.incident.resolved.0.3.0"}
+	}
+	if err := testkit.Eventually(waitLong, func() error {
+		_, got := received(sink, name)
+		if diff := cmp.Diff(wantIncidents, got); diff != "" || len(starts) != 2 {
+			return fmt.Errorf("incidents at the sink (outage starts %v): -want, +got:\n%s", starts, diff)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sink.Received() {
+		if r.Summary.Name != name || !strings.Contains(r.Event.Type(), ".incident.") {
+			continue
+		}
+		d := struct {
+			Subject struct {
+				Content struct {
+					Environment struct{ ID string } `json:"environment"`
+				} `json:"content"`
+			} `json:"subject"`
+		}{}
+		if err := json.Unmarshal(r.Event.Data(), &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Subject.Content.Environment.ID != env {
+			t.Errorf("%s %s: content.environment.id %q, want %q", r.Event.Type(), r.Event.Subject(), d.Subject.Content.Environment.ID, env)
+		}
+	}
+	if errs := sink.Errors(); len(errs) > 0 {
+		t.Errorf("sink saw invalid events: %v", errs)
+	}
+}

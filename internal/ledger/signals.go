@@ -17,6 +17,7 @@ limitations under the License.
 package ledger
 
 import (
+	"encoding/json"
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -150,4 +151,21 @@ func linkEvent(e *v1alpha1.LedgerEvent, open *metav1.Time, openID, lastID string
 		openID = e.ID
 	}
 	return open, openID, e.ID
+}
+
+// openIncident renders the open outage for the ledger; nil when none is.
+func openIncident(start *metav1.Time, event string) *v1alpha1.OpenIncident {
+	if start == nil {
+		return nil
+	}
+	return &v1alpha1.OpenIncident{Start: *start, Event: event}
+}
+
+// nullable is v for a JSON patch, or JSON null, which removes the field,
+// when v is nil: an add with no value is not a valid operation.
+func nullable[T any](v *T) any {
+	if v == nil {
+		return json.RawMessage("null")
+	}
+	return v
 }

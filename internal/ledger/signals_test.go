@@ -181,3 +181,54 @@ func TestLinkEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenIncidentSurvivesPruning: a cluster degraded long enough that the
+// log no longer holds its degraded event still names the incident, and
+// links to the event that began it, when it recovers after a restart.
+func TestOpenIncidentSurvivesPruning(t *testing.T) {
+	const uid = types.UID("uid-1")
+	cases := map[string]struct {
+		reason string
+		open   *v1alpha1.OpenIncident
+		want   []any
+	}{
+		"Recorded": {
+			reason: "The ledger's openIncident names the outage the recovery ends.",
+			open:   &v1alpha1.OpenIncident{Start: metav1.NewTime(at(30)), Event: "degraded-id"},
+			want:   []any{&metav1.Time{Time: at(30)}, "degraded-id"},
+		},
+		"LedgerOfAnEarlierRelease": {
+			reason: "Without openIncident, and without the degraded event, there is no incident to name.",
+			want:   []any{(*metav1.Time)(nil), ""},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			// The log holds only events after the degradation.
+			oc := ledgerOf(uid, "prod", &metav1.Time{Time: at(40)},
+				v1alpha1.LedgerEvent{Seq: 20, ID: "paused-id", Lifecycle: v1alpha1.LifecyclePaused, Time: metav1.NewTime(at(40))})
+			oc.Status.Phase, oc.Status.OpenIncident = v1alpha1.PhaseDegraded, tc.open
+			lg := newTestLedger(t, oc)
+			if err := lg.Load(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			p := eksProfile(t)
+			o := readyObs(uid, "prod", at(50), at(50))
+			lg.Observe(p, eks, o, true)
+			s, ok := lg.snapshot(uid)
+			if !ok || len(s.events) == 0 {
+				t.Fatal("snapshot(...): nothing recorded")
+			}
+			e := s.events[len(s.events)-1]
+			if e.Lifecycle != v1alpha1.LifecycleRecovered {
+				t.Fatalf("want recovered, got %v", s.events)
+			}
+			if diff := cmp.Diff(tc.want, []any{e.IncidentStart, e.IncidentEvent}); diff != "" {
+				t.Errorf("\n%s\nrecovered (incidentStart, incidentEvent): -want, +got:\n%s", tc.reason, diff)
+			}
+			if s.status.OpenIncident != nil {
+				t.Errorf("status.openIncident after recovered: %v", s.status.OpenIncident)
+			}
+		})
+	}
+}

@@ -207,6 +207,7 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	s.status.Phase = s.state.Phase
 	s.status.Created = s.state.Created
 	s.status.Paused = s.state.Paused
+	s.status.OpenIncident = openIncident(s.incident, s.incidentID)
 	s.status.OutOfSync = outOfSyncEpisodes(s.state)
 	s.status.Facts.KubernetesVersion = r.facts.KubernetesVersion
 	s.status.Pruned = s.pruned
@@ -353,6 +354,7 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	set("phase", st.Phase)
 	set("created", st.Created)
 	set("paused", st.Paused)
+	set("openIncident", nullable(st.OpenIncident))
 	set("outOfSync", nonNilEpisodes(st.OutOfSync))
 	set("environment", st.Environment)
 	set("facts", st.Facts)
@@ -549,6 +551,11 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	for i := range st.Events {
 		e := st.Events[i]
 		r.incident, r.incidentID, r.lastID = linkEvent(&e, r.incident, r.incidentID, r.lastID)
+	}
+	if oi := st.OpenIncident; oi != nil {
+		// The log may no longer hold the event that began it.
+		start := oi.Start
+		r.incident, r.incidentID = &start, oi.Event
 	}
 	r.cursors = r.cursors[:0]
 	for _, c := range st.Sinks {
