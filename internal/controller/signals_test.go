@@ -197,6 +197,48 @@ func eventOf(t *testing.T, sink *testkit.Sink, name string, l v1alpha1.Lifecycle
 	return testkit.Received{}
 }
 
+// readyCluster points a ClusterProviderConfig, shaped by mods, at sink for
+// the clusters labelled test=<label>, creates one such upjet EKS cluster and
+// waits until the sink has its created and ready events. It returns the
+// cluster's name and its lifecycle driver.
+func readyCluster(ctx context.Context, t *testing.T, sink *testkit.Sink, label string, mods ...func(*v1alpha1.ProviderConfigSpec)) (string, testkit.UpjetEKSLifecycle) {
+	t.Helper()
+	kube := kubeClient(t)
+	pc := clusterProviderConfig(unique(label), sink.URL(), append([]func(*v1alpha1.ProviderConfigSpec){func(s *v1alpha1.ProviderConfigSpec) {
+		s.Selector = &v1alpha1.Selector{MatchLabels: map[string]string{"test": label}}
+	}}, mods...)...)
+	if err := kube.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
+
+	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	name := unique(label)
+	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": label}); err != nil {
+		t.Fatal(err)
+	}
+	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := l.CreateRequested(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ready(ctx, t0.Add(15*time.Minute), "1.31"); err != nil {
+		t.Fatal(err)
+	}
+	waitLifecycles(t, sink, name, []string{"created", "ready"})
+	return name, l
+}
+
+// incidents turns incidents on.
+func incidents(s *v1alpha1.ProviderConfigSpec) { s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true} }
+
+// outOfSyncAfter sets the sink's outOfSync threshold.
+func outOfSyncAfter(d time.Duration) func(*v1alpha1.ProviderConfigSpec) {
+	return func(s *v1alpha1.ProviderConfigSpec) {
+		s.Signals = &v1alpha1.Signals{OutOfSyncAfter: &metav1.Duration{Duration: d}}
+	}
+}
+
 // TestSignalsOutOfSync keeps an upjet EKS cluster Ready while its Synced
 // condition turns False: past the sink's threshold, with no further change
 // of the object, the sink gets outOfSync (and incident.detected) stamped
@@ -211,38 +253,14 @@ func TestSignalsOutOfSync(t *testing.T) {
 	p := startProvider(t)
 
 	// A threshold under a minute is refused.
-	bad := clusterProviderConfig(unique("out-of-sync-bad"), sink.URL(), func(s *v1alpha1.ProviderConfigSpec) {
-		s.Signals = &v1alpha1.Signals{OutOfSyncAfter: &metav1.Duration{Duration: 30 * time.Second}}
-	})
+	bad := clusterProviderConfig(unique("out-of-sync-bad"), sink.URL(), outOfSyncAfter(30*time.Second))
 	if err := kube.Create(ctx, bad); err == nil || !strings.Contains(err.Error(), "outOfSyncAfter must be between 1m and 168h") {
 		_ = kube.Delete(ctx, bad)
 		t.Fatalf("create with outOfSyncAfter 30s: want a validation error, got %v", err)
 	}
 
-	pc := clusterProviderConfig(unique("out-of-sync"), sink.URL(), func(s *v1alpha1.ProviderConfigSpec) {
-		s.Selector = &v1alpha1.Selector{MatchLabels: map[string]string{"test": "out-of-sync"}}
-		s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true}
-		s.Signals = &v1alpha1.Signals{OutOfSyncAfter: &metav1.Duration{Duration: time.Minute}}
-	})
-	if err := kube.Create(ctx, pc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
-
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
-	name := unique("out-of-sync")
-	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": "out-of-sync"}); err != nil {
-		t.Fatal(err)
-	}
-	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
-	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
-	if err := l.CreateRequested(ctx, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Ready(ctx, t0.Add(15*time.Minute), "1.31"); err != nil {
-		t.Fatal(err)
-	}
-	waitLifecycles(t, sink, name, []string{"created", "ready"})
+	name, l := readyCluster(ctx, t, sink, "out-of-sync", incidents, outOfSyncAfter(time.Minute))
+	eks := l.C
 
 	// Synced turns False 50s ago: outOfSync is due in about 10s, when
 	// nothing about the object changes.
@@ -357,32 +375,10 @@ func TestSignalsPaused(t *testing.T) {
 	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
 	t.Cleanup(func() { uninstallCRD(t, crd) })
 	sink := startSink(t)
-	kube := kubeClient(t)
 	startProvider(t)
-	pc := clusterProviderConfig(unique("paused"), sink.URL(), func(s *v1alpha1.ProviderConfigSpec) {
-		s.Selector = &v1alpha1.Selector{MatchLabels: map[string]string{"test": "paused"}}
-		s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true}
-		s.Signals = &v1alpha1.Signals{OutOfSyncAfter: &metav1.Duration{Duration: time.Minute}}
-	})
-	if err := kube.Create(ctx, pc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
-
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
-	name := unique("paused")
-	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": "paused"}); err != nil {
-		t.Fatal(err)
-	}
-	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	name, l := readyCluster(ctx, t, sink, "paused", incidents, outOfSyncAfter(time.Minute))
+	eks := l.C
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
-	if err := l.CreateRequested(ctx, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Ready(ctx, t0.Add(15*time.Minute), "1.31"); err != nil {
-		t.Fatal(err)
-	}
-	waitLifecycles(t, sink, name, []string{"created", "ready"})
 
 	if err := eks.Update(ctx, name, func(u *unstructured.Unstructured) {
 		testkit.Annotate(u, "crossplane.io/paused", "true")
@@ -436,32 +432,9 @@ func TestSignalsIncidentEpisodes(t *testing.T) {
 	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
 	t.Cleanup(func() { uninstallCRD(t, crd) })
 	sink := startSink(t)
-	kube := kubeClient(t)
 	p := startProvider(t)
-	pc := clusterProviderConfig(unique("episodes"), sink.URL(), func(s *v1alpha1.ProviderConfigSpec) {
-		s.Selector = &v1alpha1.Selector{MatchLabels: map[string]string{"test": "episodes"}}
-		s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true}
-	})
-	if err := kube.Create(ctx, pc); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
-
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
-	name := unique("episodes")
-	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": "episodes"}); err != nil {
-		t.Fatal(err)
-	}
-	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
-	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
-	if err := l.CreateRequested(ctx, t0); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Ready(ctx, t0.Add(15*time.Minute), "1.31"); err != nil {
-		t.Fatal(err)
-	}
+	name, l := readyCluster(ctx, t, sink, "episodes", incidents)
 	want := []string{"created", "ready"}
-	waitLifecycles(t, sink, name, want)
 	for i := range 2 {
 		if err := l.CloudState(ctx, "FAILED", ""); err != nil {
 			t.Fatal(err)
