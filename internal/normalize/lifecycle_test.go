@@ -796,8 +796,27 @@ func TestDeclaredStates(t *testing.T) {
 		createSucceeded(at(1)), synced(StatusTrue, ReasonReconcileSuccess, at(1)),
 		ready(StatusTrue, ReasonAvailable, at(5)), field("status.atProvider.phase", "Running"), touched(at(5)),
 	}
-	obj := func(more ...mod) *unstructured.Unstructured {
-		return object("kube.example.org/v1alpha1", "Cluster", "c1", with(running, more...)...)
+	// phases are the object once Running, then in each phase in turn, ten
+	// minutes apart, with Ready kept True unless notReady.
+	phases := func(notReady bool, ps ...string) []step {
+		steps := []step{{obj: object("kube.example.org/v1alpha1", "Cluster", "c1", running...)}}
+		for i, ph := range ps {
+			m := with(running, field("status.atProvider.phase", ph), touched(at(10*(i+1))))
+			if notReady {
+				m = append(m, ready(StatusFalse, ReasonUnavailable, at(10*(i+1))))
+			}
+			steps = append(steps, step{obj: object("kube.example.org/v1alpha1", "Cluster", "c1", m...)})
+		}
+		return steps
+	}
+	upTo := func(ts ...Transition) []Transition {
+		return append([]Transition{
+			tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
+			tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
+		}, ts...)
+	}
+	cloud := func(l v1alpha1.Lifecycle, m int, state string) Transition {
+		return tr(l, at(m), state, "", msg("cloud state is "+state), value(state))
 	}
 	yes, no := true, false
 	type want struct {
@@ -812,80 +831,36 @@ func TestDeclaredStates(t *testing.T) {
 	}{
 		"DegradedWhileReady": {
 			reason: "A declared degraded state counts while Ready stays True when readyMeansHealthy is unset, and Running again recovers.",
-			steps: []step{
-				{obj: obj()},
-				{obj: obj(field("status.atProvider.phase", "Degraded"), touched(at(10)))},
-				{obj: obj(field("status.atProvider.phase", "Running"), touched(at(20)))},
-			},
+			steps:  phases(false, "Degraded", "Running"),
 			want: want{
-				ts: []Transition{
-					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleDegraded, at(10), "Degraded", "", msg("cloud state is Degraded"), value("Degraded")),
-					tr(v1alpha1.LifecycleRecovered, at(20), ReasonAvailable, "", value("Running")),
-				},
+				ts: upTo(cloud(v1alpha1.LifecycleDegraded, 10, "Degraded"),
+					tr(v1alpha1.LifecycleRecovered, at(20), ReasonAvailable, "", value("Running"))),
 				state: State{Phase: v1alpha1.PhaseReady, Created: true},
 			},
 		},
 		"FailedWhileReady": {
 			reason: "A declared failed state after ready degrades while Ready stays True.",
-			steps: []step{
-				{obj: obj()},
-				{obj: obj(field("status.atProvider.phase", "Failed"), touched(at(10)))},
-			},
-			want: want{
-				ts: []Transition{
-					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleDegraded, at(10), "Failed", "", msg("cloud state is Failed"), value("Failed")),
-				},
-				state: State{Phase: v1alpha1.PhaseDegraded, Created: true},
-			},
+			steps:  phases(false, "Failed"),
+			want:   want{ts: upTo(cloud(v1alpha1.LifecycleDegraded, 10, "Failed")), state: State{Phase: v1alpha1.PhaseDegraded, Created: true}},
 		},
 		"ExplicitFalse": {
 			reason:            "readyMeansHealthy=false says the same as unset for these states.",
 			readyMeansHealthy: &no,
-			steps: []step{
-				{obj: obj()},
-				{obj: obj(field("status.atProvider.phase", "Degraded"), touched(at(10)))},
-			},
-			want: want{
-				ts: []Transition{
-					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleDegraded, at(10), "Degraded", "", msg("cloud state is Degraded"), value("Degraded")),
-				},
-				state: State{Phase: v1alpha1.PhaseDegraded, Created: true},
-			},
+			steps:             phases(false, "Degraded"),
+			want:              want{ts: upTo(cloud(v1alpha1.LifecycleDegraded, 10, "Degraded")), state: State{Phase: v1alpha1.PhaseDegraded, Created: true}},
 		},
 		"ExplicitTrue": {
 			reason:            "readyMeansHealthy=true, said explicitly, keeps Ready=True healthy whatever the phase: the user said otherwise.",
 			readyMeansHealthy: &yes,
-			steps: []step{
-				{obj: obj()},
-				{obj: obj(field("status.atProvider.phase", "Degraded"), touched(at(10)))},
-			},
-			want: want{
-				ts: []Transition{
-					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
-				},
-				state: State{Phase: v1alpha1.PhaseReady, Created: true},
-			},
+			steps:             phases(false, "Degraded"),
+			want:              want{ts: upTo(), state: State{Phase: v1alpha1.PhaseReady, Created: true}},
 		},
 		"ExplicitTrueReadyFalse": {
 			reason:            "With readyMeansHealthy=true the declared states still count once Ready turns False.",
 			readyMeansHealthy: &yes,
-			steps: []step{
-				{obj: obj()},
-				{obj: obj(field("status.atProvider.phase", "Degraded"), ready(StatusFalse, ReasonUnavailable, at(10)))},
-			},
+			steps:             phases(true, "Degraded"),
 			want: want{
-				ts: []Transition{
-					tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
-					tr(v1alpha1.LifecycleDegraded, at(10), ReasonUnavailable, ""),
-				},
+				ts:    upTo(tr(v1alpha1.LifecycleDegraded, at(10), ReasonUnavailable, "")),
 				state: State{Phase: v1alpha1.PhaseDegraded, Created: true},
 			},
 		},
