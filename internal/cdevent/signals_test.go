@@ -61,6 +61,12 @@ func TestSignalEvents(t *testing.T) {
 		}
 		return d
 	}
+	envOnly := func(d ClusterData) signal {
+		return signal{Types: []string{"dev.cdevents.environment.modified.0.3.0"}, Subjects: []string{envID}, Data: d}
+	}
+	withIncident := func(typ string, d ClusterData) signal {
+		return signal{Types: []string{"dev.cdevents.environment.modified.0.3.0", typ}, Subjects: []string{envID, incidentID}, Data: d}
+	}
 	type args struct {
 		e v1alpha1.LedgerEvent
 		o Options
@@ -73,47 +79,27 @@ func TestSignalEvents(t *testing.T) {
 		"OutOfSync": {
 			reason: "outOfSync is an environment modification naming its threshold.",
 			args:   args{e: outOfSync, o: Options{Source: source}},
-			want: signal{
-				Types:    []string{"dev.cdevents.environment.modified.0.3.0"},
-				Subjects: []string{envID},
-				Data:     data(v1alpha1.LifecycleOutOfSync, "ReconcileError", "cannot observe: ExpiredToken", "10m0s"),
-			},
+			want:   envOnly(data(v1alpha1.LifecycleOutOfSync, "ReconcileError", "cannot observe: ExpiredToken", "10m0s")),
 		},
 		"OutOfSyncIncident": {
 			reason: "With incidents on, outOfSync opens an incident of its own class, named after its time.",
 			args:   args{e: outOfSync, o: Options{Source: source, Incidents: true}},
-			want: signal{
-				Types:    []string{"dev.cdevents.environment.modified.0.3.0", "dev.cdevents.incident.detected.0.3.0"},
-				Subjects: []string{envID, incidentID},
-				Data:     data(v1alpha1.LifecycleOutOfSync, "ReconcileError", "cannot observe: ExpiredToken", "10m0s"),
-			},
+			want:   withIncident("dev.cdevents.incident.detected.0.3.0", data(v1alpha1.LifecycleOutOfSync, "ReconcileError", "cannot observe: ExpiredToken", "10m0s")),
 		},
 		"InSyncResolves": {
 			reason: "inSync resolves the incident its outOfSync opened: the same subject id.",
 			args:   args{e: inSync, o: Options{Source: source, Incidents: true, IncidentStart: transition}},
-			want: signal{
-				Types:    []string{"dev.cdevents.environment.modified.0.3.0", "dev.cdevents.incident.resolved.0.3.0"},
-				Subjects: []string{envID, incidentID},
-				Data:     data(v1alpha1.LifecycleInSync, "ReconcileSuccess", "", "10m0s"),
-			},
+			want:   withIncident("dev.cdevents.incident.resolved.0.3.0", data(v1alpha1.LifecycleInSync, "ReconcileSuccess", "", "10m0s")),
 		},
 		"PausedNoIncident": {
 			reason: "A pause is deliberate: an environment modification, never an incident.",
 			args:   args{e: paused, o: Options{Source: source, Incidents: true}},
-			want: signal{
-				Types:    []string{"dev.cdevents.environment.modified.0.3.0"},
-				Subjects: []string{envID},
-				Data:     data(v1alpha1.LifecyclePaused, "ReconcilePaused", "", ""),
-			},
+			want:   envOnly(data(v1alpha1.LifecyclePaused, "ReconcilePaused", "", "")),
 		},
 		"Resumed": {
 			reason: "resumed is an environment modification.",
 			args:   args{e: resumed, o: Options{Source: source, Incidents: true}},
-			want: signal{
-				Types:    []string{"dev.cdevents.environment.modified.0.3.0"},
-				Subjects: []string{envID},
-				Data:     data(v1alpha1.LifecycleResumed, "ReconcileSuccess", "", ""),
-			},
+			want:   envOnly(data(v1alpha1.LifecycleResumed, "ReconcileSuccess", "", "")),
 		},
 	}
 	b, err := NewBuilder()

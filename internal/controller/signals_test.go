@@ -230,7 +230,9 @@ func readyCluster(ctx context.Context, t *testing.T, sink *testkit.Sink, label s
 }
 
 // incidents turns incidents on.
-func incidents(s *v1alpha1.ProviderConfigSpec) { s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true} }
+func incidents(s *v1alpha1.ProviderConfigSpec) {
+	s.CDEvents = &v1alpha1.CDEventsOptions{Incidents: true}
+}
 
 // outOfSyncAfter sets the sink's outOfSync threshold.
 func outOfSyncAfter(d time.Duration) func(*v1alpha1.ProviderConfigSpec) {
