@@ -360,6 +360,30 @@ type Signals struct {
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('168h')",message="outOfSyncAfter must be between 1m and 168h"
 	OutOfSyncAfter *metav1.Duration `json:"outOfSyncAfter,omitempty"`
+
+	// Flapping, when set, damps clusters that go degraded and recovered
+	// over and over: more than transitions of them within window is
+	// reported once, as flapping with the count, and the sink receives
+	// none of the cluster's degraded and recovered events until it has
+	// been stable for the window, when one stable event closes the
+	// episode. Off when unset.
+	// +optional
+	Flapping *FlapDamping `json:"flapping,omitempty"`
+}
+
+// FlapDamping says when a cluster is flapping.
+type FlapDamping struct {
+	// Transitions is how many degraded and recovered transitions within
+	// the window are still reported one by one; one more is flapping.
+	// +kubebuilder:validation:Minimum=2
+	// +kubebuilder:validation:Maximum=20
+	Transitions int32 `json:"transitions"`
+
+	// Window is how far back transitions are counted, and how long a
+	// flapping cluster must make none before it is stable.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="window must be between 1m and 24h"
+	Window metav1.Duration `json:"window"`
 }
 
 // OutOfSyncThreshold is the sink's outOfSync threshold, with its default.

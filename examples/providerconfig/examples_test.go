@@ -290,6 +290,22 @@ metadata: {name: eager}
 spec: {sink: {url: "https://example.com/"}, signals: {outOfSyncAfter: 10s}}`,
 			want: "outOfSyncAfter must be between 1m and 168h",
 		},
+		"FlappingWindowTooShort": {
+			reason: "A flap damping window under a minute is refused.",
+			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: jumpy}
+spec: {sink: {url: "https://example.com/"}, signals: {flapping: {transitions: 3, window: 30s}}}`,
+			want: "window must be between 1m and 24h",
+		},
+		"FlappingTooFewTransitions": {
+			reason: "A flap damping of fewer than 2 transitions would hold back every recovery.",
+			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: nervous}
+spec: {sink: {url: "https://example.com/"}, signals: {flapping: {transitions: 1, window: 10m}}}`,
+			want: "spec.signals.flapping.transitions",
+		},
 		"UnknownField": {
 			reason: "A misspelt field is refused, not silently dropped.",
 			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1

@@ -118,6 +118,20 @@ type ClusterData struct {
 	// OutOfSyncAfter is, on outOfSync and inSync, the sink's threshold: how
 	// long Synced had been False when outOfSync was reported.
 	OutOfSyncAfter string `json:"outOfSyncAfter,omitempty"`
+	// Flapping is, on flapping and stable, the sink's flap damping and how
+	// many degraded and recovered transitions the episode counts.
+	Flapping *Flapping `json:"flapping,omitempty"`
+}
+
+// Flapping describes a flapping episode.
+type Flapping struct {
+	// Transitions and Window are the damping: more than Transitions
+	// within Window is flapping.
+	Transitions int32  `json:"transitions"`
+	Window      string `json:"window"`
+	// Count is how many degraded and recovered transitions the episode
+	// counts: within the window when it began, in all when it ends.
+	Count int32 `json:"count"`
 }
 
 // Conditions summarise the Crossplane conditions of the watched object,
@@ -152,6 +166,9 @@ func newCustomData(s Subject, e v1alpha1.LedgerEvent) CustomData {
 	}
 	if e.OutOfSyncAfter != nil {
 		d.OutOfSyncAfter = e.OutOfSyncAfter.Duration.String()
+	}
+	if f := e.Flapping; f != nil {
+		d.Flapping = &Flapping{Transitions: f.Transitions, Window: f.Window.Duration.String(), Count: f.Count}
 	}
 	if d.KubernetesVersion == "" {
 		d.KubernetesVersion = s.Facts.KubernetesVersion

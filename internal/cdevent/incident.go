@@ -58,6 +58,7 @@ type incidentClass string
 const (
 	incidentOutage    incidentClass = ""
 	incidentOutOfSync incidentClass = "out-of-sync"
+	incidentFlapping  incidentClass = "flapping"
 )
 
 // incidentSubjectID names the incident of a class that began at start, as

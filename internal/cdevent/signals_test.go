@@ -52,6 +52,18 @@ func TestSignalEvents(t *testing.T) {
 	paused.Reason, paused.Message = "ReconcilePaused", ""
 	resumed := ledgerEvent(v1alpha1.LifecycleResumed)
 	resumed.Reason, resumed.Message = "ReconcileSuccess", ""
+	// A flapping episode began at the fixture transition by a recovery
+	// that would have ended an outage begun 2 minutes before; it ends 20
+	// minutes later, degraded, in an outage begun 5 minutes before that.
+	flap := &v1alpha1.FlapRecord{Transitions: 3, Window: metav1.Duration{Duration: 10 * time.Minute}, Count: 4}
+	flapping := ledgerEvent(v1alpha1.LifecycleFlapping)
+	flapping.Reason, flapping.Message, flapping.Flapping = "Available", "", flap
+	flapping.IncidentStart, flapping.IncidentEvent = &metav1.Time{Time: transition.Add(-2 * time.Minute)}, "degraded-id"
+	stable := ledgerEvent(v1alpha1.LifecycleStable)
+	stable.ID, stable.Time = "stable-id", metav1.NewTime(transition.Add(20*time.Minute))
+	stable.Reason, stable.Message, stable.Flapping = "Degraded", "no degraded or recovered for 10m0s after 6 of them", flap
+	stable.IncidentStart, stable.IncidentEvent = &metav1.Time{Time: transition}, eventID
+	stable.OpenIncident = &v1alpha1.OpenIncident{Start: metav1.NewTime(transition.Add(15 * time.Minute)), Event: "degraded-2-id"}
 
 	data := func(l v1alpha1.Lifecycle, reason, message, afterText string) ClusterData {
 		d := newCustomData(subject(), ledgerEvent(l)).Crossplane
@@ -60,6 +72,19 @@ func TestSignalEvents(t *testing.T) {
 			d.Conditions.Synced = "False/ReconcileError"
 		}
 		return d
+	}
+	flapData := func(l v1alpha1.Lifecycle, reason, message string) ClusterData {
+		d := data(l, reason, message, "")
+		d.Flapping = &Flapping{Transitions: 3, Window: "10m0s", Count: 4}
+		return d
+	}
+	incidents := func(d ClusterData, typesAndSubjects ...string) signal {
+		sig := signal{Types: []string{"dev.cdevents.environment.modified.0.3.0"}, Subjects: []string{envID}, Data: d}
+		for i := 0; i+1 < len(typesAndSubjects); i += 2 {
+			sig.Types = append(sig.Types, typesAndSubjects[i])
+			sig.Subjects = append(sig.Subjects, typesAndSubjects[i+1])
+		}
+		return sig
 	}
 	envOnly := func(d ClusterData) signal {
 		return signal{Types: []string{"dev.cdevents.environment.modified.0.3.0"}, Subjects: []string{envID}, Data: d}
@@ -95,6 +120,23 @@ func TestSignalEvents(t *testing.T) {
 			reason: "A pause is deliberate: an environment modification, never an incident.",
 			args:   args{e: paused, o: Options{Source: source, Incidents: true}},
 			want:   envOnly(data(v1alpha1.LifecyclePaused, "ReconcilePaused", "", "")),
+		},
+		"FlappingTakesOverTheOutage": {
+			reason: "flapping resolves, for damped sinks, the outage its held-back recovery would have ended, and opens a flapping incident.",
+			args:   args{e: flapping, o: Options{Source: source, Incidents: true, IncidentStart: flapping.IncidentStart.Time}},
+			want: incidents(flapData(v1alpha1.LifecycleFlapping, "Available", ""),
+				"dev.cdevents.incident.resolved.0.3.0", envID+"/incidents/1772600647",
+				"dev.cdevents.incident.detected.0.3.0", envID+"/incidents/flapping/1772600767"),
+		},
+		"StableHandsBackTheOutage": {
+			reason: "stable resolves the flapping incident and opens again the outage still open, named after its start, so that its recovery resolves it.",
+			args:   args{e: stable, o: Options{Source: source, Incidents: true, IncidentStart: transition}},
+			want: func() signal {
+				d := flapData(v1alpha1.LifecycleStable, "Degraded", "no degraded or recovered for 10m0s after 6 of them")
+				return incidents(d,
+					"dev.cdevents.incident.resolved.0.3.0", envID+"/incidents/flapping/1772600767",
+					"dev.cdevents.incident.detected.0.3.0", envID+"/incidents/1772601667")
+			}(),
 		},
 		"Resumed": {
 			reason: "resumed is an environment modification.",

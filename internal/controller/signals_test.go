@@ -505,3 +505,93 @@ func TestSignalsIncidentEpisodes(t *testing.T) {
 		t.Errorf("sink saw invalid events: %v", errs)
 	}
 }
+
+// TestSignalsFlapping flaps a cluster six times within a minute, with a
+// restart of the provider in the middle, towards two sinks: one that damps
+// flaps (more than 3 within 1m) gets the first three transitions, one
+// flapping event with the count, and a minute after the last transition one
+// stable event, with every incident paired; one that does not gets every
+// transition and no flapping.
+func TestSignalsFlapping(t *testing.T) {
+	ctx := context.Background()
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	damped, plain := startSink(t), startSink(t)
+	kube := kubeClient(t)
+	p := startProvider(t)
+	pc := clusterProviderConfig(unique("flapping-plain"), plain.URL(), func(s *v1alpha1.ProviderConfigSpec) {
+		s.Selector = &v1alpha1.Selector{MatchLabels: map[string]string{"test": "flapping"}}
+	})
+	if err := kube.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
+	name, l := readyCluster(ctx, t, damped, "flapping", incidents, func(s *v1alpha1.ProviderConfigSpec) {
+		s.Signals = &v1alpha1.Signals{Flapping: &v1alpha1.FlapDamping{Transitions: 3, Window: metav1.Duration{Duration: time.Minute}}}
+	})
+	waitLifecycles(t, plain, name, []string{"created", "ready"})
+
+	all := []string{"created", "ready"}
+	for i := range 6 {
+		state := "FAILED"
+		all = append(all, "degraded")
+		if i%2 == 1 {
+			state = "ACTIVE"
+			all[len(all)-1] = "recovered"
+		}
+		if i == 3 {
+			if err := p.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			p = startProvider(t)
+		}
+		// A second apart: each transition has a time of its own.
+		time.Sleep(1100 * time.Millisecond)
+		if err := l.CloudState(ctx, state, ""); err != nil {
+			t.Fatal(err)
+		}
+		waitLifecycles(t, plain, name, all)
+	}
+	waitLifecycles(t, damped, name, []string{"created", "ready", "degraded", "recovered", "degraded", "flapping", "stable"})
+	stable := eventOf(t, damped, name, v1alpha1.LifecycleStable)
+	var last time.Time
+	for _, r := range plain.Received() {
+		if r.Summary.Name == name && r.Summary.Lifecycle == v1alpha1.LifecycleRecovered {
+			last = r.Event.Time()
+		}
+	}
+	if want := last.Add(time.Minute); !stable.Event.Time().Equal(want) {
+		t.Errorf("stable time: want a window after the last transition %v, got %v", want, stable.Event.Time())
+	}
+	d := struct {
+		CustomData cdevent.CustomData `json:"customData"`
+	}{}
+	if err := json.Unmarshal(stable.Event.Data(), &d); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&cdevent.Flapping{Transitions: 3, Window: "1m0s", Count: 6}, d.CustomData.Crossplane.Flapping); diff != "" {
+		t.Errorf("stable customData.crossplane.flapping: -want, +got:\n%s", diff)
+	}
+
+	// Every incident the damped sink got is paired, none left open: two
+	// outages and one flapping episode.
+	if err := testkit.Eventually(waitLong, func() error {
+		_, got := received(damped, name)
+		if len(got) != 3 {
+			return fmt.Errorf("want three incidents, got %v", got)
+		}
+		for subject, types := range got {
+			if diff := cmp.Diff([]string{"dev.cdevents.incident.detected.0.3.0", "dev.cdevents.incident.resolved.0.3.0"}, types); diff != "" {
+				return fmt.Errorf("incident %s: -want, +got:\n%s", subject, diff)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Error(err)
+	}
+	for _, s := range []*testkit.Sink{damped, plain} {
+		if errs := s.Errors(); len(errs) > 0 {
+			t.Errorf("sink saw invalid events: %v", errs)
+		}
+	}
+}

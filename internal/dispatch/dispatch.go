@@ -24,6 +24,7 @@ package dispatch
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
 // Error strings.
@@ -324,21 +326,29 @@ func (d *Dispatcher) SinksFor(v ledger.View) []string {
 	return out
 }
 
-// OutOfSyncAfter lists, sorted, the outOfSync thresholds of the sinks that
-// receive a cluster and want outOfSync. It implements ledger.Router; it
-// takes no lock, so the ledger may call it with its own lock held.
-func (d *Dispatcher) OutOfSyncAfter(v ledger.View) []time.Duration {
+// SignalsFor lists, sorted, the outOfSync thresholds of the sinks that
+// receive a cluster and want outOfSync, and their flap dampings. It
+// implements ledger.Router; it takes no lock, so the ledger may call it with
+// its own lock held.
+func (d *Dispatcher) SignalsFor(v ledger.View) ledger.Signals {
 	routes := d.routes.Load()
 	if routes == nil {
-		return nil
+		return ledger.Signals{}
 	}
-	var out []time.Duration
+	var out ledger.Signals
 	for _, r := range *routes {
-		if r.Matches(v) && r.WantsOutOfSync() && !slices.Contains(out, r.OutOfSyncThreshold()) {
-			out = append(out, r.OutOfSyncThreshold())
+		if !r.Matches(v) {
+			continue
+		}
+		if r.WantsOutOfSync() && !slices.Contains(out.OutOfSyncAfter, r.OutOfSyncThreshold()) {
+			out.OutOfSyncAfter = append(out.OutOfSyncAfter, r.OutOfSyncThreshold())
+		}
+		if r.Flapping != nil && !slices.Contains(out.Flapping, *r.Flapping) {
+			out.Flapping = append(out.Flapping, *r.Flapping)
 		}
 	}
-	slices.Sort(out)
+	slices.Sort(out.OutOfSyncAfter)
+	slices.SortFunc(out.Flapping, func(a, b normalize.Damping) int { return strings.Compare(a.Key(), b.Key()) })
 	return out
 }
 

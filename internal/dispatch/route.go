@@ -25,6 +25,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
 // Routes decides which clusters and lifecycles one sink receives: the
@@ -43,6 +44,13 @@ type Routes struct {
 	// v1alpha1.DefaultOutOfSyncAfter. The sink receives only the outOfSync
 	// and inSync events recorded for it.
 	OutOfSyncAfter time.Duration
+	// Flapping is the sink's flap damping; nil when it damps none.
+	Flapping *normalize.Damping
+}
+
+// damped says whether the sink damps flaps with the damping of key.
+func (r Routes) damped(key string) bool {
+	return r.Flapping != nil && r.Flapping.Key() == key
 }
 
 // OutOfSyncThreshold is the sink's outOfSync threshold, with its default.
@@ -51,6 +59,11 @@ func (r Routes) OutOfSyncThreshold() time.Duration {
 		return v1alpha1.DefaultOutOfSyncAfter
 	}
 	return r.OutOfSyncAfter
+}
+
+// dampingOf is the damping a flapping or stable event was recorded for.
+func dampingOf(f *v1alpha1.FlapRecord) normalize.Damping {
+	return normalize.Damping{Transitions: int(f.Transitions), Window: f.Window.Duration}
 }
 
 // WantsOutOfSync says whether the sink receives outOfSync or inSync events.
@@ -62,7 +75,8 @@ func (r Routes) WantsOutOfSync() bool {
 // by their source, which they are compiled from.
 func (r Routes) Equal(o Routes) bool {
 	return r.Namespace == o.Namespace && reflect.DeepEqual(r.Selector, o.Selector) &&
-		r.Expression.String() == o.Expression.String() && r.OutOfSyncThreshold() == o.OutOfSyncThreshold()
+		r.Expression.String() == o.Expression.String() && r.OutOfSyncThreshold() == o.OutOfSyncThreshold() &&
+		reflect.DeepEqual(r.Flapping, o.Flapping)
 }
 
 // Matches says whether a cluster is routed to the sink.
@@ -106,9 +120,18 @@ func (r Routes) Accepts(v ledger.View, e v1alpha1.LedgerEvent, prev v1alpha1.Lif
 	if !r.Wants(e.Lifecycle) {
 		return false, nil
 	}
-	if e.Lifecycle == v1alpha1.LifecycleOutOfSync || e.Lifecycle == v1alpha1.LifecycleInSync {
+	switch e.Lifecycle { //nolint:exhaustive // Only signals recorded per setting, and what they hold back.
+	case v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync:
 		// Recorded once per threshold in use; each sink gets its own.
 		if e.OutOfSyncAfter == nil || e.OutOfSyncAfter.Duration != r.OutOfSyncThreshold() {
+			return false, nil
+		}
+	case v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable:
+		if e.Flapping == nil || !r.damped(dampingOf(e.Flapping).Key()) {
+			return false, nil
+		}
+	case v1alpha1.LifecycleDegraded, v1alpha1.LifecycleRecovered:
+		if r.Flapping != nil && slices.Contains(e.HeldFor, r.Flapping.Key()) {
 			return false, nil
 		}
 	}
@@ -213,8 +236,9 @@ func phaseAfter(events []v1alpha1.LedgerEvent) v1alpha1.Phase {
 //   - Current: what brings a consumer to today's state: the created event,
 //     the latest event that put the cluster in its current phase, and the
 //     signals still open (a paused without its resumed, each outOfSync
-//     without its inSync; the sink keeps those of its own threshold). A
-//     deleted cluster does not exist today, so it gets nothing.
+//     without its inSync, each flapping without its stable; the sink keeps
+//     those of its own settings). A deleted cluster does not exist today,
+//     so it gets nothing.
 func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, phase v1alpha1.Phase) []int64 {
 	switch policy {
 	case v1alpha1.ReplayNone:
@@ -231,6 +255,7 @@ func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, pha
 	}
 	var created, current, paused int64
 	outOfSync := map[time.Duration]int64{}
+	flapping := map[string]int64{}
 	for _, e := range events {
 		if e.Lifecycle == v1alpha1.LifecycleCreated && created == 0 {
 			created = e.Seq
@@ -252,11 +277,21 @@ func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, pha
 			} else {
 				delete(outOfSync, e.OutOfSyncAfter.Duration)
 			}
+		case v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable:
+			if e.Flapping == nil {
+				continue
+			}
+			if k := dampingOf(e.Flapping).Key(); e.Lifecycle == v1alpha1.LifecycleFlapping {
+				flapping[k] = e.Seq
+			} else {
+				delete(flapping, k)
+			}
 		}
 	}
 	// In log order: a sink's cursor only moves forward.
 	var out []int64
-	for _, seq := range append([]int64{created, current, paused}, slices.Collect(maps.Values(outOfSync))...) {
+	open := append(slices.Collect(maps.Values(outOfSync)), slices.Collect(maps.Values(flapping))...)
+	for _, seq := range append([]int64{created, current, paused}, open...) {
 		if seq > 0 {
 			out = append(out, seq)
 		}

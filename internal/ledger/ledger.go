@@ -81,11 +81,20 @@ type NotifierFn func(uid types.UID)
 func (fn NotifierFn) Recorded(uid types.UID) { fn(uid) }
 
 // A Router tells which sinks receive a record, so the ledger knows when
-// every sink has a deleted cluster's last event, and which outOfSync
-// thresholds those sinks want, so it records outOfSync for each.
+// every sink has a deleted cluster's last event, and what signals those
+// sinks ask for, so it records them for each setting.
 type Router interface {
 	SinksFor(v View) []string
-	OutOfSyncAfter(v View) []time.Duration
+	SignalsFor(v View) Signals
+}
+
+// Signals are the settings of the sinks that receive a cluster that shape
+// the signals recorded for it.
+type Signals struct {
+	// OutOfSyncAfter lists the outOfSync thresholds, sorted.
+	OutOfSyncAfter []time.Duration
+	// Flapping lists the flap dampings, sorted by key.
+	Flapping []normalize.Damping
 }
 
 // Option configures a Ledger.

@@ -33,7 +33,8 @@ import (
 func (lg *Ledger) context(r *Record, late bool) normalize.Context {
 	c := normalize.Context{Late: late, Now: lg.now()}
 	if lg.router != nil {
-		c.OutOfSyncAfter = lg.router.OutOfSyncAfter(r.view(lg.controlPlane))
+		sig := lg.router.SignalsFor(r.view(lg.controlPlane))
+		c.OutOfSyncAfter, c.Flapping = sig.OutOfSyncAfter, sig.Flapping
 	}
 	return c
 }
@@ -85,7 +86,7 @@ func (lg *Ledger) SignalsChanged() {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	for uid, r := range lg.records {
-		if !r.gone && !r.detected.SyncLost.IsZero() {
+		if !r.gone && (!r.detected.SyncLost.IsZero() || len(r.detected.Flaps) > 0) {
 			lg.timers.Add(uid)
 		}
 	}
@@ -111,7 +112,72 @@ func storedState(st v1alpha1.ObservedClusterStatus) normalize.State {
 		s.OutOfSync = append(s.OutOfSync, normalize.OutOfSync{After: o.After.Duration, Since: o.Since.UTC()})
 	}
 	slices.SortFunc(s.OutOfSync, func(a, b normalize.OutOfSync) int { return int(a.After - b.After) })
+	for _, t := range st.RecentTransitions {
+		s.Recent = append(s.Recent, t.UTC())
+	}
+	for _, f := range st.Flapping {
+		s.Flaps = append(s.Flaps, normalize.FlapEpisode{
+			Damping: normalize.Damping{Transitions: int(f.Transitions), Window: f.Window.Duration},
+			Since:   f.Since.UTC(), Last: f.Last.UTC(), Count: int(f.Count),
+		})
+	}
 	return s
+}
+
+// flapStatus renders a state's flap tracking for the ledger.
+func flapStatus(s normalize.State) ([]v1alpha1.FlapEpisode, []metav1.Time) {
+	if len(s.Flaps) == 0 && len(s.Recent) == 0 {
+		return nil, nil
+	}
+	eps := make([]v1alpha1.FlapEpisode, 0, len(s.Flaps))
+	for _, f := range s.Flaps {
+		eps = append(eps, v1alpha1.FlapEpisode{
+			Transitions: int32(min(f.Transitions, 1<<20)), //nolint:gosec // Bounded by the API to 20.
+			Window:      metav1.Duration{Duration: f.Window},
+			Since:       metav1.NewTime(f.Since), Last: metav1.NewTime(f.Last),
+			Count: int32(min(f.Count, 1<<20)), //nolint:gosec // Bounded above.
+		})
+	}
+	recent := make([]metav1.Time, 0, len(s.Recent))
+	for _, t := range s.Recent {
+		recent = append(recent, metav1.NewTime(t))
+	}
+	return eps, recent
+}
+
+// flapRecord renders a transition's damping and count.
+func flapRecord(f *normalize.FlapCount) *v1alpha1.FlapRecord {
+	if f == nil {
+		return nil
+	}
+	return &v1alpha1.FlapRecord{
+		Transitions: int32(min(f.Transitions, 1<<20)), //nolint:gosec // Bounded by the API to 20.
+		Window:      metav1.Duration{Duration: f.Window},
+		Count:       int32(min(f.Count, 1<<20)), //nolint:gosec // Bounded above.
+	}
+}
+
+// flapFields stamps the flapping events of a batch with the incidents they
+// end or begin for sinks that damp flaps. prev is the event recorded just
+// before e, and open the outage open before e, with the id of the event
+// that began it.
+//
+//   - flapping ends, for those sinks, the outage its trigger (a recovery,
+//     held back from them) would have ended.
+//   - stable ends the flapping incident, and begins again for them the
+//     outage still open, whose degraded event they never received.
+func flapFields(e *v1alpha1.LedgerEvent, uid types.UID, t normalize.Transition, prev *v1alpha1.LedgerEvent, open *metav1.Time, openID string) {
+	e.Flapping = flapRecord(t.Flap)
+	e.HeldFor = t.HeldFor
+	switch t.Lifecycle { //nolint:exhaustive // Only these shape flapping incidents.
+	case v1alpha1.LifecycleFlapping:
+		if prev != nil && prev.IncidentStart != nil && (prev.Lifecycle == v1alpha1.LifecycleRecovered || prev.Lifecycle == v1alpha1.LifecycleReady) {
+			e.IncidentStart, e.IncidentEvent = prev.IncidentStart, prev.IncidentEvent
+		}
+	case v1alpha1.LifecycleStable:
+		e.IncidentEvent = EventID(uid, v1alpha1.LifecycleFlapping, t.IncidentStart, t.Value)
+		e.OpenIncident = openIncident(open, openID)
+	}
 }
 
 // signalFields stamps a ledger event with what the signals of a transition

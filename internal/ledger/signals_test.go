@@ -34,8 +34,8 @@ import (
 // thresholds is a Router of sinks that all route every cluster.
 type thresholds []time.Duration
 
-func (thresholds) SinksFor(View) []string                { return nil }
-func (t thresholds) OutOfSyncAfter(View) []time.Duration { return t }
+func (thresholds) SinksFor(View) []string    { return nil }
+func (t thresholds) SignalsFor(View) Signals { return Signals{OutOfSyncAfter: t} }
 
 // TestOutOfSyncAcrossRestart records outOfSync when its threshold passes
 // with no change of the object, persists it, and after a restart neither
@@ -230,5 +230,128 @@ func TestOpenIncidentSurvivesPruning(t *testing.T) {
 				t.Errorf("status.openIncident after recovered: %v", s.status.OpenIncident)
 			}
 		})
+	}
+}
+
+// damping is a Router of sinks that all route every cluster and damp flaps.
+type damping normalize.Damping
+
+func (damping) SinksFor(View) []string { return nil }
+func (d damping) SignalsFor(View) Signals {
+	return Signals{Flapping: []normalize.Damping{normalize.Damping(d)}}
+}
+
+// TestFlappingAcrossRestart records a flapping episode that a restart
+// interrupts: flapping names the outage its trigger ended, the transitions
+// after it are held back, the restarted ledger repeats nothing, and stable,
+// a window after the last transition, ends the episode and hands back the
+// outage still open.
+func TestFlappingAcrossRestart(t *testing.T) {
+	const uid = types.UID("uid-1")
+	s := runtime.NewScheme()
+	if err := v1alpha1.SchemeBuilder.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	kube := fake.NewClientBuilder().WithScheme(s).WithStatusSubresource(&v1alpha1.ObservedCluster{}).Build()
+	now := at(20)
+	clock := func() time.Time { return now }
+	p := eksProfile(t)
+	d := damping{Transitions: 3, Window: 10 * time.Minute}
+	obs := func(state string, m int) normalize.Observation {
+		o := readyObs(uid, "prod", at(10), at(m))
+		o.Facts.CloudState = state
+		return o
+	}
+	newLedger := func() *Ledger {
+		lg := New(kube, kube, WithClock(clock))
+		lg.SetRouter(d)
+		if err := lg.Load(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return lg
+	}
+	write := func(lg *Ledger) {
+		t.Helper()
+		if err := lg.write(context.Background(), uid); err != nil {
+			t.Fatalf("write(...): %v", err)
+		}
+	}
+
+	lg := newLedger()
+	lg.Observe(p, eks, obs("ACTIVE", 10), false)
+	for i, st := range []string{"FAILED", "ACTIVE", "FAILED", "ACTIVE"} {
+		now = at(30 + i)
+		lg.Observe(p, eks, obs(st, 30+i), false)
+		write(lg)
+	}
+	// A restart during the episode; the cluster degrades once more.
+	lg = newLedger()
+	now = at(40)
+	lg.Observe(p, eks, obs("ACTIVE", 33), true)
+	now = at(41)
+	lg.Observe(p, eks, obs("FAILED", 41), false)
+	write(lg)
+	now = at(50)
+	lg.elapse(uid)
+	if len(lg.records[uid].unrecorded) > 0 {
+		t.Fatalf("stable recorded before the window passed: %v", lg.records[uid].unrecorded)
+	}
+	now = at(51)
+	lg.elapse(uid)
+	write(lg)
+
+	es, err := lg.Log(context.Background(), NameFor(eks, "", "prod", uid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		Lifecycle     v1alpha1.Lifecycle
+		Minute        int
+		HeldFor       []string
+		IncidentStart int
+		IncidentEvent string
+		OpenIncident  int
+		OpenEvent     string
+	}
+	minute := func(m *metav1.Time) int {
+		if m == nil {
+			return 0
+		}
+		return int(m.Sub(t0) / time.Minute)
+	}
+	ids := map[v1alpha1.Lifecycle][]string{}
+	var all []got
+	for _, e := range es {
+		ids[e.Lifecycle] = append(ids[e.Lifecycle], e.ID)
+		g := got{Lifecycle: e.Lifecycle, Minute: minute(&e.Time), HeldFor: e.HeldFor, IncidentStart: minute(e.IncidentStart), IncidentEvent: e.IncidentEvent}
+		if e.OpenIncident != nil {
+			g.OpenIncident, g.OpenEvent = minute(&e.OpenIncident.Start), e.OpenIncident.Event
+		}
+		all = append(all, g)
+	}
+	degraded := ids[v1alpha1.LifecycleDegraded]
+	if len(degraded) != 3 || len(ids[v1alpha1.LifecycleFlapping]) != 1 {
+		t.Fatalf("want 3 degraded and 1 flapping, got %v", all)
+	}
+	want := []got{
+		{Lifecycle: v1alpha1.LifecycleCreated, Minute: 0},
+		{Lifecycle: v1alpha1.LifecycleReady, Minute: 10},
+		{Lifecycle: v1alpha1.LifecycleDegraded, Minute: 30},
+		{Lifecycle: v1alpha1.LifecycleRecovered, Minute: 31, IncidentStart: 30, IncidentEvent: degraded[0]},
+		{Lifecycle: v1alpha1.LifecycleDegraded, Minute: 32},
+		{Lifecycle: v1alpha1.LifecycleRecovered, Minute: 33, HeldFor: []string{"3/10m0s"}, IncidentStart: 32, IncidentEvent: degraded[1]},
+		{Lifecycle: v1alpha1.LifecycleFlapping, Minute: 33, IncidentStart: 32, IncidentEvent: degraded[1]},
+		{Lifecycle: v1alpha1.LifecycleDegraded, Minute: 41, HeldFor: []string{"3/10m0s"}},
+		{Lifecycle: v1alpha1.LifecycleStable, Minute: 51, IncidentStart: 33, IncidentEvent: ids[v1alpha1.LifecycleFlapping][0], OpenIncident: 41, OpenEvent: degraded[2]},
+	}
+	if diff := cmp.Diff(want, all); diff != "" {
+		t.Errorf("\nledger events: -want, +got:\n%s", diff)
+	}
+	oc := &v1alpha1.ObservedCluster{}
+	if err := kube.Get(context.Background(), types.NamespacedName{Name: NameFor(eks, "", "prod", uid)}, oc); err != nil {
+		t.Fatal(err)
+	}
+	if len(oc.Status.Flapping) != 0 {
+		t.Errorf("status.flapping after stable: %v", oc.Status.Flapping)
 	}
 }

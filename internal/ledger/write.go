@@ -184,6 +184,11 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 			Synced:            t.synced,
 		}
 		signalFields(&e, r.uid, t.Transition)
+		var prev *v1alpha1.LedgerEvent
+		if len(s.events) > 0 {
+			prev = &s.events[len(s.events)-1]
+		}
+		flapFields(&e, r.uid, t.Transition, prev, s.incident, s.incidentID)
 		s.incident, s.incidentID, s.lastID = linkEvent(&e, s.incident, s.incidentID, s.lastID)
 		s.events = append(s.events, e)
 		if t.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
@@ -208,6 +213,7 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	s.status.Created = s.state.Created
 	s.status.Paused = s.state.Paused
 	s.status.OpenIncident = openIncident(s.incident, s.incidentID)
+	s.status.Flapping, s.status.RecentTransitions = flapStatus(s.state)
 	s.status.OutOfSync = outOfSyncEpisodes(s.state)
 	s.status.Facts.KubernetesVersion = r.facts.KubernetesVersion
 	s.status.Pruned = s.pruned
@@ -355,7 +361,9 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	set("created", st.Created)
 	set("paused", st.Paused)
 	set("openIncident", nullable(st.OpenIncident))
-	set("outOfSync", nonNilEpisodes(st.OutOfSync))
+	set("flapping", nonNilSlice(st.Flapping))
+	set("recentTransitions", nonNilSlice(st.RecentTransitions))
+	set("outOfSync", nonNilSlice(st.OutOfSync))
 	set("environment", st.Environment)
 	set("facts", st.Facts)
 	set("ready", st.Ready)
@@ -391,9 +399,9 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	return m.GetResourceVersion(), nil
 }
 
-func nonNilEpisodes(e []v1alpha1.OutOfSyncEpisode) []v1alpha1.OutOfSyncEpisode {
+func nonNilSlice[T any](e []T) []T {
 	if e == nil {
-		return []v1alpha1.OutOfSyncEpisode{}
+		return []T{}
 	}
 	return e
 }

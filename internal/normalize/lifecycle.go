@@ -60,6 +60,11 @@ type State struct {
 	// an outOfSync emitted by Elapse says.
 	SyncReason  string
 	SyncMessage string
+	// Recent holds the times of the latest degraded and recovered
+	// transitions, oldest first, within the longest flap damping window.
+	Recent []time.Time
+	// Flaps holds the flapping episodes not ended yet, one per damping.
+	Flaps []FlapEpisode
 }
 
 // OutOfSync is one outOfSync transition emitted: its threshold and its time.
@@ -72,7 +77,8 @@ type OutOfSync struct {
 func (s State) Equal(o State) bool {
 	return s.Phase == o.Phase && s.Created == o.Created && s.KubernetesVersion == o.KubernetesVersion &&
 		s.Paused == o.Paused && s.SyncLost.Equal(o.SyncLost) && s.SyncReason == o.SyncReason &&
-		s.SyncMessage == o.SyncMessage && slices.Equal(s.OutOfSync, o.OutOfSync)
+		s.SyncMessage == o.SyncMessage && slices.Equal(s.OutOfSync, o.OutOfSync) &&
+		slices.EqualFunc(s.Recent, o.Recent, time.Time.Equal) && slices.Equal(s.Flaps, o.Flaps)
 }
 
 // A Transition is one lifecycle change of a cluster, with the time it
@@ -102,8 +108,14 @@ type Transition struct {
 	// After is the threshold of an outOfSync or inSync transition.
 	After time.Duration
 	// IncidentStart is, on inSync, the time of the outOfSync transition
-	// it ends.
+	// it ends; on stable, the time of the flapping transition.
 	IncidentStart time.Time
+	// Flap is, on flapping and stable, the damping and the episode's
+	// count.
+	Flap *FlapCount
+	// HeldFor lists, on degraded and recovered during flapping episodes,
+	// the keys of the dampings whose sinks do not receive it.
+	HeldFor []string
 }
 
 // Context is what Next needs to know about the observation besides the
@@ -120,6 +132,8 @@ type Context struct {
 	Now time.Time
 	// OutOfSyncAfter lists the thresholds sinks want outOfSync for.
 	OutOfSyncAfter []time.Duration
+	// Flapping lists the flap dampings sinks ask for.
+	Flapping []Damping
 }
 
 // lifecycleOrder sorts the transitions of one observation.
@@ -137,20 +151,24 @@ func lifecycleOrder(l v1alpha1.Lifecycle) int {
 		return 4
 	case v1alpha1.LifecycleFailed:
 		return 5
-	case v1alpha1.LifecycleResumed:
+	case v1alpha1.LifecycleFlapping:
 		return 6
-	case v1alpha1.LifecyclePaused:
+	case v1alpha1.LifecycleStable:
 		return 7
-	case v1alpha1.LifecycleInSync:
+	case v1alpha1.LifecycleResumed:
 		return 8
-	case v1alpha1.LifecycleOutOfSync:
+	case v1alpha1.LifecyclePaused:
 		return 9
-	case v1alpha1.LifecycleDeleting:
+	case v1alpha1.LifecycleInSync:
 		return 10
-	case v1alpha1.LifecycleDeleted:
+	case v1alpha1.LifecycleOutOfSync:
 		return 11
+	case v1alpha1.LifecycleDeleting:
+		return 12
+	case v1alpha1.LifecycleDeleted:
+		return 13
 	}
-	return 12
+	return 14
 }
 
 // verdict is what an observation says about a cluster's health, before
@@ -403,6 +421,11 @@ func (e *emitter) done() []Transition {
 //	          Degraded, for at least a threshold of c.OutOfSyncAfter as
 //	          c.Now tells, once per threshold (see Elapse); inSync for
 //	          each open one once Synced=True.
+//	flapping  a degraded or recovered that makes more than a damping's
+//	          Transitions within its Window, once per damping of
+//	          c.Flapping; the degraded and recovered of the episode name
+//	          the damping in HeldFor. stable a Window after the last of
+//	          them (see Elapse), or at the deletion.
 //
 // Upgraded is emitted when the observed Kubernetes version changes from
 // one non-empty value to another while the cluster is and was Ready or
@@ -457,6 +480,7 @@ func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Tr
 		if o.Ready.Reason == ReasonDeleting {
 			why = readyCause(o)
 		}
+		s = e.endFlaps(s, o.DeletionTimestamp)
 		e.add(v1alpha1.LifecycleDeleting, o.DeletionTimestamp, why)
 		s.Phase = v1alpha1.PhaseDeleting
 		return s, e.done()
@@ -514,6 +538,7 @@ func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Tr
 		e.ts[len(e.ts)-1].PreviousVersion = prev.KubernetesVersion
 	}
 	e.value = ""
+	s = e.flap(s)
 	s = e.pause(s, o)
 	s = e.sync(s, o)
 	return s, e.done()

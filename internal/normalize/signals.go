@@ -158,23 +158,34 @@ func elapse(s State, c Context, version string) (State, []Transition) {
 }
 
 // Elapse applies the passing of time to a cluster's state: the outOfSync
-// transitions that became due since the last observation, with no change of
-// the object. The caller schedules it at Due.
+// and stable transitions that became due since the last observation, with
+// no change of the object. The caller schedules it at Due.
 func Elapse(prev State, c Context) (State, []Transition) {
 	if prev.Phase != v1alpha1.PhaseReady && prev.Phase != v1alpha1.PhaseDegraded {
 		return prev, nil
 	}
-	return elapse(prev, c, prev.KubernetesVersion)
+	e := &emitter{c: c, version: prev.KubernetesVersion}
+	s := e.settle(prev)
+	var ts []Transition
+	s, ts = elapse(s, c, prev.KubernetesVersion)
+	e.ts = append(e.ts, ts...)
+	return s, e.done()
 }
 
-// Due is the earliest time at which Elapse would emit a transition for
-// thresholds, if any is pending: the caller schedules a re-evaluation
-// then, since no change of the object may come to trigger one.
+// Due is the earliest time at which Elapse would emit a transition, if any
+// is pending, for the outOfSync thresholds and the open flapping episodes:
+// the caller schedules a re-evaluation then, since no change of the object
+// may come to trigger one.
 func Due(s State, thresholds []time.Duration) (time.Time, bool) {
-	if s.SyncLost.IsZero() {
-		return time.Time{}, false
-	}
 	var due time.Time
+	for _, f := range s.Flaps {
+		if t := f.Last.Add(f.Window); due.IsZero() || t.Before(due) {
+			due = t
+		}
+	}
+	if s.SyncLost.IsZero() {
+		return due, !due.IsZero()
+	}
 	for _, d := range thresholds {
 		if d <= 0 || slices.ContainsFunc(s.OutOfSync, func(o OutOfSync) bool { return o.After == d }) {
 			continue

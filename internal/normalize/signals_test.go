@@ -39,7 +39,8 @@ type tick struct {
 
 // persisted is what the ledger writes of a state and reads back at start.
 func persisted(s State) State {
-	return State{Phase: s.Phase, Created: s.Created, KubernetesVersion: s.KubernetesVersion, Paused: s.Paused, OutOfSync: s.OutOfSync}
+	return State{Phase: s.Phase, Created: s.Created, KubernetesVersion: s.KubernetesVersion, Paused: s.Paused, OutOfSync: s.OutOfSync,
+		Recent: s.Recent, Flaps: s.Flaps}
 }
 
 // live feeds ticks to Next and Elapse with the thresholds of the sinks, and
@@ -47,6 +48,13 @@ func persisted(s State) State {
 // which must emit nothing; Due must say when the next outOfSync is due.
 func live(t *testing.T, thresholds []time.Duration, ticks []tick) ([]Transition, State) {
 	t.Helper()
+	return liveWith(t, Context{OutOfSyncAfter: thresholds}, ticks)
+}
+
+// liveWith is live with the sinks' settings in c.
+func liveWith(t *testing.T, sinks Context, ticks []tick) ([]Transition, State) {
+	t.Helper()
+	thresholds := sinks.OutOfSyncAfter
 	p := profile(t, "eks.aws.upbound.io", "Cluster")
 	var all []Transition
 	var s State
@@ -54,7 +62,7 @@ func live(t *testing.T, thresholds []time.Duration, ticks []tick) ([]Transition,
 		if tk.restart {
 			s = persisted(s)
 		}
-		c := Context{Late: tk.late, Now: tk.now, OutOfSyncAfter: thresholds}
+		c := Context{Late: tk.late, Now: tk.now, OutOfSyncAfter: thresholds, Flapping: sinks.Flapping}
 		var ts []Transition
 		if tk.obj == nil {
 			s, ts = Elapse(s, c)
