@@ -45,32 +45,24 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	"go.uber.org/zap/zapcore"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
 
-	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
-	"github.com/crossplane-contrib/provider-cdevents/apis"
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	pcontroller "github.com/crossplane-contrib/provider-cdevents/internal/controller"
 	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
+	"github.com/crossplane-contrib/provider-cdevents/internal/provider"
 	"github.com/crossplane-contrib/provider-cdevents/internal/receiver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testenv"
 	"github.com/crossplane-contrib/provider-cdevents/test/fixtures"
@@ -82,8 +74,6 @@ const (
 	errLogFile      = "cannot create the provider log file"
 	errWriteCRDs    = "cannot write the cluster kinds' CRDs"
 	errKubeconfig   = "cannot write the kubeconfig"
-	errManager      = "cannot create the controller manager"
-	errScheme       = "cannot add the provider's APIs to the scheme"
 	errSetup        = "cannot set up the provider"
 	errClient       = "cannot create a client for the local control plane"
 	errConfig       = "cannot create the ClusterProviderConfig"
@@ -96,21 +86,21 @@ const (
 
 // options are the demo's flags.
 type options struct {
-	listen       string
-	runFor       time.Duration
-	interval     time.Duration
-	rounds       int
-	keep         bool
-	incidents    bool
-	crdDir       string
-	stateDir     string
-	debug        bool
-	controlPlane string
+	listen    string
+	runFor    time.Duration
+	interval  time.Duration
+	rounds    int
+	keep      bool
+	incidents bool
+	crdDir    string
+	stateDir  string
+	// provider are the provider's own flags.
+	provider provider.Options
 }
 
 func main() {
 	app := kingpin.New("demo", "Runs provider-cdevents against a local control plane and a simulated fleet of EKS, GKE and AKS clusters, with a live timeline page.").DefaultEnvars()
-	o := options{}
+	o := options{provider: demoDefaults()}
 	app.Flag("listen", "Address of the in-process CDEvents receiver and its timeline page.").Default("127.0.0.1:8090").StringVar(&o.listen)
 	app.Flag("for", "Run this long, then exit: 0 if events were received, 1 otherwise. 0 runs until Ctrl-C.").Default("0s").DurationVar(&o.runFor)
 	app.Flag("interval", "Time between two steps of a simulated cluster's story.").Default("4s").DurationVar(&o.interval)
@@ -119,8 +109,9 @@ func main() {
 	app.Flag("incidents", "Also emit incident.detected and incident.resolved CDEvents on outages.").BoolVar(&o.incidents)
 	app.Flag("crds", "Directory of the provider's CRDs.").Default("package/crds").StringVar(&o.crdDir)
 	app.Flag("state-dir", "Where the kubeconfig and the provider's log are written.").Default(".cache/demo").StringVar(&o.stateDir)
-	app.Flag("control-plane-name", "Control plane name in CDEvents subject ids and sources.").Default(providerName).StringVar(&o.controlPlane)
-	app.Flag("debug", "Log the provider at debug level (to the log file).").Short('d').BoolVar(&o.debug)
+	o.provider.AddFlags(app)
+	// The demo runs its own control plane.
+	app.GetFlag("kubeconfig").Hidden()
 	kingpin.MustParse(app.Parse(os.Args[1:]))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -170,7 +161,7 @@ func run(ctx context.Context, stopSignals func(), o options, out io.Writer) (int
 		return 1, errors.Wrap(err, errLogFile)
 	}
 	defer logFile.Close()
-	log := newLogger(logFile, o.debug)
+	log := newLogger(logFile, o.provider.Debug)
 
 	say(out, "Starting the local control plane (kube-apiserver and etcd from %s)", os.Getenv(testenv.AssetsEnv))
 	t := time.Now()
@@ -213,17 +204,13 @@ func run(ctx context.Context, stopSignals func(), o options, out io.Writer) (int
 	// The provider, in-process.
 	pctx, stopProvider := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopProvider()
-	scheme, err := newScheme()
-	if err != nil {
-		return 1, err
-	}
-	pipe, mgrDone, err := startProvider(pctx, cfg, scheme, log, o)
+	p, mgrDone, err := startProvider(pctx, cfg, log, o.provider)
 	if err != nil {
 		return 1, err
 	}
 	say(out, "Provider started (log: %s)", logPath)
 
-	kube, err := client.New(cfg, client.Options{Scheme: scheme})
+	kube, err := client.New(cfg, client.Options{Scheme: p.Manager.GetScheme()})
 	if err != nil {
 		return 1, errors.Wrap(err, errClient)
 	}
@@ -233,7 +220,7 @@ func run(ctx context.Context, stopSignals func(), o options, out io.Writer) (int
 	say(out, "ClusterProviderConfig %s sends CDEvents to the receiver at %s", providerCfgName, sinkURL)
 
 	fleet := fleetsim.DefaultFleet()
-	if err := waitWatching(ctx, pipe, fleet); err != nil {
+	if err := waitWatching(ctx, p.Pipeline, fleet); err != nil {
 		return 1, err
 	}
 
@@ -351,47 +338,30 @@ func newLogger(w io.Writer, debug bool) logging.Logger {
 	return logging.NewLogrLogger(zl.WithName("provider-cdevents"))
 }
 
-// newScheme knows the Kubernetes kinds and the provider's own.
-func newScheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, errors.Wrap(err, errScheme)
-	}
-	if err := apis.AddToScheme(s); err != nil {
-		return nil, errors.Wrap(err, errScheme)
-	}
-	return s, nil
+// demoDefaults are the provider's defaults, but for what suits a demo on
+// a laptop: subject ids under /demo, delivery progress persisted every
+// second so the inventory printed at the end is current, and no metrics or
+// probe endpoints to collide with anything else listening there (the flags
+// turn them on).
+func demoDefaults() provider.Options {
+	o := provider.DefaultOptions()
+	o.ControlPlaneName = providerName
+	o.CursorFlushInterval = time.Second
+	o.MetricsBindAddress = "0"
+	o.HealthProbeBindAddress = "0"
+	return o
 }
 
-// startProvider runs the provider on a controller-runtime manager, as
-// cmd/provider does, minus leader election, metrics and probes.
-func startProvider(ctx context.Context, cfg *rest.Config, scheme *runtime.Scheme, log logging.Logger, o options) (*pcontroller.Pipeline, <-chan error, error) {
-	mgr, err := ctrl.NewManager(ratelimiter.LimitRESTConfig(cfg, 100), ctrl.Options{
-		Scheme:                 scheme,
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-	})
-	if err != nil {
-		return nil, nil, errors.Wrap(err, errManager)
-	}
-	pipe, err := pcontroller.SetupPipeline(mgr, pcontroller.Options{
-		Options: controller.Options{
-			Logger:                  log,
-			MaxConcurrentReconciles: 10,
-			PollInterval:            time.Minute,
-			GlobalRateLimiter:       ratelimiter.NewGlobal(100),
-			Features:                &feature.Flags{},
-		},
-		ControlPlaneName:    o.controlPlane,
-		CursorFlushInterval: time.Second,
-	})
+// startProvider puts the provider together exactly as cmd/provider does,
+// from the provider's flags, and runs it against the local control plane.
+func startProvider(ctx context.Context, cfg *rest.Config, log logging.Logger, o provider.Options) (*provider.Provider, <-chan error, error) {
+	p, err := provider.New(ctx, o, provider.WithRESTConfig(cfg), provider.WithLogger(log))
 	if err != nil {
 		return nil, nil, errors.Wrap(err, errSetup)
 	}
 	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	return pipe, done, nil
+	go func() { done <- p.Start(ctx) }()
+	return p, done, nil
 }
 
 // createProviderConfig points a ClusterProviderConfig at the receiver.
@@ -414,11 +384,7 @@ func waitWatching(ctx context.Context, pipe *pcontroller.Pipeline, fleet []fleet
 	for {
 		all := pipe.Discovery.Synced()
 		for _, c := range fleet {
-			gvr, err := c.GroupVersionResource()
-			if err != nil {
-				return err
-			}
-			if !pipe.Discovery.IsWatching(groupKind(gvr, c)) {
+			if !pipe.Discovery.IsWatching(c.Flavor.GroupKind()) {
 				all = false
 			}
 		}
@@ -429,14 +395,6 @@ func waitWatching(ctx context.Context, pipe *pcontroller.Pipeline, fleet []fleet
 			return errors.Wrap(err, errNotWatching)
 		}
 	}
-}
-
-func groupKind(gvr schema.GroupVersionResource, c fleetsim.Cluster) schema.GroupKind {
-	kind := "Cluster"
-	if c.Flavor == fleetsim.FlavorAKS {
-		kind = "KubernetesCluster"
-	}
-	return schema.GroupKind{Group: gvr.Group, Kind: kind}
 }
 
 // writeClusterCRDs writes the cluster kinds' CRDs, which are embedded in

@@ -33,12 +33,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
-	"github.com/crossplane-contrib/provider-cdevents/internal/controller"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
+	"github.com/crossplane-contrib/provider-cdevents/internal/provider"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
 // readyClusters creates n upjet EKS clusters, all ready, labelled test=label.
-func readyClusters(ctx context.Context, t *testing.T, c *testkit.Clusters, prefix, label string, n int) []string {
+func readyClusters(ctx context.Context, t *testing.T, c *fleetsim.Clusters, prefix, label string, n int) []string {
 	t.Helper()
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	var names []string
@@ -47,7 +48,7 @@ func readyClusters(ctx context.Context, t *testing.T, c *testkit.Clusters, prefi
 		if _, err := c.Create(ctx, name, map[string]any{"region": "us-east-2"}, map[string]string{"test": label}); err != nil {
 			t.Fatal(err)
 		}
-		l := testkit.UpjetEKSLifecycle{C: c, Name: name}
+		l := fleetsim.Lifecycle{C: c, Name: name}
 		if err := l.CreateRequested(ctx, t0); err != nil {
 			t.Fatal(err)
 		}
@@ -76,10 +77,10 @@ func TestReplayPolicies(t *testing.T) {
 	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
 	t.Cleanup(func() { uninstallCRD(t, crd) })
 	startProvider(t)
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	names := readyClusters(ctx, t, eks, "replay", "replay", 3)
 	// Upgrade one, so All differs from Current.
-	if err := (testkit.UpjetEKSLifecycle{C: eks, Name: names[0]}).CloudState(ctx, "ACTIVE", "1.32"); err != nil {
+	if err := (fleetsim.Lifecycle{C: eks, Name: names[0]}).CloudState(ctx, "ACTIVE", "1.32"); err != nil {
 		t.Fatal(err)
 	}
 	if err := testkit.Eventually(waitLong, func() error {
@@ -130,7 +131,7 @@ func TestReplayPolicies(t *testing.T) {
 		t.Errorf("None: got %d events about the past", n)
 	}
 	// What happens next reaches every sink.
-	if err := (testkit.UpjetEKSLifecycle{C: eks, Name: names[1]}).CloudState(ctx, "FAILED", ""); err != nil {
+	if err := (fleetsim.Lifecycle{C: eks, Name: names[1]}).CloudState(ctx, "FAILED", ""); err != nil {
 		t.Fatal(err)
 	}
 	for policy, s := range sinks {
@@ -161,7 +162,7 @@ func TestTenantIsolation(t *testing.T) {
 	createConfig(ctx, t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "sink-token"}, StringData: map[string]string{"token": "team-b"}})
 	// The test sinks listen on loopback, which tenants may not reach
 	// unless the administrator allows it; plain http with a token, too.
-	startProvider(t, testkit.WithTenantEgressAllow("127.0.0.0/8"), testkit.WithSinkPolicy(func(p *controller.SinkPolicy) { p.TenantAllowPlaintextCredentials = true }))
+	startProvider(t, testkit.WithTenantEgressAllow("127.0.0.0/8"), testkit.WithOptions(func(o *provider.Options) { o.TenantAllowPlaintextCredentials = true }))
 
 	sinkA, sinkB := startSink(t), startSink(t)
 	var mu sync.Mutex
@@ -182,8 +183,8 @@ func TestTenantIsolation(t *testing.T) {
 	createConfig(ctx, t, pcB)
 
 	dyn := dynClient(t)
-	a := testkit.NewClusters(dyn, testkit.UpjetEKSNamespaced, "Cluster", "team-a")
-	b := testkit.NewClusters(dyn, testkit.UpjetEKSNamespaced, "Cluster", "team-b")
+	a := fleetsim.NewClusters(dyn, fleetsim.UpjetEKSNamespaced, "Cluster", "team-a")
+	b := fleetsim.NewClusters(dyn, fleetsim.UpjetEKSNamespaced, "Cluster", "team-b")
 	readyClusters(ctx, t, a, "tenant-a", "tenant", 1)
 	readyClusters(ctx, t, b, "tenant-b", "tenant", 1)
 
@@ -259,7 +260,7 @@ func TestRetryAfter(t *testing.T) {
 		s.Delivery.MaxBackoff = &metav1.Duration{Duration: 10 * time.Second}
 		s.Selector.Lifecycles = []v1alpha1.Lifecycle{v1alpha1.LifecycleCreated}
 	}))
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	readyClusters(ctx, t, eks, "retry-after", "retry-after", 1)
 	if !sink.WaitFor(waitLong, func(rs []testkit.Received) bool { return len(rs) >= 1 }) {
 		t.Fatalf("no event after a 429")
@@ -315,7 +316,7 @@ func TestTLS(t *testing.T) {
 			ClientCertSecretRef: &v1alpha1.SecretReference{Namespace: "default", Name: "sink-client"},
 		}
 	}))
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	readyClusters(ctx, t, eks, "tls", "tls", 2)
 
 	if err := testkit.Eventually(waitLong, func() error {
@@ -357,9 +358,9 @@ func TestIncidentsAndSpecVersion(t *testing.T) {
 		s.CDEvents = &v1alpha1.CDEventsOptions{SpecVersion: v1alpha1.SpecVersion04, Incidents: true, Source: "/crossplane/incident-test"}
 		s.Sink.Encoding = v1alpha1.EncodingStructured
 	}))
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	names := readyClusters(ctx, t, eks, "incident", "incidents", 1)
-	l := testkit.UpjetEKSLifecycle{C: eks, Name: names[0]}
+	l := fleetsim.Lifecycle{C: eks, Name: names[0]}
 	if err := l.CloudState(ctx, "FAILED", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +413,7 @@ func TestConfigChurn(t *testing.T) {
 	startProvider(t)
 	pc := clusterProviderConfig("churn", sink.URL(), selectLabel("churn"), fastRetry)
 	createConfig(ctx, t, pc)
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	names := readyClusters(ctx, t, eks, "churn", "churn", 30)
 
 	const rounds = 8
@@ -435,7 +436,7 @@ func TestConfigChurn(t *testing.T) {
 			state = "ACTIVE"
 		}
 		for _, n := range names {
-			if err := (testkit.UpjetEKSLifecycle{C: eks, Name: n}).CloudState(ctx, state, ""); err != nil {
+			if err := (fleetsim.Lifecycle{C: eks, Name: n}).CloudState(ctx, state, ""); err != nil {
 				t.Fatal(err)
 			}
 		}

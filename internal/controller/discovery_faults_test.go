@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -104,7 +105,7 @@ func TestDiscoveryKeepsKindsWhoseCRDCannotBeRead(t *testing.T) {
 	gk := schema.GroupKind{Group: "kubernetes.digitalocean.crossplane.io", Kind: "Cluster"}
 	crd := installCRD(t, gk.Group, gk.Kind)
 	t.Cleanup(func() { uninstallCRD(t, crd) })
-	do := testkit.NewClusters(dynClient(t), schema.GroupVersionResource{Group: gk.Group, Version: "v1alpha1", Resource: "clusters"}, "Cluster", "")
+	do := fleetsim.NewClusters(dynClient(t), schema.GroupVersionResource{Group: gk.Group, Version: "v1alpha1", Resource: "clusters"}, "Cluster", "")
 
 	p := startProvider(t)
 	if _, err := do.Create(ctx, "unreadable-crd", map[string]any{"region": "ams3"}, nil); err != nil {
@@ -112,8 +113,8 @@ func TestDiscoveryKeepsKindsWhoseCRDCannotBeRead(t *testing.T) {
 	}
 	ltt := time.Now().Add(-time.Hour).Truncate(time.Second)
 	if err := do.Status(ctx, "unreadable-crd", func(u *unstructured.Unstructured) {
-		testkit.SetCondition(u, "Ready", "True", "Available", ltt)
-		testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", ltt)
+		fleetsim.SetCondition(u, "Ready", "True", "Available", ltt)
+		fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", ltt)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestDiscoveryKeepsKindsWhoseCRDCannotBeRead(t *testing.T) {
 
 	// The watch works.
 	if err := do.Status(ctx, "unreadable-crd", func(u *unstructured.Unstructured) {
-		testkit.SetCondition(u, "Ready", "False", "Unavailable", time.Now())
+		fleetsim.SetCondition(u, "Ready", "False", "Unavailable", time.Now())
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestDiscoveryKeepsKindsWhoseCRDCannotBeRead(t *testing.T) {
 // step is one round of the fault suite: what is written to every cluster of
 // the round, and the lifecycle it must produce.
 type step struct {
-	write func(ctx context.Context, l testkit.UpjetEKSLifecycle) error
+	write func(ctx context.Context, l fleetsim.Lifecycle) error
 	want  string
 }
 
@@ -189,12 +190,12 @@ type step struct {
 // every ledger must hold exactly the transitions that were driven.
 func TestDiscoveryUnderAPIFaults(t *testing.T) {
 	ctx := context.Background()
-	crd := installCRD(t, testkit.UpjetEKS.Group, "Cluster")
+	crd := installCRD(t, fleetsim.UpjetEKS.Group, "Cluster")
 	t.Cleanup(func() { uninstallCRD(t, crd) })
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	t.Cleanup(func() {
 		// Let the CRD go even if the test stopped half way.
-		l, err := dynClient(t).Resource(testkit.UpjetEKS).List(ctx, metav1.ListOptions{})
+		l, err := dynClient(t).Resource(fleetsim.UpjetEKS).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return
 		}
@@ -203,13 +204,13 @@ func TestDiscoveryUnderAPIFaults(t *testing.T) {
 		}
 	})
 
-	faults := newFaultyAPI(testkit.UpjetEKS.Group)
+	faults := newFaultyAPI(fleetsim.UpjetEKS.Group)
 	faults.set(func(f *faultyAPI) {
 		f.cutAfter = time.Second
 		f.crdFailures[crd.GetName()] = 2
 	})
 	p := startProvider(t, testkit.WithLedgerConfig(faults.config(cfg)))
-	gk := schema.GroupKind{Group: testkit.UpjetEKS.Group, Kind: "Cluster"}
+	gk := schema.GroupKind{Group: fleetsim.UpjetEKS.Group, Kind: "Cluster"}
 	if err := testkit.Eventually(waitLong, func() error {
 		if !p.Pipeline.Discovery.IsWatching(gk) {
 			return fmt.Errorf("not watching %s", gk)
@@ -221,28 +222,28 @@ func TestDiscoveryUnderAPIFaults(t *testing.T) {
 
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	steps := []step{
-		{want: "created", write: func(ctx context.Context, l testkit.UpjetEKSLifecycle) error {
+		{want: "created", write: func(ctx context.Context, l fleetsim.Lifecycle) error {
 			if _, err := l.C.Create(ctx, l.Name, map[string]any{"region": "us-east-1"}, map[string]string{"test": "faults"}); err != nil {
 				return err
 			}
 			return l.CreateRequested(ctx, t0)
 		}},
-		{want: "ready", write: func(ctx context.Context, l testkit.UpjetEKSLifecycle) error {
+		{want: "ready", write: func(ctx context.Context, l fleetsim.Lifecycle) error {
 			return l.Ready(ctx, t0.Add(time.Minute), "1.31")
 		}},
-		{want: "degraded", write: func(ctx context.Context, l testkit.UpjetEKSLifecycle) error {
+		{want: "degraded", write: func(ctx context.Context, l fleetsim.Lifecycle) error {
 			return l.CloudState(ctx, "FAILED", "")
 		}},
-		{want: "recovered", write: func(ctx context.Context, l testkit.UpjetEKSLifecycle) error {
+		{want: "recovered", write: func(ctx context.Context, l fleetsim.Lifecycle) error {
 			return l.CloudState(ctx, "ACTIVE", "")
 		}},
-		{want: "upgraded", write: func(ctx context.Context, l testkit.UpjetEKSLifecycle) error {
+		{want: "upgraded", write: func(ctx context.Context, l fleetsim.Lifecycle) error {
 			return l.CloudState(ctx, "ACTIVE", "1.32")
 		}},
-		{want: "deleting", write: func(ctx context.Context, l testkit.UpjetEKSLifecycle) error {
+		{want: "deleting", write: func(ctx context.Context, l fleetsim.Lifecycle) error {
 			return l.DeleteRequested(ctx, time.Now())
 		}},
-		{want: "deleted", write: func(ctx context.Context, l testkit.UpjetEKSLifecycle) error {
+		{want: "deleted", write: func(ctx context.Context, l fleetsim.Lifecycle) error {
 			return l.Gone(ctx)
 		}},
 	}
@@ -263,7 +264,7 @@ func TestDiscoveryUnderAPIFaults(t *testing.T) {
 	counts := map[string]int{}
 	for si, s := range steps {
 		for _, name := range driven {
-			if err := s.write(ctx, testkit.UpjetEKSLifecycle{C: eks, Name: name}); err != nil {
+			if err := s.write(ctx, fleetsim.Lifecycle{C: eks, Name: name}); err != nil {
 				t.Fatalf("step %s of %s: %v", s.want, name, err)
 			}
 			want[name] = append(want[name], s.want)
@@ -272,7 +273,7 @@ func TestDiscoveryUnderAPIFaults(t *testing.T) {
 		if si < 2 {
 			// The clusters lost in the outage exist and are ready before it.
 			for _, name := range lostDuring {
-				if err := s.write(ctx, testkit.UpjetEKSLifecycle{C: eks, Name: name}); err != nil {
+				if err := s.write(ctx, fleetsim.Lifecycle{C: eks, Name: name}); err != nil {
 					t.Fatalf("step %s of %s: %v", s.want, name, err)
 				}
 				want[name] = append(want[name], s.want)
@@ -308,7 +309,7 @@ func TestDiscoveryUnderAPIFaults(t *testing.T) {
 			}
 			for _, name := range bornDuring {
 				for _, s := range steps[:2] {
-					if err := s.write(ctx, testkit.UpjetEKSLifecycle{C: eks, Name: name}); err != nil {
+					if err := s.write(ctx, fleetsim.Lifecycle{C: eks, Name: name}); err != nil {
 						t.Fatal(err)
 					}
 					want[name] = append(want[name], s.want)

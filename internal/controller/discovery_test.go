@@ -30,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -79,7 +80,7 @@ func TestDiscoveryFollowsCRDs(t *testing.T) {
 	// already running when it is first seen.
 	gkeCRD := installCRD(t, "container.gcp.crossplane.io", "Cluster")
 	gkeGVR := schema.GroupVersionResource{Group: "container.gcp.crossplane.io", Version: "v1beta2", Resource: "clusters"}
-	gke := testkit.NewClusters(dyn, gkeGVR, "Cluster", "")
+	gke := fleetsim.NewClusters(dyn, gkeGVR, "Cluster", "")
 	// A decoy with kind Cluster in a group no profile names.
 	decoy := installCRD(t, "database.digitalocean.crossplane.io", "Cluster")
 	t.Cleanup(func() { uninstallCRD(t, decoy) })
@@ -100,16 +101,16 @@ func TestDiscoveryFollowsCRDs(t *testing.T) {
 	eksCRD := installCRD(t, "eks.aws.crossplane.io", "Cluster")
 	t.Cleanup(func() { uninstallCRD(t, eksCRD) })
 	eksGVR := schema.GroupVersionResource{Group: "eks.aws.crossplane.io", Version: "v1beta1", Resource: "clusters"}
-	eks := testkit.NewClusters(dyn, eksGVR, "Cluster", "")
+	eks := fleetsim.NewClusters(dyn, eksGVR, "Cluster", "")
 	if _, err := eks.Create(ctx, "classic-eks", map[string]any{"region": "us-east-1"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	ltt := time.Now().Add(-time.Hour).Truncate(time.Second)
 	if err := eks.Status(ctx, "classic-eks", func(u *unstructured.Unstructured) {
-		testkit.SetField(u, "ACTIVE", "status", "atProvider", "status")
-		testkit.SetField(u, "1.29", "status", "atProvider", "version")
-		testkit.SetCondition(u, "Ready", "True", "Available", ltt)
-		testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", ltt)
+		fleetsim.SetField(u, "ACTIVE", "status", "atProvider", "status")
+		fleetsim.SetField(u, "1.29", "status", "atProvider", "version")
+		fleetsim.SetCondition(u, "Ready", "True", "Available", ltt)
+		fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", ltt)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -133,10 +134,10 @@ func TestDiscoveryFollowsCRDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := gke.Status(ctx, "classic-gke", func(u *unstructured.Unstructured) {
-		testkit.SetField(u, "RUNNING", "status", "atProvider", "status")
-		testkit.SetField(u, "1.30.5-gke.1", "status", "atProvider", "currentMasterVersion")
-		testkit.SetField(u, "34.1.2.3", "status", "atProvider", "endpoint")
-		testkit.SetCondition(u, "Ready", "True", "Available", ltt)
+		fleetsim.SetField(u, "RUNNING", "status", "atProvider", "status")
+		fleetsim.SetField(u, "1.30.5-gke.1", "status", "atProvider", "currentMasterVersion")
+		fleetsim.SetField(u, "34.1.2.3", "status", "atProvider", "endpoint")
+		fleetsim.SetCondition(u, "Ready", "True", "Available", ltt)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +165,8 @@ func TestDiscoveryFollowsCRDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := eks.Status(ctx, "classic-eks", func(u *unstructured.Unstructured) {
-		testkit.SetField(u, "FAILED", "status", "atProvider", "status")
-		testkit.SetCondition(u, "Ready", "False", "Unavailable", time.Now())
+		fleetsim.SetField(u, "FAILED", "status", "atProvider", "status")
+		fleetsim.SetCondition(u, "Ready", "False", "Unavailable", time.Now())
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -229,13 +230,13 @@ func TestClusterKind(t *testing.T) {
 	if !p.Pipeline.Discovery.IsWatching(gk) {
 		t.Fatalf("not watching the kind a ClusterKind declared")
 	}
-	db := testkit.NewClusters(dynClient(t), schema.GroupVersionResource{Group: gk.Group, Version: "v1alpha1", Resource: "clusters"}, "Cluster", "")
+	db := fleetsim.NewClusters(dynClient(t), schema.GroupVersionResource{Group: gk.Group, Version: "v1alpha1", Resource: "clusters"}, "Cluster", "")
 	if _, err := db.Create(ctx, "custom-kind", map[string]any{"region": "ams3"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Status(ctx, "custom-kind", func(u *unstructured.Unstructured) {
-		testkit.SetField(u, "online", "status", "atProvider", "status")
-		testkit.SetCondition(u, "Ready", "True", "Available", time.Now())
+		fleetsim.SetField(u, "online", "status", "atProvider", "status")
+		fleetsim.SetCondition(u, "Ready", "True", "Available", time.Now())
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
@@ -234,7 +235,7 @@ func TestRefusedEventsGiveUpVisibly(t *testing.T) {
 					s.Delivery.DeadLetterSink = &v1alpha1.Sink{URL: dlq.URL()}
 				}
 			}))
-			eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+			eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 			names := readyClusters(ctx, t, eks, label, label, 1)
 
 			if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sink.Lifecycles(names[0])) >= 1 }) {
@@ -288,7 +289,7 @@ func TestRecreatedClusterOrder(t *testing.T) {
 	startProvider(t)
 	label := unique("phoenix")
 	createConfig(ctx, t, clusterProviderConfig(label, sink.URL(), selectLabel(label), fastRetry))
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	name := readyClusters(ctx, t, eks, label, label, 1)[0]
 	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sink.Lifecycles(name)) >= 2 }) {
 		t.Fatalf("first incarnation: sink got %v", sink.Lifecycles(name))
@@ -302,7 +303,7 @@ func TestRecreatedClusterOrder(t *testing.T) {
 		}
 		return http.StatusOK
 	})
-	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	l := fleetsim.Lifecycle{C: eks, Name: name}
 	if err := l.DeleteRequested(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -357,9 +358,9 @@ func TestReplicasAgree(t *testing.T) {
 	startProvider(t)
 	label := unique("replicas")
 	createConfig(ctx, t, clusterProviderConfig(label, sink.URL(), selectLabel(label), fastRetry))
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	name := readyClusters(ctx, t, eks, label, label, 1)[0]
-	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	l := fleetsim.Lifecycle{C: eks, Name: name}
 	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(dedupe(sink.Lifecycles(name))) >= 2 }) {
 		t.Fatalf("sink got %v", sink.Lifecycles(name))
 	}

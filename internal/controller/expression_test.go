@@ -31,6 +31,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -69,7 +70,7 @@ func TestSelectorExpression(t *testing.T) {
 	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
 	t.Cleanup(func() { uninstallCRD(t, crd) })
 	startProvider(t)
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	names := readyClusters(ctx, t, eks, "expr", "expr", 3)
 	// Two production clusters; the third has no env label at all.
 	for i, env := range []string{"prod", "prod"} {
@@ -112,7 +113,7 @@ func TestSelectorExpression(t *testing.T) {
 
 	// Degrade one production cluster and the unlabelled one.
 	for _, n := range []string{names[0], names[2]} {
-		if err := (testkit.UpjetEKSLifecycle{C: eks, Name: n}).CloudState(ctx, "FAILED", ""); err != nil {
+		if err := (fleetsim.Lifecycle{C: eks, Name: n}).CloudState(ctx, "FAILED", ""); err != nil {
 			t.Fatal(err)
 		}
 	}

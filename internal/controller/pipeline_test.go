@@ -26,6 +26,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -58,12 +59,12 @@ func TestLifecycleDelivered(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
 
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	name := "prod-lifecycle"
 	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": "lifecycle"}); err != nil {
 		t.Fatal(err)
 	}
-	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	l := fleetsim.Lifecycle{C: eks, Name: name}
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	steps := []struct {
 		do   func() error

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -76,14 +77,14 @@ func TestRestartCatchesUp(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
 
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	names := []string{"restart-a", "restart-b", "restart-c"}
 	for _, n := range names {
 		if _, err := eks.Create(ctx, n, map[string]any{"region": "eu-west-1"}, map[string]string{"test": "restart"}); err != nil {
 			t.Fatal(err)
 		}
-		l := testkit.UpjetEKSLifecycle{C: eks, Name: n}
+		l := fleetsim.Lifecycle{C: eks, Name: n}
 		if err := l.CreateRequested(ctx, t0); err != nil {
 			t.Fatal(err)
 		}
@@ -118,10 +119,10 @@ func TestRestartCatchesUp(t *testing.T) {
 
 	// While the provider is down: a is deleted outright, b degrades, c
 	// is untouched.
-	if err := (testkit.UpjetEKSLifecycle{C: eks, Name: "restart-a"}).Gone(ctx); err != nil {
+	if err := (fleetsim.Lifecycle{C: eks, Name: "restart-a"}).Gone(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := (testkit.UpjetEKSLifecycle{C: eks, Name: "restart-b"}).CloudState(ctx, "FAILED", ""); err != nil {
+	if err := (fleetsim.Lifecycle{C: eks, Name: "restart-b"}).CloudState(ctx, "FAILED", ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -196,14 +197,14 @@ func TestSinkOutage(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
 
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	for i := range 5 {
 		n := fmt.Sprintf("outage-%d", i)
 		if _, err := eks.Create(ctx, n, map[string]any{"region": "us-west-2"}, map[string]string{"test": "outage"}); err != nil {
 			t.Fatal(err)
 		}
-		l := testkit.UpjetEKSLifecycle{C: eks, Name: n}
+		l := fleetsim.Lifecycle{C: eks, Name: n}
 		if err := l.CreateRequested(ctx, t0); err != nil {
 			t.Fatal(err)
 		}

@@ -32,6 +32,7 @@ import (
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -88,7 +89,7 @@ func TestTenantSinkPolicy(t *testing.T) {
 		s.Sink.Headers = map[string]string{"X-Config": "admin"}
 	}))
 
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKSNamespaced, "Cluster", ns)
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKSNamespaced, "Cluster", ns)
 	names := readyClusters(ctx, t, eks, "egress", "egress", 1)
 
 	if !sink.WaitFor(waitLong, func(rs []testkit.Received) bool { return len(rs) >= 2 }) {
@@ -171,7 +172,7 @@ func TestTenantLoopbackAllowed(t *testing.T) {
 	addr := sink.Server.Listener.Addr().String()
 	url := "http://localhost:" + addr[strings.LastIndex(addr, ":")+1:] + "/"
 	createConfig(ctx, t, &v1alpha1.ProviderConfig{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sink"}, Spec: v1alpha1.ProviderConfigSpec{Sink: v1alpha1.Sink{URL: url}}})
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKSNamespaced, "Cluster", ns)
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKSNamespaced, "Cluster", ns)
 	readyClusters(ctx, t, eks, "allowed", "allowed", 1)
 	if !sink.WaitFor(waitLong, func(rs []testkit.Received) bool { return len(rs) >= 2 }) {
 		t.Fatalf("with 127.0.0.0/8 allowed, the tenant's sink got %d events", len(sink.Received()))

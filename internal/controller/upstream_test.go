@@ -42,6 +42,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -190,10 +191,10 @@ func TestUpstreamCRDs(t *testing.T) {
 	}
 }
 
-func dynClusters(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition, ex *unstructured.Unstructured) *testkit.Clusters {
+func dynClusters(t *testing.T, crd *apiextensionsv1.CustomResourceDefinition, ex *unstructured.Unstructured) *fleetsim.Clusters {
 	t.Helper()
 	gv := ex.GroupVersionKind()
-	return testkit.NewClusters(dynClient(t), schema.GroupVersionResource{Group: gv.Group, Version: gv.Version, Resource: crd.Spec.Names.Plural}, gv.Kind, exampleNamespace(crd, ex))
+	return fleetsim.NewClusters(dynClient(t), schema.GroupVersionResource{Group: gv.Group, Version: gv.Version, Resource: crd.Spec.Names.Plural}, gv.Kind, exampleNamespace(crd, ex))
 }
 
 func exampleNamespace(crd *apiextensionsv1.CustomResourceDefinition, ex *unstructured.Unstructured) string {
@@ -360,8 +361,8 @@ func driveUpstream(ctx context.Context, t *testing.T, crd *apiextensionsv1.Custo
 
 	// The managed reconciler requests the create.
 	if err := c.Update(ctx, name, func(u *unstructured.Unstructured) {
-		testkit.Annotate(u, testkit.AnnotationCreatePending, t0.Format(time.RFC3339))
-		testkit.Annotate(u, testkit.AnnotationCreateSucceeded, t0.Format(time.RFC3339))
+		fleetsim.Annotate(u, fleetsim.AnnotationCreatePending, t0.Format(time.RFC3339))
+		fleetsim.Annotate(u, fleetsim.AnnotationCreateSucceeded, t0.Format(time.RFC3339))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -369,8 +370,8 @@ func driveUpstream(ctx context.Context, t *testing.T, crd *apiextensionsv1.Custo
 		if len(spec.States.Provisioning) > 0 {
 			writeFact(u, sch, spec.Fields.CloudState, spec.States.Provisioning[0])
 		}
-		testkit.SetCondition(u, "Ready", "False", "Creating", t0)
-		testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", t0)
+		fleetsim.SetCondition(u, "Ready", "False", "Creating", t0)
+		fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", t0)
 		conformPart(u, sch, "status")
 	}); err != nil {
 		t.Fatal(err)
@@ -387,8 +388,8 @@ func driveUpstream(ctx context.Context, t *testing.T, crd *apiextensionsv1.Custo
 		wroteVersion = writeFact(u, sch, spec.Fields.KubernetesVersion, version)
 		writeFact(u, sch, spec.Fields.Endpoint, "api."+name+".example.net")
 		writeFact(u, sch, spec.Fields.CloudID, "cloud-id-"+name)
-		testkit.SetCondition(u, "LastAsyncOperation", "True", "Success", t0.Add(time.Minute))
-		testkit.SetCondition(u, "Ready", "True", "Available", t0.Add(10*time.Minute))
+		fleetsim.SetCondition(u, "LastAsyncOperation", "True", "Success", t0.Add(time.Minute))
+		fleetsim.SetCondition(u, "Ready", "True", "Available", t0.Add(10*time.Minute))
 		conformPart(u, sch, "status")
 	}); err != nil {
 		t.Fatal(err)

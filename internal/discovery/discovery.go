@@ -144,6 +144,8 @@ type Engine struct {
 	readFailures prometheus.Counter
 	restarts     *prometheus.CounterVec
 
+	failures *prometheus.CounterVec
+
 	// reads holds the names of catalog CRDs to read; failed reads come
 	// back with backoff until they succeed.
 	reads workqueue.TypedRateLimitingInterface[string]
@@ -216,8 +218,12 @@ func New(cfg *rest.Config, c *catalog.Catalog, l Ledger, opts ...Option) (*Engin
 		Name: "cdevents_watch_restarts_total",
 		Help: "Watches of a cluster kind started again after the API server ended or cut one (a relist included when the watch had expired), by kind.",
 	}, []string{"group", "kind"})
+	e.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cdevents_watch_failures_total",
+		Help: "Lists and watches of a cluster kind (or of CRDs, kind \"CustomResourceDefinition\") the API server could not answer for a passing reason (restarting, throttling, unreachable), each made again after a backoff of at most 5 s.",
+	}, []string{"group", "kind"})
 	if e.reg != nil {
-		for _, c := range []prometheus.Collector{e.watched, e.unreadableG, e.readFailures, e.restarts} {
+		for _, c := range []prometheus.Collector{e.watched, e.unreadableG, e.readFailures, e.restarts, e.failures} {
 			if err := e.reg.Register(c); err != nil {
 				return nil, errors.Wrap(err, errRegister)
 			}
@@ -232,12 +238,17 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.ctx = ctx
 	e.mu.Unlock()
 
+	gate := newRetryGate(e.log.WithValues("watch", "CustomResourceDefinitions"), e.failures.WithLabelValues(crdResource.Group, "CustomResourceDefinition"))
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return e.meta.Resource(crdResource).List(ctx, o)
+			return do(ctx, gate, "list CRDs", func(ctx context.Context) (runtime.Object, error) {
+				return e.meta.Resource(crdResource).List(ctx, o)
+			})
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return e.meta.Resource(crdResource).Watch(ctx, o)
+			return do(ctx, gate, "watch CRDs", func(ctx context.Context) (watch.Interface, error) {
+				return e.meta.Resource(crdResource).Watch(ctx, o)
+			})
 		},
 	}
 	r := cache.NewReflectorWithOptions(lw, &metav1.PartialObjectMetadata{}, &crdStore{e: e}, cache.ReflectorOptions{Name: "crds"})
@@ -615,6 +626,7 @@ func (e *Engine) crdGone(name string) {
 	delete(e.forbidden, info.gk)
 	e.watched.DeleteLabelValues(info.gk.Group, info.gk.Kind)
 	e.restarts.DeleteLabelValues(info.gk.Group, info.gk.Kind)
+	e.failures.DeleteLabelValues(info.gk.Group, info.gk.Kind)
 	e.mu.Unlock()
 	e.log.Debug("The CRD of a cluster kind was deleted", "group", info.gk.Group, "kind", info.gk.Kind)
 	e.ledger.KindGone(info.gk)
@@ -703,7 +715,8 @@ func (e *Engine) recheck(ctx context.Context) {
 func (e *Engine) startLocked(ctx context.Context, info crdInfo, p *catalog.Profile) {
 	restarts := e.restarts.WithLabelValues(info.gk.Group, info.gk.Kind)
 	restarts.Add(0) // Shown from the start, so a dashboard sees the kind.
-	w := newKindWatch(ctx, e.dyn.Resource(info.gvr), info, p, e.ledger, e.log, e.pageSize, restarts)
+	gate := newRetryGate(e.log.WithValues("kind", info.gk.String()), e.failures.WithLabelValues(info.gk.Group, info.gk.Kind))
+	w := newKindWatch(ctx, e.dyn.Resource(info.gvr), info, p, e.ledger, e.log, gate, e.pageSize, restarts)
 	e.watches[info.gk] = w
 	e.watched.WithLabelValues(info.gk.Group, info.gk.Kind).Set(1)
 	e.log.Debug("Watching a cluster kind", "group", info.gk.Group, "kind", info.gk.Kind, "version", info.gvr.Version)

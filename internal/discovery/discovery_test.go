@@ -259,7 +259,7 @@ func TestKindWatchStop(t *testing.T) {
 		})
 	}}
 	p, _ := catalog.New().Lookup(upjetEKS)
-	w := newKindWatch(context.Background(), dyn.Resource(gvr), crdInfo{gk: upjetEKS, gvr: gvr}, p, rec, logging.NewNopLogger(), DefaultListPageSize, nil)
+	w := newKindWatch(context.Background(), dyn.Resource(gvr), crdInfo{gk: upjetEKS, gvr: gvr}, p, rec, logging.NewNopLogger(), newRetryGate(logging.NewNopLogger(), nil), DefaultListPageSize, nil)
 
 	select {
 	case <-inList:
@@ -338,11 +338,19 @@ func TestListObserved(t *testing.T) {
 				rv:       "42",
 			},
 		},
-		"ExactVersion": {
-			reason: "A relist from the last version seen starts there; later pages follow the continue token alone.",
+		"RelistFromVersion": {
+			reason: "A relist from the last version seen asks for state not older than it (a paged list from a bare version would be exactly that old state); later pages follow the continue token alone.",
 			opts:   metav1.ListOptions{ResourceVersion: "17"},
 			want: want{
-				requests: []metav1.ListOptions{{ResourceVersion: "17", Limit: pageSize}, {Limit: pageSize, Continue: "2"}, {Limit: pageSize, Continue: "4"}},
+				requests: []metav1.ListOptions{{ResourceVersion: "17", ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan, Limit: pageSize}, {Limit: pageSize, Continue: "2"}, {Limit: pageSize, Continue: "4"}},
+				rv:       "42",
+			},
+		},
+		"ExactVersionAsked": {
+			reason: "A caller that asks for an exact version gets it.",
+			opts:   metav1.ListOptions{ResourceVersion: "17", ResourceVersionMatch: metav1.ResourceVersionMatchExact},
+			want: want{
+				requests: []metav1.ListOptions{{ResourceVersion: "17", ResourceVersionMatch: metav1.ResourceVersionMatchExact, Limit: pageSize}, {Limit: pageSize, Continue: "2"}, {Limit: pageSize, Continue: "4"}},
 				rv:       "42",
 			},
 		},

@@ -54,9 +54,11 @@ type kindWatch struct {
 // newKindWatch starts a reflector that lists and watches one kind into a
 // kindStore.
 //
-// restarts, when not nil, counts every watch after the first: each one
-// replaces a watch the API server ended or cut.
-func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInfo, p *catalog.Profile, l Ledger, log logging.Logger, pageSize int64, restarts prometheus.Counter) *kindWatch {
+// Lists and watches the API server cannot answer for a passing reason are
+// made again behind gate, so the reflector sees only answers that mean
+// something. restarts, when not nil, counts every watch after the first:
+// each one replaces a watch the API server ended or cut.
+func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInfo, p *catalog.Profile, l Ledger, log logging.Logger, gate *retryGate, pageSize int64, restarts prometheus.Counter) *kindWatch {
 	wctx, cancel := context.WithCancel(ctx)
 	w := &kindWatch{
 		gvr:       info.gvr,
@@ -70,7 +72,9 @@ func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInf
 	w.store = &kindStore{gk: info.gk, profile: p, ledger: l, synced: w.synced, log: log}
 	lw := &pagedListWatch{ListWatch: &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			l, err := listObserved(ctx, ri, p, pageSize, o)
+			l, err := do(ctx, gate, "list "+info.gk.String(), func(ctx context.Context) (*observedList, error) {
+				return listObserved(ctx, ri, p, pageSize, o)
+			})
 			w.checkForbidden(err)
 			return l, err
 		},
@@ -78,7 +82,9 @@ func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInf
 			if w.watches.Add(1) > 1 && restarts != nil {
 				restarts.Inc()
 			}
-			wi, err := ri.Watch(ctx, o)
+			wi, err := do(ctx, gate, "watch "+info.gk.String(), func(ctx context.Context) (watch.Interface, error) {
+				return ri.Watch(ctx, o)
+			})
 			w.checkForbidden(err)
 			return wi, err
 		},
@@ -138,6 +144,15 @@ func (*pagedListWatch) IsWatchListSemanticsUnSupported() bool { return true }
 // A list from "any" resource version ("0", the reflector's first list) is
 // made a consistent one: the API server may ignore the page size for it,
 // and a lagging cache could show a cluster as missing and so as deleted.
+//
+// A relist from the last version seen (after a watch expired, say when the
+// API server restarted and its watch cache begins later) must return state
+// at least that new. Without resourceVersionMatch the API server reads a
+// paged list from a given version as "exactly at that version": it would
+// answer the old state, the reflector would watch from the old version
+// again, be told it is too old again, and go round until etcd compacts it
+// away, minutes later, seeing none of the changes meanwhile. So such a
+// relist asks for NotOlderThan, which pages just as well.
 func listObserved(ctx context.Context, ri dynamic.ResourceInterface, p *catalog.Profile, pageSize int64, o metav1.ListOptions) (*observedList, error) {
 	opts := metav1.ListOptions{
 		LabelSelector:        o.LabelSelector,
@@ -146,8 +161,11 @@ func listObserved(ctx context.Context, ri dynamic.ResourceInterface, p *catalog.
 		ResourceVersionMatch: o.ResourceVersionMatch,
 		Limit:                pageSize,
 	}
-	if opts.ResourceVersion == "0" {
+	switch {
+	case opts.ResourceVersion == "0":
 		opts.ResourceVersion, opts.ResourceVersionMatch = "", ""
+	case opts.ResourceVersion != "" && opts.ResourceVersionMatch == "":
+		opts.ResourceVersionMatch = metav1.ResourceVersionMatchNotOlderThan
 	}
 	out := &observedList{}
 	for {

@@ -17,12 +17,11 @@ limitations under the License.
 package fleetsim
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -45,6 +44,51 @@ const (
 	FlavorAKS Flavor = "aks"
 )
 
+// Where the flavors' objects live, at their storage versions.
+var (
+	// UpjetEKS is eks.aws.upbound.io/v1beta2 Cluster (cluster-scoped).
+	UpjetEKS = schema.GroupVersionResource{Group: "eks.aws.upbound.io", Version: "v1beta2", Resource: "clusters"}
+	// UpjetEKSNamespaced is eks.aws.m.upbound.io/v1beta1 Cluster.
+	UpjetEKSNamespaced = schema.GroupVersionResource{Group: "eks.aws.m.upbound.io", Version: "v1beta1", Resource: "clusters"}
+	// UpjetGKE is container.gcp.upbound.io/v1beta2 Cluster.
+	UpjetGKE = schema.GroupVersionResource{Group: "container.gcp.upbound.io", Version: "v1beta2", Resource: "clusters"}
+	// UpjetAKS is containerservice.azure.upbound.io/v1beta2
+	// KubernetesCluster.
+	UpjetAKS = schema.GroupVersionResource{Group: "containerservice.azure.upbound.io", Version: "v1beta2", Resource: "kubernetesclusters"}
+)
+
+// Cloud states provider-upjet-aws copies from the EKS API into
+// status.atProvider.status.
+const (
+	StateActive   = "ACTIVE"
+	StateUpdating = "UPDATING"
+	StateFailed   = "FAILED"
+	StateDeleting = "DELETING"
+)
+
+// Size is how much of a real object the simulator writes.
+type Size int
+
+// Sizes of cluster objects.
+const (
+	// Realistic objects are as large as typical production ones (an EKS
+	// cluster is about 6.5 KiB with managed fields): spec.forProvider in
+	// full, and a status.atProvider that mirrors it plus what the cloud
+	// reports, certificate authority data included. Their size drives
+	// what the API server and every watcher spend per write.
+	Realistic Size = iota
+	// Compact objects hold little more than what provider-cdevents reads
+	// (an EKS cluster is about 1.5 KiB).
+	Compact
+)
+
+func (s Size) String() string {
+	if s == Compact {
+		return "compact"
+	}
+	return "realistic"
+}
+
 // Fake cloud identifiers. They look like the real ones so that the events
 // read naturally; they name nothing that exists.
 const (
@@ -55,8 +99,8 @@ const (
 )
 
 // A flavor is everything the simulator knows about one kind: where it
-// lives, which spec field holds the desired Kubernetes version, and what
-// the provider writes into status.atProvider.
+// lives, which spec fields hold the desired Kubernetes version and the
+// region, and what the provider writes into status.atProvider.
 type flavor struct {
 	gvr        schema.GroupVersionResource
 	kind       string
@@ -69,22 +113,77 @@ type flavor struct {
 	// versionField is the field of spec.forProvider that asks for a
 	// Kubernetes version.
 	versionField string
+	// regionField is the field of spec.forProvider that names the region
+	// or location.
+	regionField string
+	// versionStatusField is the field of status.atProvider that reports
+	// the Kubernetes version the cloud runs.
+	versionStatusField string
 	// forProvider is the spec a user writes.
-	forProvider func(c Cluster) map[string]any
+	forProvider func(c Cluster, size Size) map[string]any
 	// atProvider is what the provider observes in the cloud. incarnation
 	// counts re-creations: a re-created cluster gets a new endpoint.
-	atProvider func(c Cluster, version string, created time.Time, incarnation int) map[string]any
+	atProvider func(c Cluster, version string, created time.Time, incarnation int, size Size) map[string]any
 }
 
 func (f flavor) apiVersion() string { return f.gvr.GroupVersion().String() }
+
+// observedVersion is the field of status.atProvider that reports the
+// Kubernetes version; "version" for kinds the simulator does not know.
+func (f flavor) observedVersion() string {
+	if f.versionStatusField == "" {
+		return "version"
+	}
+	return f.versionStatusField
+}
+
+// GroupVersionResource is where objects of the flavor live; empty for an
+// unknown flavor.
+func (f Flavor) GroupVersionResource() schema.GroupVersionResource {
+	fl, _ := lookup(f)
+	return fl.gvr
+}
+
+// GroupKind is the flavor's kind; empty for an unknown flavor.
+func (f Flavor) GroupKind() schema.GroupKind {
+	fl, ok := lookup(f)
+	if !ok {
+		return schema.GroupKind{}
+	}
+	return schema.GroupKind{Group: fl.gvr.Group, Kind: fl.kind}
+}
+
+// object is a new object of the flavor as a user declares it.
+func (f flavor) object(c Cluster, size Size) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"spec": map[string]any{
+			"forProvider":        f.forProvider(c, size),
+			"initProvider":       map[string]any{},
+			"managementPolicies": []any{"*"},
+		},
+	}}
+	u.SetAPIVersion(f.apiVersion())
+	u.SetKind(f.kind)
+	u.SetName(c.Name)
+	u.SetNamespace(c.Namespace)
+	u.SetLabels(c.Labels)
+	if f.namespaced {
+		// Crossplane v2 namespaced kinds name the kind of config they use.
+		_ = unstructured.SetNestedMap(u.Object, map[string]any{"kind": "ClusterProviderConfig", "name": "default"}, "spec", "providerConfigRef")
+	} else {
+		_ = unstructured.SetNestedMap(u.Object, map[string]any{"name": "default"}, "spec", "providerConfigRef")
+		_ = unstructured.SetNestedField(u.Object, "Delete", "spec", "deletionPolicy")
+	}
+	return u
+}
 
 // lookup returns the flavor of a name.
 func lookup(f Flavor) (flavor, bool) {
 	switch f {
 	case FlavorEKS:
-		return eks(schema.GroupVersionResource{Group: "eks.aws.upbound.io", Version: "v1beta2", Resource: "clusters"}, false), true
+		return eks(UpjetEKS, false), true
 	case FlavorEKSNamespaced:
-		return eks(schema.GroupVersionResource{Group: "eks.aws.m.upbound.io", Version: "v1beta1", Resource: "clusters"}, true), true
+		return eks(UpjetEKSNamespaced, true), true
 	case FlavorGKE:
 		return gke(), true
 	case FlavorAKS:
@@ -93,13 +192,25 @@ func lookup(f Flavor) (flavor, bool) {
 	return flavor{}, false
 }
 
+// lookupGVR returns the flavor whose objects live at gvr.
+func lookupGVR(gvr schema.GroupVersionResource) (flavor, bool) {
+	for _, n := range []Flavor{FlavorEKS, FlavorEKSNamespaced, FlavorGKE, FlavorAKS} {
+		if f, _ := lookup(n); f.gvr == gvr {
+			return f, true
+		}
+	}
+	return flavor{}, false
+}
+
 // gke is the flavor of upjet GKE, which has no cloud state field.
 func gke() flavor {
 	return flavor{
-		gvr:          schema.GroupVersionResource{Group: "container.gcp.upbound.io", Version: "v1beta2", Resource: "clusters"},
-		kind:         "Cluster",
-		versionField: "minMasterVersion",
-		forProvider: func(c Cluster) map[string]any {
+		gvr:                UpjetGKE,
+		kind:               "Cluster",
+		versionField:       "minMasterVersion",
+		regionField:        "location",
+		versionStatusField: "masterVersion",
+		forProvider: func(c Cluster, _ Size) map[string]any {
 			return map[string]any{
 				"location":           c.Region,
 				"project":            gcpProject,
@@ -108,13 +219,13 @@ func gke() flavor {
 				"deletionProtection": false,
 			}
 		},
-		atProvider: func(c Cluster, version string, _ time.Time, incarnation int) map[string]any {
+		atProvider: func(c Cluster, version string, _ time.Time, incarnation int, _ Size) map[string]any {
 			id := fmt.Sprintf("projects/%s/locations/%s/clusters/%s", gcpProject, c.Region, c.Name)
-			h := digest(c.Name, incarnation)
+			h := hash(c.Name, incarnation)
 			return map[string]any{
 				"id":            id,
 				"selfLink":      "https://container.googleapis.com/v1/" + id,
-				"endpoint":      fmt.Sprintf("34.%d.%d.%d", 64+int(h[0])%64, h[1], 1+int(h[2])%254),
+				"endpoint":      fmt.Sprintf("34.%d.%d.%d", 64+h%64, (h>>8)%256, 1+(h>>16)%254),
 				"location":      c.Region,
 				"project":       gcpProject,
 				"masterVersion": version,
@@ -127,10 +238,12 @@ func gke() flavor {
 // aks is the flavor of upjet AKS, which has no cloud state field.
 func aks() flavor {
 	return flavor{
-		gvr:          schema.GroupVersionResource{Group: "containerservice.azure.upbound.io", Version: "v1beta2", Resource: "kubernetesclusters"},
-		kind:         "KubernetesCluster",
-		versionField: "kubernetesVersion",
-		forProvider: func(c Cluster) map[string]any {
+		gvr:                UpjetAKS,
+		kind:               "KubernetesCluster",
+		versionField:       "kubernetesVersion",
+		regionField:        "location",
+		versionStatusField: "currentKubernetesVersion",
+		forProvider: func(c Cluster, _ Size) map[string]any {
 			return map[string]any{
 				"location":          c.Region,
 				"resourceGroupName": azureGroup,
@@ -144,11 +257,11 @@ func aks() flavor {
 				"identity": map[string]any{"type": "SystemAssigned"},
 			}
 		},
-		atProvider: func(c Cluster, version string, _ time.Time, incarnation int) map[string]any {
+		atProvider: func(c Cluster, version string, _ time.Time, incarnation int, _ Size) map[string]any {
 			return map[string]any{
 				"id": fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.ContainerService/managedClusters/%s",
 					azureSubscription, azureGroup, c.Name),
-				"fqdn":                     fmt.Sprintf("%s-%s.hcp.%s.azmk8s.io", c.Name, hex.EncodeToString(digest(c.Name, incarnation)[:4]), c.Region),
+				"fqdn":                     fmt.Sprintf("%s-%08x.hcp.%s.azmk8s.io", c.Name, uint32(hash(c.Name, incarnation)), c.Region), //nolint:gosec // A fake id: truncation is the point.
 				"location":                 c.Region,
 				"resourceGroupName":        azureGroup,
 				"nodeResourceGroup":        fmt.Sprintf("MC_%s_%s_%s", azureGroup, c.Name, c.Region),
@@ -168,45 +281,102 @@ func aks() flavor {
 // and the namespaced v1beta1 share the object shape.
 func eks(gvr schema.GroupVersionResource, namespaced bool) flavor {
 	return flavor{
-		gvr:           gvr,
-		kind:          "Cluster",
-		namespaced:    namespaced,
-		hasCloudState: true,
-		versionField:  "version",
-		forProvider: func(c Cluster) map[string]any {
-			return map[string]any{
-				"region":  c.Region,
-				"roleArn": fmt.Sprintf("arn:aws:iam::%s:role/%s-cluster", awsAccount, c.Name),
-				"version": c.Version,
-				"vpcConfig": map[string]any{
-					"subnetIds":            []any{"subnet-0a1b2c3d", "subnet-4e5f6a7b"},
-					"endpointPublicAccess": true,
-				},
-			}
-		},
-		atProvider: func(c Cluster, version string, created time.Time, incarnation int) map[string]any {
-			h := hex.EncodeToString(digest(c.Name, incarnation))
-			return map[string]any{
-				"arn":             fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", c.Region, awsAccount, c.Name),
-				"id":              c.Name,
-				"endpoint":        fmt.Sprintf("https://%s.gr7.%s.eks.amazonaws.com", strings.ToUpper(h[:32]), c.Region),
-				"region":          c.Region,
-				"roleArn":         fmt.Sprintf("arn:aws:iam::%s:role/%s-cluster", awsAccount, c.Name),
-				"version":         version,
-				"platformVersion": "eks.8",
-				"createdAt":       created.UTC().Format(time.RFC3339),
-				"vpcConfig": map[string]any{
-					"clusterSecurityGroupId": "sg-" + h[32:49],
-					"subnetIds":              []any{"subnet-0a1b2c3d", "subnet-4e5f6a7b"},
-				},
-			}
-		},
+		gvr:                gvr,
+		kind:               "Cluster",
+		namespaced:         namespaced,
+		hasCloudState:      true,
+		versionField:       "version",
+		regionField:        "region",
+		versionStatusField: "version",
+		forProvider:        eksForProvider,
+		atProvider:         eksAtProvider,
 	}
 }
 
-// digest derives stable fake identifiers from a cluster's name and
-// incarnation.
-func digest(name string, incarnation int) []byte {
-	s := sha256.Sum256(fmt.Appendf(nil, "%s/%d", name, incarnation))
-	return s[:]
+func eksForProvider(c Cluster, size Size) map[string]any {
+	if size == Compact {
+		return map[string]any{"region": c.Region}
+	}
+	name := c.Name
+	subnets := make([]any, 0, 4)
+	for i := range 4 {
+		subnets = append(subnets, fmt.Sprintf("subnet-0%015x", hash(name, 10+i)))
+	}
+	return map[string]any{
+		"region":  c.Region,
+		"roleArn": fmt.Sprintf("arn:aws:iam::%s:role/%s-cluster-role", awsAccount, name),
+		"version": c.Version,
+		"vpcConfig": map[string]any{
+			"endpointPrivateAccess": true,
+			"endpointPublicAccess":  true,
+			"publicAccessCidrs":     []any{"0.0.0.0/0"},
+			"securityGroupIds":      []any{fmt.Sprintf("sg-0%015x", hash(name, 9))},
+			"subnetIds":             subnets,
+		},
+		"accessConfig": map[string]any{
+			"authenticationMode":                      "API_AND_CONFIG_MAP",
+			"bootstrapClusterCreatorAdminPermissions": true,
+		},
+		"enabledClusterLogTypes":  []any{"api", "audit", "authenticator", "controllerManager", "scheduler"},
+		"kubernetesNetworkConfig": map[string]any{"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16"},
+		"upgradePolicy":           map[string]any{"supportType": "STANDARD"},
+		"tags":                    eksTags(name),
+	}
+}
+
+func eksAtProvider(c Cluster, version string, created time.Time, incarnation int, size Size) map[string]any {
+	name := c.Name
+	ap := map[string]any{}
+	if size == Realistic {
+		ap = eksForProvider(c, size)
+		ap["platformVersion"] = "eks.12"
+		ap["createdAt"] = created.UTC().Format(time.RFC3339)
+		ap["certificateAuthority"] = []any{map[string]any{"data": certificateData(name, incarnation)}}
+		ap["identity"] = []any{map[string]any{"oidc": []any{map[string]any{
+			"issuer": fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%016X%016X", c.Region, hash(name, 2), hash(name, 3)),
+		}}}}
+		vpc, _ := ap["vpcConfig"].(map[string]any)
+		vpc["clusterSecurityGroupId"] = fmt.Sprintf("sg-0%015x", hash(name, 4+incarnation))
+		vpc["vpcId"] = fmt.Sprintf("vpc-0%015x", hash(name, 5))
+		ap["tagsAll"] = eksTags(name)
+	}
+	ap["arn"] = fmt.Sprintf("arn:aws:eks:%s:%s:cluster/%s", c.Region, awsAccount, name)
+	ap["id"] = name
+	ap["version"] = version
+	ap["status"] = StateActive
+	ap["endpoint"] = fmt.Sprintf("https://%016X%016X.gr7.%s.eks.amazonaws.com", hash(name, incarnation), hash(name, 1), c.Region)
+	return ap
+}
+
+func eksTags(name string) map[string]any {
+	return map[string]any{
+		"Name":        name,
+		"team":        "platform",
+		"environment": "production",
+		"cost-center": "cc-4711",
+		"managed-by":  "crossplane",
+	}
+}
+
+// certificateData is as long as a real cluster CA bundle in base64.
+func certificateData(name string, incarnation int) string {
+	const size = 1476
+	b := strings.Builder{}
+	b.Grow(size + 16)
+	for i := 0; b.Len() < size; i++ {
+		fmt.Fprintf(&b, "%016X", hash(name, 100+incarnation*1000+i))
+	}
+	return b.String()[:size]
+}
+
+// hash is a cheap, deterministic spread of a name and a salt, so that ids
+// in the objects differ between clusters, and between incarnations of one
+// cluster, the way real ones do.
+func hash(name string, salt int) uint64 {
+	h := uint64(14695981039346656037) ^ uint64(salt) //nolint:gosec // salt is a small non-negative int.
+	for i := range len(name) {
+		h ^= uint64(name[i])
+		h *= 1099511628211
+	}
+	return h
 }

@@ -14,14 +14,25 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package fleetsim is a simulation of cloud providers, for demos and tests:
-// it plays what provider-upjet-aws, -gcp and -azure do to their cluster
-// objects while a Kubernetes cluster is created, becomes ready, is
+// Package fleetsim is a simulation of cloud providers, and the one place
+// that writes simulated cluster objects for the demo, the tests and the
+// benchmarks: it plays what provider-upjet-aws, -gcp and -azure do to their
+// cluster objects while a Kubernetes cluster is created, becomes ready, is
 // upgraded, fails and recovers, and is deleted, compressed into seconds.
 // No cloud is called and no real provider runs: the simulator writes the
 // objects itself, through the API server, exactly where and how those
 // providers write them, so that provider-cdevents sees what it would see
 // in production.
+//
+// Three ways to drive it, all writing the same objects and status:
+//
+//   - A Simulator plays whole stories (Scripts of Steps) of a fleet, in
+//     real time: the demo.
+//   - A Lifecycle writes one step of one object at a time, at times the
+//     caller chooses: the integration tests. Clusters writes any kind,
+//     with SetCondition, SetField and Annotate for what a test needs.
+//   - A Fleet creates thousands of ready EKS clusters and flips their cloud
+//     state with one API call per write: the benchmarks.
 //
 // What is written, and by whom in real life:
 //
@@ -53,7 +64,6 @@ package fleetsim
 
 import (
 	"context"
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -62,7 +72,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
@@ -78,11 +87,10 @@ const (
 	errFmtNoVersion     = "cluster %s has no version to upgrade to"
 	errCreateNamespace  = "cannot create namespace"
 	errCreate           = "cannot create the cluster object"
-	errGet              = "cannot get the cluster object"
 	errUpdate           = "cannot update the cluster object"
 	errUpdateStatus     = "cannot update the cluster object's status"
 	errDelete           = "cannot delete the cluster object"
-	errConditions       = "cannot read the conditions of the cluster object"
+	errFmtStillThere    = "cluster object %s is still there"
 )
 
 // A Step is one chapter of a cluster's story.
@@ -104,7 +112,20 @@ const (
 	// StepDelete: the user deletes the object; the provider deletes the
 	// cluster and removes its finalizer.
 	StepDelete Step = "delete"
+
+	// StepOutOfSync: the provider can no longer reconcile the cluster (its
+	// credentials expired): Synced turns False while Ready stays True.
+	StepOutOfSync Step = "out-of-sync"
+	// StepInSync: the provider reconciles the cluster again.
+	StepInSync Step = "in-sync"
+	// StepFlap: the cluster degrades and recovers Flaps times in quick
+	// succession.
+	StepFlap Step = "flap"
 )
+
+// DefaultFlaps is how many times StepFlap degrades and recovers a cluster
+// whose Flaps is zero.
+const DefaultFlaps = 4
 
 // FullScript is the whole story: create, ready, upgrade, degrade, recover,
 // delete.
@@ -130,6 +151,9 @@ type Cluster struct {
 	Labels map[string]string
 	// Script is the story to play; empty means FullScript.
 	Script []Step
+	// Flaps is how many times StepFlap degrades and recovers the cluster;
+	// zero means DefaultFlaps.
+	Flaps int
 }
 
 // String names the cluster as kubectl would.
@@ -236,14 +260,13 @@ func (s *Simulator) Play(ctx context.Context, c Cluster) error {
 	if !ok {
 		return errors.Errorf(errFmtUnknownFlavor, c.Flavor)
 	}
-	p := &play{sim: s, c: c, f: f, version: c.Version, log: s.log.WithValues("cluster", c.String(), "kind", f.kind, "apiVersion", f.apiVersion())}
+	cl := NewClusters(s.client, f.gvr, f.kind, c.Namespace)
+	p := &play{sim: s, c: c, f: f, cl: cl, life: Lifecycle{C: cl, Name: c.Name}, version: c.Version,
+		log: s.log.WithValues("cluster", c.String(), "kind", f.kind, "apiVersion", f.apiVersion())}
 	if f.namespaced {
-		p.res = s.client.Resource(f.gvr).Namespace(c.Namespace)
 		if err := s.ensureNamespace(ctx, c.Namespace); err != nil {
 			return err
 		}
-	} else {
-		p.res = s.client.Resource(f.gvr)
 	}
 	script := c.Script
 	if len(script) == 0 {
@@ -276,20 +299,23 @@ func (s *Simulator) ensureNamespace(ctx context.Context, name string) error {
 	return errors.Wrap(err, errCreateNamespace)
 }
 
-// play is one cluster's story in progress.
+// play is one cluster's story in progress. Each step writes through the
+// same Lifecycle the provider's tests use, at the time it is played.
+//
+// A new behaviour of a simulated cluster is a new Step, a method of play
+// that writes it (Lifecycle.Conditions writes any condition, such as
+// Synced=False while Ready stays True), and a case in do; a cluster plays
+// it when its Script names it.
 type play struct {
-	sim *Simulator
-	c   Cluster
-	f   flavor
-	res dynamic.ResourceInterface
-	log logging.Logger
+	sim  *Simulator
+	c    Cluster
+	f    flavor
+	cl   *Clusters
+	life Lifecycle
+	log  logging.Logger
 
 	// version is the Kubernetes version the cloud runs.
 	version string
-	// created is when the cloud created the current cluster.
-	created time.Time
-	// incarnation counts re-creations after the cluster vanished.
-	incarnation int
 }
 
 // beat is the pause between two writes within a step.
@@ -300,7 +326,7 @@ func (p *play) do(ctx context.Context, step Step) error {
 	case StepCreate:
 		return p.create(ctx)
 	case StepReady:
-		return p.ready(ctx)
+		return p.life.Ready(ctx, time.Now(), p.version)
 	case StepUpgrade:
 		return p.upgrade(ctx)
 	case StepDegrade:
@@ -309,6 +335,12 @@ func (p *play) do(ctx context.Context, step Step) error {
 		return p.recover(ctx)
 	case StepDelete:
 		return p.delete(ctx)
+	case StepOutOfSync:
+		return p.life.Conditions(ctx, time.Now(), xpv2.ReconcileError(errors.New(outOfSyncError)))
+	case StepInSync:
+		return p.life.Conditions(ctx, time.Now(), xpv2.ReconcileSuccess())
+	case StepFlap:
+		return p.flap(ctx)
 	}
 	return errors.Errorf(errFmtUnknownStep, step)
 }
@@ -316,26 +348,8 @@ func (p *play) do(ctx context.Context, step Step) error {
 // create: the user creates the object, and the managed reconciler
 // initializes it and calls create, which upjet starts asynchronously.
 func (p *play) create(ctx context.Context) error {
-	u := &unstructured.Unstructured{Object: map[string]any{
-		"spec": map[string]any{
-			"forProvider":        p.f.forProvider(p.c),
-			"managementPolicies": []any{"*"},
-		},
-	}}
-	u.SetAPIVersion(p.f.apiVersion())
-	u.SetKind(p.f.kind)
-	u.SetName(p.c.Name)
-	u.SetNamespace(p.c.Namespace)
-	u.SetLabels(p.c.Labels)
-	if p.f.namespaced {
-		// Crossplane v2 namespaced kinds name the kind of config they use.
-		_ = unstructured.SetNestedMap(u.Object, map[string]any{"kind": "ClusterProviderConfig", "name": "default"}, "spec", "providerConfigRef")
-	} else {
-		_ = unstructured.SetNestedMap(u.Object, map[string]any{"name": "default"}, "spec", "providerConfigRef")
-		_ = unstructured.SetNestedField(u.Object, "Delete", "spec", "deletionPolicy")
-	}
-	if _, err := p.res.Create(ctx, u, metav1.CreateOptions{}); err != nil {
-		return errors.Wrap(err, errCreate)
+	if err := p.cl.CreateObject(ctx, p.f.object(p.c, Realistic)); err != nil {
+		return err
 	}
 	if err := p.beat(ctx); err != nil {
 		return err
@@ -343,45 +357,13 @@ func (p *play) create(ctx context.Context) error {
 	// The reconciler's first pass: external-name (upjet's NameAsIdentifier
 	// and TemplatedStringAsIdentifier default it to the object's name) and
 	// the finalizer.
-	if err := p.update(ctx, func(u *unstructured.Unstructured) {
+	if err := p.cl.Update(ctx, p.c.Name, func(u *unstructured.Unstructured) {
 		meta.SetExternalName(u, p.c.Name)
 		meta.AddFinalizer(u, managed.FinalizerName)
 	}); err != nil {
 		return err
 	}
-	return p.callCreate(ctx)
-}
-
-// callCreate is the managed reconciler's create: pending annotation, the
-// (asynchronous) create call, succeeded annotation, then Creating.
-func (p *play) callCreate(ctx context.Context) error {
-	if err := p.update(ctx, func(u *unstructured.Unstructured) { meta.SetExternalCreatePending(u, time.Now()) }); err != nil {
-		return err
-	}
-	p.created = time.Now()
-	if err := p.update(ctx, func(u *unstructured.Unstructured) { meta.SetExternalCreateSucceeded(u, time.Now()) }); err != nil {
-		return err
-	}
-	return p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-		return setConditions(u, xpv2.Creating(), xpv2.ReconcileSuccess())
-	})
-}
-
-// ready: upjet's asynchronous create finishes, then Observe reports the
-// cluster.
-func (p *play) ready(ctx context.Context) error {
-	if err := p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-		return setConditions(u, asyncSuccess())
-	}); err != nil {
-		return err
-	}
-	if err := p.beat(ctx); err != nil {
-		return err
-	}
-	return p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-		p.setAtProvider(u, "ACTIVE")
-		return setConditions(u, xpv2.Available(), xpv2.ReconcileSuccess())
-	})
+	return p.life.CreateRequested(ctx, time.Now())
 }
 
 // upgrade: the user asks for a newer version; upjet updates
@@ -391,179 +373,82 @@ func (p *play) upgrade(ctx context.Context) error {
 	if p.c.UpgradeTo == "" {
 		return errors.Errorf(errFmtNoVersion, p.c)
 	}
-	if err := p.update(ctx, func(u *unstructured.Unstructured) {
+	if err := p.cl.Update(ctx, p.c.Name, func(u *unstructured.Unstructured) {
 		_ = unstructured.SetNestedField(u.Object, p.c.UpgradeTo, "spec", "forProvider", p.f.versionField)
 	}); err != nil {
 		return err
 	}
-	if err := p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-		if p.f.hasCloudState {
-			p.setCloudState(u, "UPDATING")
+	if p.f.hasCloudState {
+		if err := p.life.CloudState(ctx, StateUpdating, ""); err != nil {
+			return err
 		}
-		return setConditions(u, xpv2.Available(), xpv2.ReconcileSuccess())
-	}); err != nil {
-		return err
 	}
 	if err := p.beat(ctx); err != nil {
 		return err
 	}
 	p.version = p.c.UpgradeTo
-	return p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-		p.setAtProvider(u, "ACTIVE")
-		return setConditions(u, asyncSuccess(), xpv2.Available(), xpv2.ReconcileSuccess())
-	})
+	return p.life.Ready(ctx, time.Now(), p.version)
 }
 
 // degrade: EKS reports FAILED while upjet keeps Ready=True; GKE and AKS
 // vanish and the managed reconciler creates them again.
 func (p *play) degrade(ctx context.Context) error {
 	if p.f.hasCloudState {
-		return p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-			p.setCloudState(u, "FAILED")
-			return nil
-		})
+		return p.life.CloudState(ctx, StateFailed, "")
 	}
-	p.incarnation++
-	return p.callCreate(ctx)
+	p.life.Incarnation++
+	return p.life.CreateRequested(ctx, time.Now())
 }
 
 // recover: EKS is ACTIVE again; a re-created GKE or AKS cluster exists
 // again, with a new endpoint.
 func (p *play) recover(ctx context.Context) error {
 	if p.f.hasCloudState {
-		return p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-			p.setCloudState(u, "ACTIVE")
-			return nil
-		})
+		return p.life.CloudState(ctx, StateActive, "")
 	}
-	if err := p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-		return setConditions(u, asyncSuccess())
-	}); err != nil {
-		return err
+	return p.life.Ready(ctx, time.Now(), p.version)
+}
+
+// outOfSyncError is what a provider whose credentials expired reports in
+// Synced.
+const outOfSyncError = "cannot get credentials: the security token included in the request is expired"
+
+// flap: the cluster degrades and recovers again and again, a beat apart.
+func (p *play) flap(ctx context.Context) error {
+	n := p.c.Flaps
+	if n <= 0 {
+		n = DefaultFlaps
 	}
-	if err := p.beat(ctx); err != nil {
-		return err
+	for i := range n {
+		if i > 0 {
+			if err := p.beat(ctx); err != nil {
+				return err
+			}
+		}
+		if err := p.degrade(ctx); err != nil {
+			return err
+		}
+		if err := p.beat(ctx); err != nil {
+			return err
+		}
+		if err := p.recover(ctx); err != nil {
+			return err
+		}
 	}
-	return p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-		p.setAtProvider(u, "ACTIVE")
-		return setConditions(u, xpv2.Available(), xpv2.ReconcileSuccess())
-	})
+	return nil
 }
 
 // delete: the user deletes the object; the finalizer holds it while the
 // managed reconciler reports Deleting and upjet destroys the cluster,
 // then the reconciler removes its finalizer and the object is gone.
 func (p *play) delete(ctx context.Context) error {
-	if err := p.res.Delete(ctx, p.c.Name, metav1.DeleteOptions{}); err != nil {
-		return errors.Wrap(err, errDelete)
-	}
-	if err := p.updateStatus(ctx, func(u *unstructured.Unstructured) error {
-		if p.f.hasCloudState {
-			p.setCloudState(u, "DELETING")
-		}
-		return setConditions(u, xpv2.Deleting(), xpv2.ReconcileSuccess())
-	}); err != nil {
+	if err := p.life.DeleteRequested(ctx, time.Now()); err != nil {
 		return err
 	}
 	if err := p.beat(ctx); err != nil {
 		return err
 	}
-	return p.update(ctx, func(u *unstructured.Unstructured) { meta.RemoveFinalizer(u, managed.FinalizerName) })
-}
-
-// setAtProvider writes the whole observation, as upjet does after a
-// refresh, with the cloud state where the flavor has one.
-func (p *play) setAtProvider(u *unstructured.Unstructured, state string) {
-	at := p.f.atProvider(p.c, p.version, p.created, p.incarnation)
-	if p.f.hasCloudState {
-		at["status"] = state
-	}
-	_ = unstructured.SetNestedMap(u.Object, at, "status", "atProvider")
-}
-
-func (p *play) setCloudState(u *unstructured.Unstructured, state string) {
-	_ = unstructured.SetNestedField(u.Object, state, "status", "atProvider", "status")
-}
-
-// update changes the object (metadata or spec) with Update, retrying on
-// conflicts.
-func (p *play) update(ctx context.Context, mutate func(u *unstructured.Unstructured)) error {
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		u, err := p.res.Get(ctx, p.c.Name, metav1.GetOptions{})
-		if err != nil {
-			return errors.Wrap(err, errGet)
-		}
-		mutate(u)
-		_, err = p.res.Update(ctx, u, metav1.UpdateOptions{})
-		return err
-	})
-	return errors.Wrap(err, errUpdate)
-}
-
-// updateStatus changes the object's status through the status
-// subresource, retrying on conflicts.
-func (p *play) updateStatus(ctx context.Context, mutate func(u *unstructured.Unstructured) error) error {
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		u, err := p.res.Get(ctx, p.c.Name, metav1.GetOptions{})
-		if err != nil {
-			return errors.Wrap(err, errGet)
-		}
-		if err := mutate(u); err != nil {
-			return err
-		}
-		_, err = p.res.UpdateStatus(ctx, u, metav1.UpdateOptions{})
-		return err
-	})
-	return errors.Wrap(err, errUpdateStatus)
-}
-
-// asyncSuccess is the condition upjet sets when an asynchronous operation
-// finished without error.
-func asyncSuccess() xpv2.Condition {
-	return xpv2.Condition{
-		Type:               "LastAsyncOperation",
-		Status:             "True",
-		Reason:             "Success",
-		LastTransitionTime: metav1.Now(),
-	}
-}
-
-// setConditions sets conditions the way crossplane-runtime does: each
-// carries the object's generation, and one equal to the condition already
-// there (type, status, reason, message, generation) keeps its
-// lastTransitionTime.
-func setConditions(u *unstructured.Unstructured, cs ...xpv2.Condition) error {
-	st := &xpv2.ConditionedStatus{}
-	if raw, ok, _ := unstructured.NestedSlice(u.Object, "status", "conditions"); ok {
-		b, err := json.Marshal(raw)
-		if err != nil {
-			return errors.Wrap(err, errConditions)
-		}
-		if err := json.Unmarshal(b, &st.Conditions); err != nil {
-			return errors.Wrap(err, errConditions)
-		}
-	}
-	for i := range cs {
-		cs[i] = cs[i].WithObservedGeneration(u.GetGeneration())
-	}
-	st.SetConditions(cs...)
-	b, err := json.Marshal(st.Conditions)
-	if err != nil {
-		return errors.Wrap(err, errConditions)
-	}
-	out := []any{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return errors.Wrap(err, errConditions)
-	}
-	for _, c := range out {
-		// JSON numbers decode as float64, which unstructured cannot copy.
-		if m, ok := c.(map[string]any); ok {
-			if g, ok := m["observedGeneration"].(float64); ok {
-				m["observedGeneration"] = int64(g)
-			}
-		}
-	}
-	return errors.Wrap(unstructured.SetNestedSlice(u.Object, out, "status", "conditions"), errConditions)
+	return p.life.Gone(ctx)
 }
 
 // sleep waits for d or until ctx is done.

@@ -15,10 +15,10 @@ limitations under the License.
 */
 
 // Package testkit holds the real parts the provider's integration tests and
-// benchmarks share: the provider running in-process on a manager, a
-// recording CloudEvents sink on real HTTP, and helpers that write cluster
-// objects the way upstream providers do. Nothing here is a fake of the
-// provider's own code.
+// benchmarks share: the provider running in-process, put together by
+// internal/provider as cmd/provider does, and a recording CloudEvents sink
+// on real HTTP. Cluster objects are written by internal/fleetsim. Nothing
+// here is a fake of the provider's own code.
 package testkit
 
 import (
@@ -34,19 +34,13 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	xpcontroller "github.com/crossplane/crossplane-runtime/v2/pkg/controller"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/feature"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis"
 	"github.com/crossplane-contrib/provider-cdevents/internal/controller"
+	"github.com/crossplane-contrib/provider-cdevents/internal/provider"
 )
 
 // Scheme knows the provider's kinds and the built-in ones.
@@ -71,83 +65,80 @@ type Provider struct {
 }
 
 // ProviderOption tunes an in-process provider.
-type ProviderOption func(*controller.Options)
+type ProviderOption func(*startOptions)
+
+type startOptions struct {
+	o    provider.Options
+	opts []provider.Option
+}
 
 // WithFlushInterval sets how often delivery progress is persisted.
 func WithFlushInterval(d time.Duration) ProviderOption {
-	return func(o *controller.Options) { o.CursorFlushInterval = d }
+	return func(s *startOptions) { s.o.CursorFlushInterval = d }
+}
+
+// WithMaxReconcileRate sets --max-reconcile-rate, which also limits the
+// manager's API client to five times as many requests per second.
+func WithMaxReconcileRate(n int) ProviderOption {
+	return func(s *startOptions) { s.o.MaxReconcileRate = n }
 }
 
 // WithLogger sets the provider's logger.
 func WithLogger(l logging.Logger) ProviderOption {
-	return func(o *controller.Options) { o.Logger = l }
+	return func(s *startOptions) { s.opts = append(s.opts, provider.WithLogger(l)) }
 }
 
-// WithLedgerConfig sets the REST config of the ledger's client, as
-// cmd/provider does to keep ledger writes off the manager's rate limit.
+// WithLedgerConfig sets the REST config of the ledger's client, for tests
+// that put faults between the ledger and the API server.
 func WithLedgerConfig(c *rest.Config) ProviderOption {
-	return func(o *controller.Options) { o.LedgerConfig = c }
+	return func(s *startOptions) { s.opts = append(s.opts, provider.WithLedgerConfig(c)) }
 }
 
 // WithTenantEgressAllow lets the sinks of namespaced ProviderConfigs reach
 // cidrs, as --tenant-egress-allow does. Tests whose tenant sink listens on
 // loopback need 127.0.0.0/8: loopback is denied to tenants by default.
 func WithTenantEgressAllow(cidrs ...string) ProviderOption {
-	return func(o *controller.Options) {
+	return func(s *startOptions) {
 		for _, c := range cidrs {
-			o.Sinks.TenantEgressAllow = append(o.Sinks.TenantEgressAllow, netip.MustParsePrefix(c))
+			s.o.TenantEgressAllow = append(s.o.TenantEgressAllow, netip.MustParsePrefix(c))
 		}
 	}
 }
 
-// WithSinkPolicy changes the administrator's policy for sinks.
-func WithSinkPolicy(fn func(*controller.SinkPolicy)) ProviderOption {
-	return func(o *controller.Options) { fn(&o.Sinks) }
+// WithOptions changes the provider's options, as its flags would.
+func WithOptions(fn func(*provider.Options)) ProviderOption {
+	return func(s *startOptions) { fn(&s.o) }
 }
 
-// StartProvider runs the provider against cfg until Stop is called.
+// StartProvider runs the provider against cfg until Stop is called, put
+// together by provider.New as cmd/provider does, with the provider's
+// defaults except that it serves no endpoints, names its control plane
+// "test", keeps ledgers an hour, and persists progress every 200ms.
 func StartProvider(cfg *rest.Config, opts ...ProviderOption) (*Provider, error) {
-	s, err := Scheme()
-	if err != nil {
-		return nil, err
-	}
 	ctrl.SetLogger(logr.Discard())
-	mgr, err := ctrl.NewManager(rest.CopyConfig(cfg), ctrl.Options{
-		Scheme:                 s,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
-		// Several providers start and stop in one test process.
-		Controller: config.Controller{SkipNameValidation: ptr(true)},
-	})
-	if err != nil {
-		return nil, errors.Wrap(err, "cannot create manager")
-	}
 	reg := prometheus.NewRegistry()
-	o := controller.Options{
-		Options: xpcontroller.Options{
-			Logger:                  logging.NewNopLogger(),
-			GlobalRateLimiter:       ratelimiter.NewGlobal(1000),
-			MaxConcurrentReconciles: 4,
-			PollInterval:            time.Minute,
-			Features:                &feature.Flags{},
-		},
-		ControlPlaneName:    "test",
-		LedgerRetention:     time.Hour,
-		DeliveryWorkers:     16,
-		CursorFlushInterval: 200 * time.Millisecond,
-		Registerer:          reg,
-	}
+	s := startOptions{o: provider.DefaultOptions()}
+	s.o.MetricsBindAddress, s.o.HealthProbeBindAddress = "0", "0"
+	s.o.ControlPlaneName = "test"
+	s.o.LedgerRetention = time.Hour
+	s.o.CursorFlushInterval = 200 * time.Millisecond
+	s.o.MaxReconcileRate = 100
 	for _, fn := range opts {
-		fn(&o)
-	}
-	p, err := controller.SetupPipeline(mgr, o)
-	if err != nil {
-		return nil, err
+		fn(&s)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pr := &Provider{Pipeline: p, Registry: reg, cancel: cancel, done: make(chan error, 1)}
-	go func() { pr.done <- mgr.Start(ctx) }()
+	p, err := provider.New(ctx, s.o, append([]provider.Option{
+		provider.WithRESTConfig(cfg),
+		provider.WithRegisterer(reg),
+		// Several providers start and stop in one test process.
+		provider.WithManagerOptions(func(o *ctrl.Options) { o.Controller.SkipNameValidation = ptr(true) }),
+	}, s.opts...)...)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	pr := &Provider{Pipeline: p.Pipeline, Registry: reg, cancel: cancel, done: make(chan error, 1)}
+	go func() { pr.done <- p.Start(ctx) }()
 	return pr, nil
 }
 

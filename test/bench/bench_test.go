@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 )
 
 // Each benchmark makes one fixed-size run, whatever b.N is: they are meant
@@ -75,13 +76,13 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // several times more; and 25 transitions/s, below the API server's ceiling
 // on a small machine, to show the provider's own latency.
 func BenchmarkSteadyLatency(b *testing.B) {
-	b.Run("Rate100/Compact/Unthrottled", func(b *testing.B) { steady(b, steadyRate, Compact, limitTestenv) })
-	b.Run("Rate100/Compact/DefaultClientLimit", func(b *testing.B) { steady(b, steadyRate, Compact, limitDefault) })
-	b.Run("Rate100/Realistic/Unthrottled", func(b *testing.B) { steady(b, steadyRate, Realistic, limitTestenv) })
-	b.Run("Rate25/Compact/Unthrottled", func(b *testing.B) { steady(b, steadyRate/4, Compact, limitTestenv) })
+	b.Run("Rate100/Compact/Unthrottled", func(b *testing.B) { steady(b, steadyRate, fleetsim.Compact, limitTestenv) })
+	b.Run("Rate100/Compact/DefaultClientLimit", func(b *testing.B) { steady(b, steadyRate, fleetsim.Compact, limitDefault) })
+	b.Run("Rate100/Realistic/Unthrottled", func(b *testing.B) { steady(b, steadyRate, fleetsim.Realistic, limitTestenv) })
+	b.Run("Rate25/Compact/Unthrottled", func(b *testing.B) { steady(b, steadyRate/4, fleetsim.Compact, limitTestenv) })
 }
 
-func steady(b *testing.B, rate int, size Size, limit clientLimit) {
+func steady(b *testing.B, rate int, size fleetsim.Size, limit clientLimit) {
 	reset(b)
 	ctx := context.Background()
 	secs := envInt(b, envSeconds, defaultSeconds)
@@ -157,7 +158,7 @@ func BenchmarkMaxWriteRate(b *testing.B) {
 	reset(b)
 	ctx := context.Background()
 	secs := envInt(b, envSeconds, defaultSeconds)
-	sink, p, fleet, names := readyFleet(b, Realistic, limitTestenv, "maxrate", maxClusters)
+	sink, p, fleet, names := readyFleet(b, fleetsim.Realistic, limitTestenv, "maxrate", maxClusters)
 	base := 2 * len(names)
 
 	tr := newTransitions()
@@ -207,7 +208,7 @@ func BenchmarkMaxWriteRate(b *testing.B) {
 	b.ReportMetric(ms(s.P99), "p99-ms")
 	b.ReportMetric(float64(all.ledger+all.cursor)/float64(total), "provider-writes/transition")
 	b.Logf("max write rate with %d writers on %d %s clusters for %ds: %.0f writes/s accepted with the provider running (%.0f/s with no provider, for %ds); %s",
-		maxWriters, len(names), Realistic, secs, rate, rawRate, rawSecs, dr)
+		maxWriters, len(names), fleetsim.Realistic, secs, rate, rawRate, rawSecs, dr)
 	b.Logf("  latency under that load p50 %s p99 %s max %s; %s",
 		Ms(s.P50), Ms(s.P99), Ms(s.Max), all.writes(total))
 	b.Logf("  CPU while writing: control plane %.0f%%, this process %.0f%% of one core; load %s",
@@ -280,7 +281,7 @@ func BenchmarkMemoryPerCluster(b *testing.B) {
 // readyFleet starts a sink, a provider and a ClusterProviderConfig for a
 // new fleet of n ready clusters, and waits until their created and ready
 // events arrived and progress is persisted.
-func readyFleet(b *testing.B, size Size, limit clientLimit, label string, n int) (*Sink, *running, *Fleet, []string) {
+func readyFleet(b *testing.B, size fleetsim.Size, limit clientLimit, label string, n int) (*Sink, *running, *fleetsim.Fleet, []string) {
 	b.Helper()
 	ctx := context.Background()
 	sink := NewSink(WithValidator(validator(b), validateEvery))
@@ -294,8 +295,8 @@ func readyFleet(b *testing.B, size Size, limit clientLimit, label string, n int)
 	if err := waitConfigured(ctx, kube, label); err != nil {
 		b.Fatalf("ClusterProviderConfig %s: %v", label, err)
 	}
-	fleet := NewFleet(dynClient(b), map[string]string{labelKey: label}, WithSize(size))
-	names := Names(label, n)
+	fleet := fleetsim.NewFleet(dynClient(b), map[string]string{labelKey: label}, fleetsim.WithSize(size))
+	names := fleetsim.Names(label, n)
 	if err := fleet.CreateReady(ctx, names, fleetWriters, time.Now().Add(-time.Hour).Truncate(time.Second), nil); err != nil {
 		b.Fatalf("create fleet: %v", err)
 	}
@@ -324,13 +325,13 @@ func newTransitions() *transitions {
 // flip turns a ready cluster's cloud state FAILED, or a failed one's
 // ACTIVE again, with one status write, and records when the API server
 // confirmed it. Only one goroutine may flip a given cluster.
-func (t *transitions) flip(ctx context.Context, f *Fleet, name string) {
+func (t *transitions) flip(ctx context.Context, f *fleetsim.Fleet, name string) {
 	t.mu.Lock()
 	k := len(t.writes[name])
 	t.mu.Unlock()
-	state, lc := StateFailed, v1alpha1.LifecycleDegraded
+	state, lc := fleetsim.StateFailed, v1alpha1.LifecycleDegraded
 	if k%2 == 1 {
-		state, lc = StateActive, v1alpha1.LifecycleRecovered
+		state, lc = fleetsim.StateActive, v1alpha1.LifecycleRecovered
 	}
 	err := f.SetCloudState(ctx, name, state)
 	done := time.Now()
@@ -368,7 +369,7 @@ func (t *transitions) check(b *testing.B) {
 // accepts, with maxWriters writers, until deadline. Writer w owns the
 // clusters whose index is w modulo the writers, so no cluster is written
 // by two at once.
-func flipAll(ctx context.Context, tr *transitions, fleet *Fleet, names []string, deadline time.Time) {
+func flipAll(ctx context.Context, tr *transitions, fleet *fleetsim.Fleet, names []string, deadline time.Time) {
 	var wg sync.WaitGroup
 	for w := range maxWriters {
 		wg.Go(func() {

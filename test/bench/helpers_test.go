@@ -41,12 +41,12 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
-	"github.com/crossplane/crossplane-runtime/v2/pkg/ratelimiter"
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
 	"github.com/crossplane-contrib/provider-cdevents/internal/controller"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -167,24 +167,24 @@ func startProvider(limit clientLimit) (*running, error) {
 	reqs, warns := NewRequests(), NewWarnings()
 	c := rest.CopyConfig(cfg)
 	c.Wrap(reqs.Wrap)
-	// Like cmd/provider: the manager's client is throttled, the ledger's
-	// is not.
-	ledgerCfg := rest.CopyConfig(c)
-	ledgerCfg.QPS, ledgerCfg.Burst = -1, 0
+	// As in cmd/provider, the manager's client is limited to five times
+	// --max-reconcile-rate and the ledger's is not; 200 lets the manager
+	// make 1000 requests/s, the control plane's admin config.
+	rate := 200
 	if limit == limitDefault {
-		c = ratelimiter.LimitRESTConfig(c, defaultMaxReconcileRate)
+		rate = defaultMaxReconcileRate
 	}
 	log := warns.Logger()
 	if os.Getenv(envDebug) != "" {
 		log = logging.NewLogrLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
 	}
-	p, err := testkit.StartProvider(c, testkit.WithFlushInterval(flushInterval), testkit.WithLogger(log), testkit.WithLedgerConfig(ledgerCfg))
+	p, err := testkit.StartProvider(c, testkit.WithFlushInterval(flushInterval), testkit.WithLogger(log), testkit.WithMaxReconcileRate(rate))
 	if err != nil {
 		return nil, err
 	}
 	err = testkit.Eventually(2*time.Minute, func() error {
 		pl := p.Pipeline
-		if !pl.Ledger.Loaded() || !pl.Discovery.Synced() || !pl.Discovery.IsWatching(EKSKind) {
+		if !pl.Ledger.Loaded() || !pl.Discovery.Synced() || !pl.Discovery.IsWatching(fleetsim.FlavorEKS.GroupKind()) {
 			return errors.New("provider has not listed the fleet's kind yet")
 		}
 		return nil
@@ -243,11 +243,11 @@ func reset(b *testing.B) {
 	ctx := context.Background()
 	dyn := dynClient(b)
 	for _, gvr := range []schema.GroupVersionResource{
-		EKS,
+		fleetsim.UpjetEKS,
 		v1alpha1.SchemeGroupVersion.WithResource("observedclusters"),
 		v1alpha1.SchemeGroupVersion.WithResource("clusterproviderconfigs"),
 	} {
-		if err := DeleteAll(ctx, dyn, gvr, 5*time.Minute); err != nil {
+		if err := fleetsim.DeleteAll(ctx, dyn, gvr, 5*time.Minute); err != nil {
 			b.Fatalf("reset: %v", err)
 		}
 	}
@@ -408,8 +408,8 @@ func buildReplayFleet(b *testing.B) (*replayFleet, error) {
 	n := envInt(b, envReplayClusters, defaultReplayClusters)
 	// Everything the benchmark itself keeps per cluster exists before the
 	// first heap reading.
-	f := &replayFleet{n: n, names: Names("replay", n)}
-	fleet := NewFleet(dynClient(b), map[string]string{labelKey: "replay"}, WithoutCache(), WithSize(Compact))
+	f := &replayFleet{n: n, names: fleetsim.Names("replay", n)}
+	fleet := fleetsim.NewFleet(dynClient(b), map[string]string{labelKey: "replay"}, fleetsim.WithoutCache(), fleetsim.WithSize(fleetsim.Compact))
 	if os.Getenv(envProfileDir) != "" {
 		// Sample finely enough to see what each cluster costs.
 		runtime.MemProfileRate = 4096

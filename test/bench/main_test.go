@@ -27,6 +27,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testenv"
 	"github.com/crossplane-contrib/provider-cdevents/test/fixtures"
 )
@@ -66,7 +67,7 @@ func TestMain(m *testing.M) {
 
 // installEKS installs the fixture CRD of the kind the fleets are made of.
 func installEKS(c *rest.Config) error {
-	crd, err := fixtures.CRD(EKSKind.Group, EKSKind.Kind)
+	crd, err := fixtures.CRD(fleetsim.UpjetEKS.Group, fleetsim.FlavorEKS.GroupKind().Kind)
 	if err != nil {
 		return err
 	}

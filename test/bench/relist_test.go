@@ -33,6 +33,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
 	"github.com/crossplane-contrib/provider-cdevents/internal/discovery"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
@@ -88,9 +89,9 @@ func BenchmarkRelist10k(b *testing.B) {
 	reset(b)
 	progress("creating %d realistic ready clusters for the relist fleet (%s to change; setup is not measured)", n, envRelistClusters)
 	start := time.Now()
-	fleet := NewFleet(dynClient(b), map[string]string{labelKey: "relist"}, WithoutCache(), WithSize(Realistic))
+	fleet := fleetsim.NewFleet(dynClient(b), map[string]string{labelKey: "relist"}, fleetsim.WithoutCache(), fleetsim.WithSize(fleetsim.Realistic))
 	step := max(n/10, 1)
-	if err := fleet.CreateReady(ctx, Names("relist", n), fleetWriters, time.Now().Add(-time.Hour).Truncate(time.Second), func(done int) {
+	if err := fleet.CreateReady(ctx, fleetsim.Names("relist", n), fleetWriters, time.Now().Add(-time.Hour).Truncate(time.Second), func(done int) {
 		if done%step == 0 {
 			progress("  %d/%d clusters written after %s", done, n, time.Since(start).Round(time.Second))
 		}
@@ -112,7 +113,7 @@ func BenchmarkRelist10k(b *testing.B) {
 		stopped := make(chan error, 1)
 		go func() { stopped <- e.Start(ectx) }()
 		err = testkit.Eventually(10*time.Minute, func() error {
-			if !e.IsWatching(EKSKind) || !e.Synced() {
+			if !e.IsWatching(fleetsim.FlavorEKS.GroupKind()) || !e.Synced() {
 				return fmt.Errorf("the fleet is not listed yet")
 			}
 			return nil
@@ -147,7 +148,7 @@ func BenchmarkRelist10k(b *testing.B) {
 		baseWhole := LiveHeap()
 		var whole int
 		peakWhole := peakHeap(func() {
-			l, err := dynClient(b).Resource(EKS).List(ctx, metav1.ListOptions{})
+			l, err := dynClient(b).Resource(fleetsim.UpjetEKS).List(ctx, metav1.ListOptions{})
 			if err != nil {
 				b.Fatalf("list: %v", err)
 			}

@@ -45,6 +45,7 @@ import (
 	"k8s.io/client-go/dynamic"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testenv"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
@@ -193,7 +194,7 @@ func TestDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	driveFleet(ctx, t, testkit.NewClusters(dyn, testkit.UpjetEKS, "Cluster", ""), dashboardRun)
+	driveFleet(ctx, t, fleetsim.NewClusters(dyn, fleetsim.UpjetEKS, "Cluster", ""), dashboardRun)
 	stopScrape()
 	wg.Wait()
 	end := time.Now()
@@ -239,7 +240,7 @@ func ptr[T any](v T) *T { return &v }
 
 // driveFleet creates clusters that become ready, degrade, recover, upgrade
 // and are deleted over the run, spread out so that the panels show change.
-func driveFleet(ctx context.Context, t *testing.T, eks *testkit.Clusters, run time.Duration) {
+func driveFleet(ctx context.Context, t *testing.T, eks *fleetsim.Clusters, run time.Duration) {
 	t.Helper()
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	step := run / time.Duration(dashboardClusters+8)
@@ -248,7 +249,7 @@ func driveFleet(ctx context.Context, t *testing.T, eks *testkit.Clusters, run ti
 		if _, err := eks.Create(ctx, name, map[string]any{"region": "eu-west-1"}, map[string]string{"env": "prod"}); err != nil {
 			t.Fatal(err)
 		}
-		l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+		l := fleetsim.Lifecycle{C: eks, Name: name}
 		if err := l.CreateRequested(ctx, t0); err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +258,7 @@ func driveFleet(ctx context.Context, t *testing.T, eks *testkit.Clusters, run ti
 		}
 		// Earlier clusters move on while later ones are created.
 		if i >= 4 {
-			prev := testkit.UpjetEKSLifecycle{C: eks, Name: fmt.Sprintf("dash-%02d", i-4)}
+			prev := fleetsim.Lifecycle{C: eks, Name: fmt.Sprintf("dash-%02d", i-4)}
 			var err error
 			switch i % 4 {
 			case 0:

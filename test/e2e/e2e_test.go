@@ -59,6 +59,7 @@ import (
 	pkgv1 "github.com/crossplane/crossplane/apis/v2/pkg/v1"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/test/fixtures"
 )
 
@@ -553,39 +554,29 @@ func (c *cluster) update(t *testing.T, u *unstructured.Unstructured, fn func(*un
 }
 
 // updateStatus sets status.atProvider and status.conditions the way
-// upjet writes them: a condition keeps its lastTransitionTime unless its
-// status or reason changed.
-func (c *cluster) updateStatus(t *testing.T, u *unstructured.Unstructured, atProvider map[string]any, conds ...map[string]any) {
+// upjet writes them: a condition keeps its lastTransitionTime unless it
+// changed.
+func (c *cluster) updateStatus(t *testing.T, u *unstructured.Unstructured, atProvider map[string]any, conds ...cond) {
 	t.Helper()
 	eventually(t, eventTimeout, "updating the status of "+u.GetName(), func(ctx context.Context) (bool, string) {
 		if err := c.kube.Get(ctx, client.ObjectKeyFromObject(u), u); err != nil {
 			return false, err.Error()
 		}
-		old, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-		cs := make([]any, 0, len(conds))
+		fleetsim.SetField(u, atProvider, "status", "atProvider")
 		for _, cd := range conds {
-			for _, o := range old {
-				om, _ := o.(map[string]any)
-				if om["type"] == cd["type"] && om["status"] == cd["status"] && om["reason"] == cd["reason"] {
-					cd["lastTransitionTime"] = om["lastTransitionTime"]
-				}
-			}
-			cs = append(cs, cd)
+			fleetsim.SetCondition(u, cd.typ, cd.status, cd.reason, time.Now())
 		}
-		u.Object["status"] = map[string]any{"atProvider": atProvider, "conditions": cs}
 		err := c.kube.Status().Update(ctx, u)
 		return err == nil, fmt.Sprint(err)
 	})
 }
 
-// condition is a Crossplane condition that just changed.
-func condition(typ, status, reason string) map[string]any {
-	return map[string]any{
-		"type":               typ,
-		"status":             status,
-		"reason":             reason,
-		"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
-	}
+// cond is a Crossplane condition.
+type cond struct{ typ, status, reason string }
+
+// condition is a Crossplane condition of the given type, status and reason.
+func condition(typ, status, reason string) cond {
+	return cond{typ: typ, status: status, reason: reason}
 }
 
 // waitEstablished waits until a CRD is Established.

@@ -36,7 +36,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
-	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 )
 
 // LabelScenario labels every object of a scenario, so that each scenario's
@@ -68,32 +68,32 @@ type Kind struct {
 // UpjetEKS is eks.aws.upbound.io Cluster as provider-upjet-aws writes it:
 // health from the cloud state (FAILED while Ready=True is an outage).
 func UpjetEKS(namespace string) Kind {
-	gvr, short := testkit.UpjetEKS, "eks"
+	gvr, short := fleetsim.UpjetEKS, "eks"
 	if namespace != "" {
-		gvr, short = testkit.UpjetEKSNamespaced, "eksm"
+		gvr, short = fleetsim.UpjetEKSNamespaced, "eksm"
 	}
 	return Kind{
 		Short: short, GVR: gvr, Kind: "Cluster", Namespace: namespace,
 		ForProvider: map[string]any{"region": "us-east-1", "version": "1.30"},
 		Ready: func(u *unstructured.Unstructured, at time.Time, version string) {
 			n := u.GetName()
-			testkit.SetField(u, "ACTIVE", "status", "atProvider", "status")
-			testkit.SetField(u, version, "status", "atProvider", "version")
-			testkit.SetField(u, "https://"+n+".gr7.us-east-1.eks.amazonaws.com", "status", "atProvider", "endpoint")
-			testkit.SetField(u, "arn:aws:eks:us-east-1:123456789012:cluster/"+n, "status", "atProvider", "arn")
-			testkit.SetField(u, n, "status", "atProvider", "id")
-			testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
-			testkit.SetCondition(u, "LastAsyncOperation", "True", "Success", at)
-			testkit.SetCondition(u, "Ready", "True", "Available", at)
+			fleetsim.SetField(u, "ACTIVE", "status", "atProvider", "status")
+			fleetsim.SetField(u, version, "status", "atProvider", "version")
+			fleetsim.SetField(u, "https://"+n+".gr7.us-east-1.eks.amazonaws.com", "status", "atProvider", "endpoint")
+			fleetsim.SetField(u, "arn:aws:eks:us-east-1:123456789012:cluster/"+n, "status", "atProvider", "arn")
+			fleetsim.SetField(u, n, "status", "atProvider", "id")
+			fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
+			fleetsim.SetCondition(u, "LastAsyncOperation", "True", "Success", at)
+			fleetsim.SetCondition(u, "Ready", "True", "Available", at)
 		},
 		Upgrade: func(u *unstructured.Unstructured, version string) {
-			testkit.SetField(u, version, "status", "atProvider", "version")
+			fleetsim.SetField(u, version, "status", "atProvider", "version")
 		},
 		Degrade: func(u *unstructured.Unstructured, _ time.Time) {
-			testkit.SetField(u, "FAILED", "status", "atProvider", "status")
+			fleetsim.SetField(u, "FAILED", "status", "atProvider", "status")
 		},
 		Recover: func(u *unstructured.Unstructured, _ time.Time) {
-			testkit.SetField(u, "ACTIVE", "status", "atProvider", "status")
+			fleetsim.SetField(u, "ACTIVE", "status", "atProvider", "status")
 		},
 	}
 }
@@ -102,24 +102,24 @@ func UpjetEKS(namespace string) Kind {
 // writes it: health from Ready alone.
 func UpjetGKE() Kind {
 	return Kind{
-		Short: "gke", GVR: testkit.UpjetGKE, Kind: "Cluster",
+		Short: "gke", GVR: fleetsim.UpjetGKE, Kind: "Cluster",
 		ForProvider: map[string]any{"location": "europe-west1", "project": "fault"},
 		Ready: func(u *unstructured.Unstructured, at time.Time, version string) {
 			n := u.GetName()
-			testkit.SetField(u, version, "status", "atProvider", "masterVersion")
-			testkit.SetField(u, "34.1.2.3", "status", "atProvider", "endpoint")
-			testkit.SetField(u, "projects/fault/locations/europe-west1/clusters/"+n, "status", "atProvider", "id")
-			testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
-			testkit.SetCondition(u, "Ready", "True", "Available", at)
+			fleetsim.SetField(u, version, "status", "atProvider", "masterVersion")
+			fleetsim.SetField(u, "34.1.2.3", "status", "atProvider", "endpoint")
+			fleetsim.SetField(u, "projects/fault/locations/europe-west1/clusters/"+n, "status", "atProvider", "id")
+			fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
+			fleetsim.SetCondition(u, "Ready", "True", "Available", at)
 		},
 		Upgrade: func(u *unstructured.Unstructured, version string) {
-			testkit.SetField(u, version, "status", "atProvider", "masterVersion")
+			fleetsim.SetField(u, version, "status", "atProvider", "masterVersion")
 		},
 		Degrade: func(u *unstructured.Unstructured, at time.Time) {
-			testkit.SetCondition(u, "Ready", "False", "Unavailable", at)
+			fleetsim.SetCondition(u, "Ready", "False", "Unavailable", at)
 		},
 		Recover: func(u *unstructured.Unstructured, at time.Time) {
-			testkit.SetCondition(u, "Ready", "True", "Available", at)
+			fleetsim.SetCondition(u, "Ready", "True", "Available", at)
 		},
 	}
 }
@@ -128,13 +128,13 @@ func UpjetGKE() Kind {
 // from Ready alone.
 func UpjetAKS() Kind {
 	return Kind{
-		Short: "aks", GVR: schema.GroupVersionResource{Group: "containerservice.azure.upbound.io", Version: "v1beta2", Resource: "kubernetesclusters"},
+		Short: "aks", GVR: fleetsim.UpjetAKS,
 		Kind: "KubernetesCluster", ForProvider: map[string]any{"location": "westeurope"},
 		Ready: func(u *unstructured.Unstructured, at time.Time, version string) {
-			testkit.SetField(u, version, "status", "atProvider", "currentKubernetesVersion")
-			testkit.SetField(u, u.GetName()+".hcp.westeurope.azmk8s.io", "status", "atProvider", "fqdn")
-			testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
-			testkit.SetCondition(u, "Ready", "True", "Available", at)
+			fleetsim.SetField(u, version, "status", "atProvider", "currentKubernetesVersion")
+			fleetsim.SetField(u, u.GetName()+".hcp.westeurope.azmk8s.io", "status", "atProvider", "fqdn")
+			fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
+			fleetsim.SetCondition(u, "Ready", "True", "Available", at)
 		},
 	}
 }
@@ -146,10 +146,10 @@ func DigitalOcean() Kind {
 		Short: "do", GVR: schema.GroupVersionResource{Group: "kubernetes.digitalocean.crossplane.io", Version: "v1alpha1", Resource: "clusters"},
 		Kind: "Cluster", ForProvider: map[string]any{"region": "fra1"},
 		Ready: func(u *unstructured.Unstructured, at time.Time, version string) {
-			testkit.SetField(u, "running", "status", "atProvider", "status")
-			testkit.SetField(u, version, "status", "atProvider", "version")
-			testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
-			testkit.SetCondition(u, "Ready", "True", "Available", at)
+			fleetsim.SetField(u, "running", "status", "atProvider", "status")
+			fleetsim.SetField(u, version, "status", "atProvider", "version")
+			fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
+			fleetsim.SetCondition(u, "Ready", "True", "Available", at)
 		},
 	}
 }
@@ -456,12 +456,12 @@ func (d *Driver) create(ctx context.Context, ri dynamic.ResourceInterface, k Kin
 	if k.Namespace != "" {
 		u.SetNamespace(k.Namespace)
 		// Namespaced (.m.) managed resources name the config's kind.
-		testkit.SetField(u, "ClusterProviderConfig", "spec", "providerConfigRef", "kind")
+		fleetsim.SetField(u, "ClusterProviderConfig", "spec", "providerConfigRef", "kind")
 	}
 	u.SetLabels(map[string]string{LabelScenario: d.cfg.Scenario})
-	testkit.Annotate(u, testkit.AnnotationExternalName, name)
-	testkit.Annotate(u, testkit.AnnotationCreatePending, ts)
-	testkit.Annotate(u, testkit.AnnotationCreateSucceeded, ts)
+	fleetsim.Annotate(u, fleetsim.AnnotationExternalName, name)
+	fleetsim.Annotate(u, fleetsim.AnnotationCreatePending, ts)
+	fleetsim.Annotate(u, fleetsim.AnnotationCreateSucceeded, ts)
 	var uid string
 	err := d.retry(ctx, func() error {
 		got, err := ri.Create(ctx, u, metav1.CreateOptions{})

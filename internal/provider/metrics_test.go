@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main
+package provider
 
 import (
 	"bufio"
@@ -26,7 +26,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -49,54 +48,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
 
 	"github.com/crossplane-contrib/provider-cdevents/internal/testenv"
-	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
-
-func TestSinkPolicyFlags(t *testing.T) {
-	type want struct {
-		deny, allow, cluster []netip.Prefix
-		err                  bool
-	}
-	cases := map[string]struct {
-		reason                string
-		deny, allow, clusterD string
-		want                  want
-	}{
-		"Empty": {
-			reason: "No flags: only the built-in denials, which are added later.",
-			want:   want{},
-		},
-		"All": {
-			reason: "Each flag is read into its own list.",
-			deny:   "10.0.0.0/8", allow: "127.0.0.0/8,::1", clusterD: "169.254.0.0/16",
-			want: want{
-				deny:    []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
-				allow:   []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
-				cluster: []netip.Prefix{netip.MustParsePrefix("169.254.0.0/16")},
-			},
-		},
-		"Invalid": {
-			reason: "A bad entry is an error, never a policy that silently allows.",
-			allow:  "127.0.0.0/8,localhost",
-			want:   want{err: true},
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			sp, err := sinkPolicy(tc.deny, tc.allow, tc.clusterD)
-			if (err != nil) != tc.want.err {
-				t.Fatalf("\n%s\nsinkPolicy(...): want error %t, got %v", tc.reason, tc.want.err, err)
-			}
-			if err != nil {
-				return
-			}
-			got := want{deny: sp.TenantEgressDeny, allow: sp.TenantEgressAllow, cluster: sp.ClusterEgressDeny}
-			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{}), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
-				t.Errorf("\n%s\nsinkPolicy(...): -want, +got:\n%s", tc.reason, diff)
-			}
-		})
-	}
-}
 
 // TestSecureMetrics runs a manager with the metrics options of
 // --metrics-secure, as the provider's ServiceAccount with exactly the RBAC
@@ -110,7 +62,7 @@ func TestSecureMetrics(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = env.Stop() })
 	ctx := t.Context()
-	kube, err := testkit.Client(cfg)
+	kube, err := client.New(cfg, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
