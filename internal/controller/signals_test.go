@@ -33,6 +33,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
+	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -85,7 +86,7 @@ func TestSignalsDeclaredStates(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db := testkit.NewClusters(dynClient(t), schema.GroupVersionResource{Group: gk.Group, Version: "v1alpha1", Resource: "clusters"}, "Cluster", "")
+	db := fleetsim.NewClusters(dynClient(t), schema.GroupVersionResource{Group: gk.Group, Version: "v1alpha1", Resource: "clusters"}, "Cluster", "")
 	name := "declared-degraded"
 	if _, err := db.Create(ctx, name, map[string]any{"region": "ams3"}, map[string]string{"test": "declared-states"}); err != nil {
 		t.Fatal(err)
@@ -94,9 +95,9 @@ func TestSignalsDeclaredStates(t *testing.T) {
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	phase := func(p string) error {
 		return db.Status(ctx, name, func(u *unstructured.Unstructured) {
-			testkit.SetField(u, p, "status", "atProvider", "status")
-			testkit.SetCondition(u, "Ready", "True", "Available", t0)
-			testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", t0)
+			fleetsim.SetField(u, p, "status", "atProvider", "status")
+			fleetsim.SetCondition(u, "Ready", "True", "Available", t0)
+			fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", t0)
 		})
 	}
 	for i, s := range []struct {
@@ -201,7 +202,7 @@ func eventOf(t *testing.T, sink *testkit.Sink, name string, l v1alpha1.Lifecycle
 // the clusters labelled test=<label>, creates one such upjet EKS cluster and
 // waits until the sink has its created and ready events. It returns the
 // cluster's name and its lifecycle driver.
-func readyCluster(ctx context.Context, t *testing.T, sink *testkit.Sink, label string, mods ...func(*v1alpha1.ProviderConfigSpec)) (string, testkit.UpjetEKSLifecycle) {
+func readyCluster(ctx context.Context, t *testing.T, sink *testkit.Sink, label string, mods ...func(*v1alpha1.ProviderConfigSpec)) (string, fleetsim.Lifecycle) {
 	t.Helper()
 	kube := kubeClient(t)
 	pc := clusterProviderConfig(unique(label), sink.URL(), append([]func(*v1alpha1.ProviderConfigSpec){func(s *v1alpha1.ProviderConfigSpec) {
@@ -212,12 +213,12 @@ func readyCluster(ctx context.Context, t *testing.T, sink *testkit.Sink, label s
 	}
 	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
 
-	eks := testkit.NewClusters(dynClient(t), testkit.UpjetEKS, "Cluster", "")
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
 	name := unique(label)
 	if _, err := eks.Create(ctx, name, map[string]any{"region": "us-east-1"}, map[string]string{"test": label}); err != nil {
 		t.Fatal(err)
 	}
-	l := testkit.UpjetEKSLifecycle{C: eks, Name: name}
+	l := fleetsim.Lifecycle{C: eks, Name: name}
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	if err := l.CreateRequested(ctx, t0); err != nil {
 		t.Fatal(err)
@@ -268,7 +269,7 @@ func TestSignalsOutOfSync(t *testing.T) {
 	// nothing about the object changes.
 	lost := time.Now().Add(-50 * time.Second).Truncate(time.Second)
 	if err := eks.Status(ctx, name, func(u *unstructured.Unstructured) {
-		testkit.SetCondition(u, "Synced", "False", "ReconcileError", lost)
+		fleetsim.SetCondition(u, "Synced", "False", "ReconcileError", lost)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +292,7 @@ func TestSignalsOutOfSync(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	recovered := time.Now().Truncate(time.Second)
 	if err := eks.Status(ctx, name, func(u *unstructured.Unstructured) {
-		testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", recovered)
+		fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", recovered)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -383,13 +384,13 @@ func TestSignalsPaused(t *testing.T) {
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 
 	if err := eks.Update(ctx, name, func(u *unstructured.Unstructured) {
-		testkit.Annotate(u, "crossplane.io/paused", "true")
+		fleetsim.Annotate(u, "crossplane.io/paused", "true")
 	}); err != nil {
 		t.Fatal(err)
 	}
 	pausedAt := t0.Add(30 * time.Minute)
 	if err := eks.Status(ctx, name, func(u *unstructured.Unstructured) {
-		testkit.SetCondition(u, "Synced", "False", "ReconcilePaused", pausedAt)
+		fleetsim.SetCondition(u, "Synced", "False", "ReconcilePaused", pausedAt)
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +409,7 @@ func TestSignalsPaused(t *testing.T) {
 	}
 	resumedAt := time.Now().Truncate(time.Second)
 	if err := eks.Status(ctx, name, func(u *unstructured.Unstructured) {
-		testkit.SetCondition(u, "Synced", "True", "ReconcileSuccess", resumedAt)
+		fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", resumedAt)
 	}); err != nil {
 		t.Fatal(err)
 	}
