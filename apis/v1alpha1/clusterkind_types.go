@@ -131,11 +131,20 @@ type ClusterKindSpec struct {
 	// ReadyMeansHealthy says whether Ready=True alone means healthy. Set it
 	// false for kinds whose provider reports Ready=True whenever the cloud
 	// resource exists (upjet kinds); their health then comes from the
-	// cloud state.
+	// cloud state. Left unset, Ready=True means healthy unless the kind
+	// declares degraded, failed or deleting states: then the cloud state
+	// decides, so a declared degraded state is reported while Ready stays
+	// True. Set it true only for a provider that maps its cloud state to
+	// Ready itself; the states it then ignores while Ready=True are listed
+	// in the StatesHonored condition.
 	// +optional
-	// +kubebuilder:default=true
 	ReadyMeansHealthy *bool `json:"readyMeansHealthy,omitempty"`
 }
+
+// TypeStatesHonored says whether every cloud state a ClusterKind declares
+// takes effect. It is False, naming the declarations and why, when some
+// are ignored (such as degraded states while readyMeansHealthy is true).
+const TypeStatesHonored xpv2.ConditionType = "StatesHonored"
 
 // ClusterKindStatus reports whether the profile is in use.
 type ClusterKindStatus struct {

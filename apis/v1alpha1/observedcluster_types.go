@@ -23,7 +23,7 @@ import (
 
 // Lifecycle is a normalized transition of a cluster, the same for every
 // provider family.
-// +kubebuilder:validation:Enum=created;ready;upgraded;degraded;recovered;failed;deleting;deleted
+// +kubebuilder:validation:Enum=created;ready;upgraded;degraded;recovered;failed;deleting;deleted;outOfSync;inSync;paused;resumed;flapping;stable
 type Lifecycle string
 
 // Lifecycles, in the order a cluster usually goes through them.
@@ -36,6 +36,27 @@ const (
 	LifecycleFailed    Lifecycle = "failed"
 	LifecycleDeleting  Lifecycle = "deleting"
 	LifecycleDeleted   Lifecycle = "deleted"
+
+	// LifecycleOutOfSync: the cluster serves (Ready=True) but its provider
+	// has not been able to reconcile it (Synced=False) for longer than a
+	// sink's threshold: expired credentials, drift it cannot correct.
+	LifecycleOutOfSync Lifecycle = "outOfSync"
+	// LifecycleInSync: Synced=True again after outOfSync.
+	LifecycleInSync Lifecycle = "inSync"
+	// LifecyclePaused: reconciliation of the cluster was paused, with the
+	// crossplane.io/paused annotation or as Synced=False/ReconcilePaused
+	// says.
+	LifecyclePaused Lifecycle = "paused"
+	// LifecycleResumed: reconciliation runs again after paused.
+	LifecycleResumed Lifecycle = "resumed"
+	// LifecycleFlapping: the cluster went degraded and recovered more
+	// often within a window than a sink's flap damping allows; its
+	// degraded and recovered events are held back from that sink until it
+	// is stable.
+	LifecycleFlapping Lifecycle = "flapping"
+	// LifecycleStable: no degraded or recovered for a whole window after
+	// flapping; it closes the episode.
+	LifecycleStable Lifecycle = "stable"
 )
 
 // Phase is where a cluster is in its lifecycle right now.
@@ -159,10 +180,85 @@ type LedgerEvent struct {
 	// +optional
 	Synced string `json:"synced,omitempty"`
 	// IncidentStart is set on the event that ends an outage (recovered, or
-	// ready after a failed create): the time of the degraded or failed
-	// event that began it, which identifies the incident it resolves.
+	// ready after a failed create; inSync): the time of the degraded,
+	// failed or outOfSync event that began it, which identifies the
+	// incident it resolves.
 	// +optional
 	IncidentStart *metav1.Time `json:"incidentStart,omitempty"`
+	// OutOfSyncAfter is the threshold an outOfSync or inSync event was
+	// recorded for: only sinks whose spec.signals.outOfSyncAfter is this
+	// receive it.
+	// +optional
+	OutOfSyncAfter *metav1.Duration `json:"outOfSyncAfter,omitempty"`
+	// Previous is the ID of the cluster's event before this one, which the
+	// event links to; empty on the first.
+	// +optional
+	Previous string `json:"previous,omitempty"`
+	// IncidentEvent is, on the event that ends an incident, the ID of the
+	// event that opened it, which the incident.resolved event links to.
+	// +optional
+	IncidentEvent string `json:"incidentEvent,omitempty"`
+	// Flapping is, on flapping and stable events, the flap damping they
+	// were recorded for (only sinks with it receive them) and how many
+	// degraded and recovered transitions the episode counts so far.
+	// +optional
+	Flapping *FlapRecord `json:"flapping,omitempty"`
+	// HeldFor lists, on degraded and recovered events during a flapping
+	// episode, the flap dampings (as <transitions>/<window>) whose sinks
+	// do not receive the event.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	HeldFor []string `json:"heldFor,omitempty"`
+	// OpenIncident is, on a stable event, the outage still open when the
+	// episode ends: sinks that did not receive its degraded event get its
+	// incident.detected with the stable event.
+	// +optional
+	OpenIncident *OpenIncident `json:"openIncident,omitempty"`
+}
+
+// FlapRecord is a flap damping and a flapping episode's count.
+type FlapRecord struct {
+	// Transitions and Window are the damping: more than Transitions
+	// degraded and recovered within Window is flapping.
+	Transitions int32           `json:"transitions"`
+	Window      metav1.Duration `json:"window"`
+	// Count is how many degraded and recovered transitions the episode
+	// counts: within the window when it began, and in all when it ends.
+	Count int32 `json:"count"`
+}
+
+// FlapEpisode is a flapping episode not ended yet.
+type FlapEpisode struct {
+	// Transitions and Window are the damping the episode is for.
+	Transitions int32           `json:"transitions"`
+	Window      metav1.Duration `json:"window"`
+	// Since is the time of the flapping event.
+	Since metav1.Time `json:"since"`
+	// Last is the time of the episode's newest degraded or recovered
+	// transition; the episode ends a window after it.
+	Last metav1.Time `json:"last"`
+	// Count is how many degraded and recovered transitions it counts.
+	Count int32 `json:"count"`
+}
+
+// OpenIncident is an outage not ended yet.
+type OpenIncident struct {
+	// Start is the time of the degraded or failed event that began it,
+	// which names the incident.
+	Start metav1.Time `json:"start"`
+	// Event is the ID of that event.
+	// +optional
+	Event string `json:"event,omitempty"`
+}
+
+// OutOfSyncEpisode is an outOfSync event recorded for one threshold whose
+// inSync is not recorded yet.
+type OutOfSyncEpisode struct {
+	// After is the threshold the outOfSync event was recorded for.
+	After metav1.Duration `json:"after"`
+	// Since is the time of the outOfSync event: when Synced turned False
+	// (or Ready True, if later) plus the threshold.
+	Since metav1.Time `json:"since"`
 }
 
 // SinkCursor is one sink's delivery progress for this cluster. It is
@@ -216,6 +312,37 @@ type ObservedClusterStatus struct {
 	// created before ready.
 	// +optional
 	Created bool `json:"created,omitempty"`
+
+	// Paused is true while reconciliation of the cluster is paused (the
+	// paused event is recorded and the resumed one is not yet).
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+
+	// OutOfSync lists the thresholds whose outOfSync event is recorded
+	// and whose inSync is not yet, so that a restarted provider neither
+	// repeats nor forgets them.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	OutOfSync []OutOfSyncEpisode `json:"outOfSync,omitempty"`
+
+	// Flapping lists the flapping episodes not ended yet, one per flap
+	// damping in use, so that a restart neither repeats nor loses them.
+	// +optional
+	// +kubebuilder:validation:MaxItems=16
+	Flapping []FlapEpisode `json:"flapping,omitempty"`
+
+	// RecentTransitions are the times of the cluster's latest degraded and
+	// recovered transitions within the longest flap damping window, which
+	// tell whether it is flapping.
+	// +optional
+	// +kubebuilder:validation:MaxItems=21
+	RecentTransitions []metav1.Time `json:"recentTransitions,omitempty"`
+
+	// OpenIncident is the outage (degraded or failed) not ended yet, so
+	// that the event that ends it names the same incident, and links to
+	// the event that began it, even once the log no longer holds that one.
+	// +optional
+	OpenIncident *OpenIncident `json:"openIncident,omitempty"`
 
 	// Environment is the cluster as a CDEvents environment.
 	// +optional

@@ -17,6 +17,8 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
@@ -342,6 +344,56 @@ type Selector struct {
 	Expression string `json:"expression,omitempty"`
 }
 
+// DefaultOutOfSyncAfter is how long a cluster's Synced condition must stay
+// False while Ready stays True before a sink that sets no threshold gets
+// outOfSync.
+const DefaultOutOfSyncAfter = 10 * time.Minute
+
+// Signals tunes the lifecycles derived from how long a condition lasts.
+type Signals struct {
+	// OutOfSyncAfter is how long Synced must stay False while Ready stays
+	// True (the provider cannot reconcile a cluster that still serves)
+	// before the sink gets outOfSync. The event carries the time Synced
+	// turned False plus this threshold. Defaults to 10m. Sinks that do not
+	// want outOfSync leave it out of selector.lifecycles.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('168h')",message="outOfSyncAfter must be between 1m and 168h"
+	OutOfSyncAfter *metav1.Duration `json:"outOfSyncAfter,omitempty"`
+
+	// Flapping, when set, damps clusters that go degraded and recovered
+	// over and over: more than transitions of them within window is
+	// reported once, as flapping with the count, and the sink receives
+	// none of the cluster's degraded and recovered events until it has
+	// been stable for the window, when one stable event closes the
+	// episode. Off when unset.
+	// +optional
+	Flapping *FlapDamping `json:"flapping,omitempty"`
+}
+
+// FlapDamping says when a cluster is flapping.
+type FlapDamping struct {
+	// Transitions is how many degraded and recovered transitions within
+	// the window are still reported one by one; one more is flapping.
+	// +kubebuilder:validation:Minimum=2
+	// +kubebuilder:validation:Maximum=20
+	Transitions int32 `json:"transitions"`
+
+	// Window is how far back transitions are counted, and how long a
+	// flapping cluster must make none before it is stable.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m') && duration(self) <= duration('24h')",message="window must be between 1m and 24h"
+	Window metav1.Duration `json:"window"`
+}
+
+// OutOfSyncThreshold is the sink's outOfSync threshold, with its default.
+func (s *Signals) OutOfSyncThreshold() time.Duration {
+	if s == nil || s.OutOfSyncAfter == nil || s.OutOfSyncAfter.Duration <= 0 {
+		return DefaultOutOfSyncAfter
+	}
+	return s.OutOfSyncAfter.Duration
+}
+
 // ProviderConfigSpec declares one CDEvents sink and what it receives. It is
 // shared by ProviderConfig and ClusterProviderConfig.
 type ProviderConfigSpec struct {
@@ -363,6 +415,11 @@ type ProviderConfigSpec struct {
 	// Selector narrows which clusters and lifecycles the sink receives.
 	// +optional
 	Selector *Selector `json:"selector,omitempty"`
+
+	// Signals tunes the lifecycles derived from how long a condition
+	// lasts, such as outOfSync.
+	// +optional
+	Signals *Signals `json:"signals,omitempty"`
 
 	// Replay decides what the sink receives about clusters that already
 	// exist when it is added or its URL changes. After a URL change it

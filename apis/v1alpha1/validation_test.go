@@ -178,7 +178,7 @@ spec: {group: "Not A Group", kind: Cluster, provider: aws}`,
 			want: want{rejected: "spec.group"},
 		},
 		"ClusterKindValid": {
-			reason: "A ClusterKind is accepted with its defaults.",
+			reason: "A ClusterKind is accepted; readyMeansHealthy stays unset, so that declared states can count unless the user sets it.",
 			obj: `
 apiVersion: cdevents.crossplane.io/v1alpha1
 kind: ClusterKind
@@ -189,7 +189,7 @@ spec:
   provider: ovh
   fields: {kubernetesVersion: [status.atProvider.version]}`,
 			want: want{spec: map[string]any{
-				"group": "kube.ovh.edixos.io", "kind": "Cluster", "provider": "ovh", "readyMeansHealthy": true,
+				"group": "kube.ovh.edixos.io", "kind": "Cluster", "provider": "ovh",
 				"fields": map[string]any{"kubernetesVersion": []any{"status.atProvider.version"}},
 			}},
 		},

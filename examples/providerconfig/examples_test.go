@@ -176,6 +176,11 @@ func TestExamples(t *testing.T) {
 			file:   "cdviz.yaml",
 			want:   []string{"ClusterProviderConfig/cdviz"},
 		},
+		"CdvizIncidents": {
+			reason: "A ClusterProviderConfig sending incidents to cdviz, with an outOfSync threshold, is valid.",
+			file:   "cdviz-incidents.yaml",
+			want:   []string{"ClusterProviderConfig/cdviz-incidents"},
+		},
 		"KnativeBroker": {
 			reason: "A ClusterProviderConfig for a Knative Broker, with a dead-letter sink and a selector, is valid.",
 			file:   "knative-broker.yaml",
@@ -276,6 +281,30 @@ kind: ProviderConfig
 metadata: {name: peek, namespace: team-a}
 spec: {sink: {url: "https://example.com/"}, selector: {namespaces: [team-b]}}`,
 			want: "selector.namespaces is not allowed",
+		},
+		"OutOfSyncTooShort": {
+			reason: "An outOfSync threshold under a minute would report every transient Synced error.",
+			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: eager}
+spec: {sink: {url: "https://example.com/"}, signals: {outOfSyncAfter: 10s}}`,
+			want: "outOfSyncAfter must be between 1m and 168h",
+		},
+		"FlappingWindowTooShort": {
+			reason: "A flap damping window under a minute is refused.",
+			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: jumpy}
+spec: {sink: {url: "https://example.com/"}, signals: {flapping: {transitions: 3, window: 30s}}}`,
+			want: "window must be between 1m and 24h",
+		},
+		"FlappingTooFewTransitions": {
+			reason: "A flap damping of fewer than 2 transitions would hold back every recovery.",
+			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: nervous}
+spec: {sink: {url: "https://example.com/"}, signals: {flapping: {transitions: 1, window: 10m}}}`,
+			want: "spec.signals.flapping.transitions",
 		},
 		"UnknownField": {
 			reason: "A misspelt field is refused, not silently dropped.",

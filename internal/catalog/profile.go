@@ -131,7 +131,7 @@ func Compile(spec v1alpha1.ClusterKindSpec) (*Profile, error) {
 	p := &Profile{
 		spec:              *spec.DeepCopy(),
 		gk:                schema.GroupKind{Group: spec.Group, Kind: spec.Kind},
-		readyMeansHealthy: spec.ReadyMeansHealthy == nil || *spec.ReadyMeansHealthy,
+		readyMeansHealthy: readyMeansHealthy(spec),
 	}
 	f := spec.Fields
 	externalName := f.ExternalName
@@ -165,6 +165,48 @@ func Compile(spec v1alpha1.ClusterKindSpec) (*Profile, error) {
 		return nil, errors.New(errStatesWithoutCS)
 	}
 	return p, nil
+}
+
+// readyMeansHealthy is what a spec says of Ready=True: its explicit
+// setting, else true unless it declares states that mean the cluster does
+// not serve. Declaring a degraded state is asking for it to be reported,
+// also while the provider keeps Ready=True.
+func readyMeansHealthy(spec v1alpha1.ClusterKindSpec) bool {
+	if spec.ReadyMeansHealthy != nil {
+		return *spec.ReadyMeansHealthy
+	}
+	s := spec.States
+	return len(s.Degraded) == 0 && len(s.Failed) == 0 && len(s.Deleting) == 0
+}
+
+// IgnoredStates says which state declarations of the profile do not take
+// effect while Ready=True, and why, in a fixed order; empty when every one
+// counts. With readyMeansHealthy true, Ready=True alone means healthy, so a
+// cloud state other than healthy only counts while Ready is not True.
+func (p *Profile) IgnoredStates() string {
+	if !p.readyMeansHealthy || p.spec.ReadyMeansHealthy == nil {
+		return ""
+	}
+	var out []string
+	s := p.spec.States
+	for _, c := range []struct {
+		name   string
+		values []string
+	}{
+		{name: "provisioning", values: s.Provisioning},
+		{name: "degraded", values: s.Degraded},
+		{name: "failed", values: s.Failed},
+		{name: "deleting", values: s.Deleting},
+	} {
+		if len(c.values) > 0 {
+			out = append(out, "states."+c.name+" "+strings.Join(c.values, ", "))
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return strings.Join(out, "; ") + " are ignored while Ready=True because readyMeansHealthy is true: " +
+		"they count only while the provider also reports Ready=False. Unset readyMeansHealthy, or set it false, to report them whatever Ready says"
 }
 
 func compilePaths(field string, raw []string) ([]Path, error) {

@@ -47,6 +47,17 @@ func spec(fns ...func(*v1alpha1.ClusterKindSpec)) v1alpha1.ClusterKindSpec {
 	return s
 }
 
+// specPaths are the paths spec() reads.
+var specPaths = []string{ //nolint:gochecknoglobals // A constant table.
+	"metadata.annotations[crossplane.io/external-name]",
+	"spec.forProvider.region",
+	"status.atProvider.endpoint",
+	"status.atProvider.id",
+	"status.atProvider.region",
+	"status.atProvider.status",
+	"status.atProvider.version",
+}
+
 func TestCompile(t *testing.T) {
 	type want struct {
 		err               string
@@ -54,6 +65,7 @@ func TestCompile(t *testing.T) {
 		readyMeansHealthy bool
 		hasCloudState     bool
 		paths             []string
+		ignored           string
 	}
 	cases := map[string]struct {
 		reason string
@@ -61,12 +73,11 @@ func TestCompile(t *testing.T) {
 		want   want
 	}{
 		"Valid": {
-			reason: "A valid spec compiles; the external name defaults to the annotation.",
+			reason: "A valid spec compiles; the external name defaults to the annotation. It declares a failed state and leaves readyMeansHealthy unset, so the cloud state decides.",
 			spec:   spec(),
 			want: want{
-				gk:                schema.GroupKind{Group: "example.org", Kind: "Cluster"},
-				readyMeansHealthy: true,
-				hasCloudState:     true,
+				gk:            schema.GroupKind{Group: "example.org", Kind: "Cluster"},
+				hasCloudState: true,
 				paths: []string{
 					"metadata.annotations[crossplane.io/external-name]",
 					"spec.forProvider.region",
@@ -95,6 +106,33 @@ func TestCompile(t *testing.T) {
 					"status.atProvider.status",
 					"status.atProvider.version",
 				},
+			},
+		},
+		"HealthyStatesOnly": {
+			reason: "Unset, readyMeansHealthy is true when the states declare nothing that means the cluster does not serve.",
+			spec: spec(func(s *v1alpha1.ClusterKindSpec) {
+				s.States = v1alpha1.CloudStates{Healthy: []string{"ACTIVE"}, Provisioning: []string{"CREATING"}}
+			}),
+			want: want{
+				gk:                schema.GroupKind{Group: "example.org", Kind: "Cluster"},
+				readyMeansHealthy: true,
+				hasCloudState:     true,
+				paths:             specPaths,
+			},
+		},
+		"ReadyMeansHealthyTrue": {
+			reason: "An explicit readyMeansHealthy=true is kept, and the states it makes ignored while Ready=True are named.",
+			spec: spec(func(s *v1alpha1.ClusterKindSpec) {
+				s.States.Degraded = []string{"Degraded"}
+				s.ReadyMeansHealthy = ptrTo(true)
+			}),
+			want: want{
+				gk:                schema.GroupKind{Group: "example.org", Kind: "Cluster"},
+				readyMeansHealthy: true,
+				hasCloudState:     true,
+				paths:             specPaths,
+				ignored: "states.degraded Degraded; states.failed FAILED are ignored while Ready=True because readyMeansHealthy is true: " +
+					"they count only while the provider also reports Ready=False. Unset readyMeansHealthy, or set it false, to report them whatever Ready says",
 			},
 		},
 		"NoCloudState": {
@@ -200,6 +238,7 @@ func TestCompile(t *testing.T) {
 					readyMeansHealthy: p.ReadyMeansHealthy(),
 					hasCloudState:     p.HasCloudState(),
 					paths:             p.Paths(),
+					ignored:           p.IgnoredStates(),
 				}
 			}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {

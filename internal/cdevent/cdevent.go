@@ -164,6 +164,8 @@ func (b *Builder) Build(s Subject, e v1alpha1.LedgerEvent, o Options) ([]cloudev
 	// the ledger round-trips through the API server.
 	t := transitionTime(e.Time.Time)
 	cd := newCustomData(s, e)
+	envData := cd
+	envData.Links = environmentLink(LinkFollows, s.Environment.ID, e.Previous)
 	uri := ""
 	if absoluteURI(s.Environment.URI) {
 		uri = s.Environment.URI
@@ -174,7 +176,8 @@ func (b *Builder) Build(s Subject, e v1alpha1.LedgerEvent, o Options) ([]cloudev
 		source:    o.Source,
 		time:      t,
 		subjectID: s.Environment.ID,
-		data:      cd,
+		chainID:   ChainID(s.Ref.UID),
+		data:      envData,
 		content: func(ev api.CDEvent) {
 			setEnvironmentContent(ev, s.Environment.Name, uri)
 		},
@@ -185,44 +188,77 @@ func (b *Builder) Build(s Subject, e v1alpha1.LedgerEvent, o Options) ([]cloudev
 	if !o.Incidents {
 		return []cloudevents.Event{env}, nil
 	}
-	inc, ok, err := b.incident(sp, s, e, o, t, cd)
-	switch {
-	case err != nil:
-		return nil, err
-	case !ok:
-		return []cloudevents.Event{env}, nil
+	out := []cloudevents.Event{env}
+	for _, m := range incidentMoves(e, o, t) {
+		inc, err := b.incident(sp, s, e, o, t, cd, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inc)
 	}
-	return []cloudevents.Event{env, inc}, nil
+	return out, nil
 }
 
-// incident returns the incident event a transition opens or closes, if
-// any: degraded and failed transitions open one; recovered ones, and ready
-// ones after a failed create, close the one that started at o.IncidentStart.
-func (b *Builder) incident(sp *spec, s Subject, e v1alpha1.LedgerEvent, o Options, t time.Time,
-	cd CustomData) (cloudevents.Event, bool, error) {
-	var (
-		k     kind
-		start time.Time
-	)
-	switch e.Lifecycle { //nolint:exhaustive // Only these open or close an outage.
-	case v1alpha1.LifecycleDegraded, v1alpha1.LifecycleFailed:
-		k, start = kindIncidentDetected, t
-	case v1alpha1.LifecycleRecovered, v1alpha1.LifecycleReady:
+// An incidentMove is one incident event a transition makes: the kind,
+// the incident's class and start, which name it, and the environment event
+// that opened it.
+type incidentMove struct {
+	kind   kind
+	class  incidentClass
+	start  time.Time
+	opener string
+}
+
+// incidentMoves lists the incident events a transition makes, in order:
+//
+//   - degraded and failed open an outage, outOfSync an out-of-sync
+//     incident, each named after the transition's time;
+//   - recovered, ready after a failed create and inSync resolve the one
+//     that began at o.IncidentStart (nothing when it is unknown);
+//   - flapping resolves the outage its trigger would have ended, if any,
+//     and opens a flapping incident; stable resolves that and opens again
+//     the outage still open, whose degraded event damped sinks never got.
+func incidentMoves(e v1alpha1.LedgerEvent, o Options, t time.Time) []incidentMove {
+	resolved := func(class incidentClass) []incidentMove {
 		if o.IncidentStart.IsZero() {
-			return cloudevents.Event{}, false, nil
+			return nil
 		}
-		k, start = kindIncidentResolved, transitionTime(o.IncidentStart)
-	default:
-		return cloudevents.Event{}, false, nil
+		return []incidentMove{{kind: kindIncidentResolved, class: class, start: transitionTime(o.IncidentStart), opener: e.IncidentEvent}}
 	}
+	switch e.Lifecycle { //nolint:exhaustive // Only these open or close an incident.
+	case v1alpha1.LifecycleDegraded, v1alpha1.LifecycleFailed:
+		return []incidentMove{{kind: kindIncidentDetected, class: incidentOutage, start: t, opener: e.ID}}
+	case v1alpha1.LifecycleOutOfSync:
+		return []incidentMove{{kind: kindIncidentDetected, class: incidentOutOfSync, start: t, opener: e.ID}}
+	case v1alpha1.LifecycleRecovered, v1alpha1.LifecycleReady:
+		return resolved(incidentOutage)
+	case v1alpha1.LifecycleInSync:
+		return resolved(incidentOutOfSync)
+	case v1alpha1.LifecycleFlapping:
+		return append(resolved(incidentOutage), incidentMove{kind: kindIncidentDetected, class: incidentFlapping, start: t, opener: e.ID})
+	case v1alpha1.LifecycleStable:
+		moves := resolved(incidentFlapping)
+		if oi := e.OpenIncident; oi != nil {
+			moves = append(moves, incidentMove{kind: kindIncidentDetected, class: incidentOutage, start: transitionTime(oi.Start.Time), opener: oi.Event})
+		}
+		return moves
+	}
+	return nil
+}
+
+// incident builds one incident event of a transition.
+func (b *Builder) incident(sp *spec, s Subject, e v1alpha1.LedgerEvent, o Options, t time.Time,
+	cd CustomData, m incidentMove) (cloudevents.Event, error) {
 	envRef := &api.Reference{Id: s.Environment.ID}
 	desc := description(e)
-	ce, err := b.build(draft{
-		template:  sp.events[k],
-		id:        incidentEventID(k, e.ID),
+	cd.Links = environmentLink(LinkCausedBy, s.Environment.ID, m.opener)
+	return b.build(draft{
+		template:  sp.events[m.kind],
+		id:        incidentEventID(m.kind, e.ID),
 		source:    o.Source,
 		time:      t,
-		subjectID: incidentSubjectID(s.Environment.ID, start),
+		subjectID: incidentSubjectID(s.Environment.ID, m.class, m.start),
+		chainID:   ChainID(s.Ref.UID),
 		data:      cd,
 		content: func(ev api.CDEvent) {
 			if is, ok := ev.(incidentSetter); ok {
@@ -231,7 +267,6 @@ func (b *Builder) incident(sp *spec, s Subject, e v1alpha1.LedgerEvent, o Option
 			}
 		},
 	})
-	return ce, err == nil, err
 }
 
 // A draft is everything one event is built from.
@@ -241,7 +276,9 @@ type draft struct {
 	source    string
 	time      time.Time
 	subjectID string
-	data      CustomData
+	// chainID is set on the versions that have context.chainId (0.4+).
+	chainID string
+	data    CustomData
 	// content fills the kind-specific subject content.
 	content func(api.CDEvent)
 }
@@ -258,6 +295,9 @@ func (b *Builder) build(d draft) (cloudevents.Event, error) {
 	ev.SetSource(d.source)
 	ev.SetTimestamp(d.time)
 	ev.SetSubjectId(d.subjectID)
+	if w, ok := ev.(api.CDEventWriterV04); ok && d.chainID != "" {
+		w.SetChainId(d.chainID)
+	}
 	d.content(ev)
 	if err := ev.SetCustomData(cloudevents.ApplicationJSON, d.data); err != nil {
 		return cloudevents.Event{}, errors.Wrap(err, errSetCustomData)
@@ -316,7 +356,9 @@ func environmentKind(l v1alpha1.Lifecycle) (kind, bool) {
 	case v1alpha1.LifecycleDeleted:
 		return kindEnvironmentDeleted, true
 	case v1alpha1.LifecycleReady, v1alpha1.LifecycleUpgraded, v1alpha1.LifecycleDegraded,
-		v1alpha1.LifecycleRecovered, v1alpha1.LifecycleFailed, v1alpha1.LifecycleDeleting:
+		v1alpha1.LifecycleRecovered, v1alpha1.LifecycleFailed, v1alpha1.LifecycleDeleting,
+		v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync, v1alpha1.LifecyclePaused, v1alpha1.LifecycleResumed,
+		v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable:
 		return kindEnvironmentModified, true
 	}
 	return 0, false

@@ -32,6 +32,44 @@ const CustomDataKey = "crossplane"
 type CustomData struct {
 	// Crossplane holds the details of the cluster and the transition.
 	Crossplane ClusterData `json:"crossplane"`
+	// Links relate the event to other events of the cluster, in the
+	// shape cdviz builds its graph from (customData.links).
+	Links []Link `json:"links,omitempty"`
+}
+
+// Link kinds.
+const (
+	// LinkFollows: the event follows the linked one in the cluster's life.
+	LinkFollows = "follows"
+	// LinkCausedBy: the incident was opened by the linked environment event.
+	LinkCausedBy = "causedBy"
+)
+
+// A Link relates an event to an event of a subject: cdviz draws an edge to
+// the subject, and the context id names the event itself.
+type Link struct {
+	// LinkKind says how the event relates to the linked one.
+	LinkKind string `json:"linkkind"`
+	// Subject is the linked event's subject.
+	Subject LinkSubject `json:"subject"`
+	// ContextID is the linked event's context.id.
+	ContextID string `json:"contextId"`
+}
+
+// LinkSubject names a CDEvents subject.
+type LinkSubject struct {
+	// ID is the subject's id.
+	ID string `json:"id"`
+	// Type is the subject's type, such as environment.
+	Type string `json:"type"`
+}
+
+// environmentLink links to an event of the cluster's environment.
+func environmentLink(kind, environmentID, contextID string) []Link {
+	if contextID == "" {
+		return nil
+	}
+	return []Link{{LinkKind: kind, Subject: LinkSubject{ID: environmentID, Type: "environment"}, ContextID: contextID}}
 }
 
 // ClusterData tells a consumer what CDEvents has no field for: which
@@ -77,6 +115,23 @@ type ClusterData struct {
 	// Replayed marks an event sent late: the cluster already existed when
 	// the provider first saw it, or vanished while it was down.
 	Replayed bool `json:"replayed,omitempty"`
+	// OutOfSyncAfter is, on outOfSync and inSync, the sink's threshold: how
+	// long Synced had been False when outOfSync was reported.
+	OutOfSyncAfter string `json:"outOfSyncAfter,omitempty"`
+	// Flapping is, on flapping and stable, the sink's flap damping and how
+	// many degraded and recovered transitions the episode counts.
+	Flapping *Flapping `json:"flapping,omitempty"`
+}
+
+// Flapping describes a flapping episode.
+type Flapping struct {
+	// Transitions and Window are the damping: more than Transitions
+	// within Window is flapping.
+	Transitions int32  `json:"transitions"`
+	Window      string `json:"window"`
+	// Count is how many degraded and recovered transitions the episode
+	// counts: within the window when it began, in all when it ends.
+	Count int32 `json:"count"`
 }
 
 // Conditions summarise the Crossplane conditions of the watched object,
@@ -108,6 +163,12 @@ func newCustomData(s Subject, e v1alpha1.LedgerEvent) CustomData {
 		Reason:            e.Reason,
 		Message:           e.Message,
 		Replayed:          e.Replayed,
+	}
+	if e.OutOfSyncAfter != nil {
+		d.OutOfSyncAfter = e.OutOfSyncAfter.Duration.String()
+	}
+	if f := e.Flapping; f != nil {
+		d.Flapping = &Flapping{Transitions: f.Transitions, Window: f.Window.Duration.String(), Count: f.Count}
 	}
 	if d.KubernetesVersion == "" {
 		d.KubernetesVersion = s.Facts.KubernetesVersion

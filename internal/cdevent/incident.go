@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 )
@@ -29,18 +30,48 @@ import (
 // they cannot collide with ids derived elsewhere from the same ledger id.
 const incidentIDPrefix = "https://cdevents.crossplane.io/"
 
+// chainIDSpace is the UUIDv5 namespace of chain ids. Changing it would
+// change the chain of every cluster: never do that.
+var chainIDSpace = uuid.NewSHA1(uuid.NameSpaceURL, []byte(incidentIDPrefix+"chain")) //nolint:gochecknoglobals // A constant UUID.
+
+// ChainID is the CDEvents context.chainId of every event of one cluster
+// object (one incarnation, by its uid): a UUIDv5, so every replica and
+// every restart puts the cluster's events in the same chain.
+func ChainID(uid types.UID) string {
+	if uid == "" {
+		return ""
+	}
+	return uuid.NewSHA1(chainIDSpace, []byte(uid)).String()
+}
+
 // incidentEventID is the context.id of the incident event that goes with
 // the environment event eventID: a UUIDv5, the same on every retry.
 func incidentEventID(k kind, eventID string) string {
 	return uuid.NewSHA1(uuid.NameSpaceURL, []byte(incidentIDPrefix+k.String()+"/"+eventID)).String()
 }
 
-// incidentSubjectID names the outage that began at start, as
-// <environment id>/incidents/<unix seconds>. Both the detected and the
-// resolved event of one outage derive it from the same start, so consumers
-// can pair them.
-func incidentSubjectID(environmentID string, start time.Time) string {
-	return environmentID + "/incidents/" + strconv.FormatInt(start.Unix(), 10)
+// An incidentClass tells apart the incidents of one cluster that may be
+// open at once: an outage (degraded, failed) and a loss of sync.
+type incidentClass string
+
+// Incident classes.
+const (
+	incidentOutage    incidentClass = ""
+	incidentOutOfSync incidentClass = "out-of-sync"
+	incidentFlapping  incidentClass = "flapping"
+)
+
+// incidentSubjectID names the incident of a class that began at start, as
+// <environment id>/incidents/<unix seconds> for an outage and
+// <environment id>/incidents/out-of-sync/<unix seconds> for a loss of sync.
+// Both the detected and the resolved event of one incident derive it from
+// the same start, so consumers can pair them.
+func incidentSubjectID(environmentID string, class incidentClass, start time.Time) string {
+	id := environmentID + "/incidents/"
+	if class != incidentOutage {
+		id += string(class) + "/"
+	}
+	return id + strconv.FormatInt(start.Unix(), 10)
 }
 
 // description says why an incident opened or closed, from the condition

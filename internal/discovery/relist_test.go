@@ -98,7 +98,7 @@ func TestRelistSeesNewerState(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, o := range l.Items {
-		got[o.obs.Name] = string(o.obs.Ready.Status)
+		got[o.obs.Name] = o.obs.Ready.Status
 	}
 	want := map[string]string{}
 	for i := range n {

@@ -23,6 +23,8 @@ package dispatch
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +39,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
 // Error strings.
@@ -222,6 +225,9 @@ func (d *Dispatcher) Apply(st Settings) error {
 	d.sinks[st.ID] = s
 	d.publishRoutesLocked()
 	d.mu.Unlock()
+	if !ok || !old.settings.Routes.Equal(st.Routes) {
+		d.ledger.SignalsChanged()
+	}
 
 	// Stop the old outbox without holding the lock: its workers may be
 	// waiting on the ledger, which may be waiting on routing.
@@ -247,6 +253,7 @@ func (d *Dispatcher) Remove(id string) {
 	if !ok {
 		return
 	}
+	d.ledger.SignalsChanged()
 	s.stop()
 	if d.metrics != nil {
 		d.metrics.Forget(id)
@@ -316,6 +323,32 @@ func (d *Dispatcher) SinksFor(v ledger.View) []string {
 			out = append(out, id)
 		}
 	}
+	return out
+}
+
+// SignalsFor lists, sorted, the outOfSync thresholds of the sinks that
+// receive a cluster and want outOfSync, and their flap dampings. It
+// implements ledger.Router; it takes no lock, so the ledger may call it with
+// its own lock held.
+func (d *Dispatcher) SignalsFor(v ledger.View) ledger.Signals {
+	routes := d.routes.Load()
+	if routes == nil {
+		return ledger.Signals{}
+	}
+	var out ledger.Signals
+	for _, r := range *routes {
+		if !r.Matches(v) {
+			continue
+		}
+		if r.WantsOutOfSync() && !slices.Contains(out.OutOfSyncAfter, r.OutOfSyncThreshold()) {
+			out.OutOfSyncAfter = append(out.OutOfSyncAfter, r.OutOfSyncThreshold())
+		}
+		if r.Flapping != nil && !slices.Contains(out.Flapping, *r.Flapping) {
+			out.Flapping = append(out.Flapping, *r.Flapping)
+		}
+	}
+	slices.Sort(out.OutOfSyncAfter)
+	slices.SortFunc(out.Flapping, func(a, b normalize.Damping) int { return strings.Compare(a.Key(), b.Key()) })
 	return out
 }
 

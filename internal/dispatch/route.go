@@ -17,12 +17,15 @@ limitations under the License.
 package dispatch
 
 import (
+	"maps"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
 // Routes decides which clusters and lifecycles one sink receives: the
@@ -37,13 +40,43 @@ type Routes struct {
 	// Expression is the selector's expression, compiled; nil when it has
 	// none.
 	Expression *filter.Expression
+	// OutOfSyncAfter is the sink's outOfSync threshold; zero means
+	// v1alpha1.DefaultOutOfSyncAfter. The sink receives only the outOfSync
+	// and inSync events recorded for it.
+	OutOfSyncAfter time.Duration
+	// Flapping is the sink's flap damping; nil when it damps none.
+	Flapping *normalize.Damping
+}
+
+// damped says whether the sink damps flaps with the damping of key.
+func (r Routes) damped(key string) bool {
+	return r.Flapping != nil && r.Flapping.Key() == key
+}
+
+// OutOfSyncThreshold is the sink's outOfSync threshold, with its default.
+func (r Routes) OutOfSyncThreshold() time.Duration {
+	if r.OutOfSyncAfter <= 0 {
+		return v1alpha1.DefaultOutOfSyncAfter
+	}
+	return r.OutOfSyncAfter
+}
+
+// dampingOf is the damping a flapping or stable event was recorded for.
+func dampingOf(f *v1alpha1.FlapRecord) normalize.Damping {
+	return normalize.Damping{Transitions: int(f.Transitions), Window: f.Window.Duration}
+}
+
+// WantsOutOfSync says whether the sink receives outOfSync or inSync events.
+func (r Routes) WantsOutOfSync() bool {
+	return r.Wants(v1alpha1.LifecycleOutOfSync) || r.Wants(v1alpha1.LifecycleInSync)
 }
 
 // Equal says whether two routes select the same: expressions are compared
 // by their source, which they are compiled from.
 func (r Routes) Equal(o Routes) bool {
 	return r.Namespace == o.Namespace && reflect.DeepEqual(r.Selector, o.Selector) &&
-		r.Expression.String() == o.Expression.String()
+		r.Expression.String() == o.Expression.String() && r.OutOfSyncThreshold() == o.OutOfSyncThreshold() &&
+		reflect.DeepEqual(r.Flapping, o.Flapping)
 }
 
 // Matches says whether a cluster is routed to the sink.
@@ -86,6 +119,21 @@ func (r Routes) Wants(l v1alpha1.Lifecycle) bool {
 func (r Routes) Accepts(v ledger.View, e v1alpha1.LedgerEvent, prev v1alpha1.Lifecycle) (bool, error) {
 	if !r.Wants(e.Lifecycle) {
 		return false, nil
+	}
+	switch e.Lifecycle { //nolint:exhaustive // Only signals recorded per setting, and what they hold back.
+	case v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync:
+		// Recorded once per threshold in use; each sink gets its own.
+		if e.OutOfSyncAfter == nil || e.OutOfSyncAfter.Duration != r.OutOfSyncThreshold() {
+			return false, nil
+		}
+	case v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable:
+		if e.Flapping == nil || !r.damped(dampingOf(e.Flapping).Key()) {
+			return false, nil
+		}
+	case v1alpha1.LifecycleDegraded, v1alpha1.LifecycleRecovered:
+		if r.Flapping != nil && slices.Contains(e.HeldFor, r.Flapping.Key()) {
+			return false, nil
+		}
 	}
 	if r.Expression == nil {
 		return true, nil
@@ -186,8 +234,11 @@ func phaseAfter(events []v1alpha1.LedgerEvent) v1alpha1.Phase {
 //   - None: nothing.
 //   - All: every event still in the log.
 //   - Current: what brings a consumer to today's state: the created event,
-//     and the latest event that put the cluster in its current phase. A
-//     deleted cluster does not exist today, so it gets nothing.
+//     the latest event that put the cluster in its current phase, and the
+//     signals still open (a paused without its resumed, each outOfSync
+//     without its inSync, each flapping without its stable; the sink keeps
+//     those of its own settings). A deleted cluster does not exist today,
+//     so it gets nothing.
 func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, phase v1alpha1.Phase) []int64 {
 	switch policy {
 	case v1alpha1.ReplayNone:
@@ -202,7 +253,9 @@ func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, pha
 	if phase == v1alpha1.PhaseDeleted {
 		return nil
 	}
-	var created, current int64
+	var created, current, paused int64
+	outOfSync := map[time.Duration]int64{}
+	flapping := map[string]int64{}
 	for _, e := range events {
 		if e.Lifecycle == v1alpha1.LifecycleCreated && created == 0 {
 			created = e.Seq
@@ -210,13 +263,39 @@ func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, pha
 		if slices.Contains(phaseSetters[phase], e.Lifecycle) {
 			current = e.Seq
 		}
+		switch e.Lifecycle { //nolint:exhaustive // Only signals that stay open.
+		case v1alpha1.LifecyclePaused:
+			paused = e.Seq
+		case v1alpha1.LifecycleResumed:
+			paused = 0
+		case v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync:
+			if e.OutOfSyncAfter == nil {
+				continue
+			}
+			if e.Lifecycle == v1alpha1.LifecycleOutOfSync {
+				outOfSync[e.OutOfSyncAfter.Duration] = e.Seq
+			} else {
+				delete(outOfSync, e.OutOfSyncAfter.Duration)
+			}
+		case v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable:
+			if e.Flapping == nil {
+				continue
+			}
+			if k := dampingOf(e.Flapping).Key(); e.Lifecycle == v1alpha1.LifecycleFlapping {
+				flapping[k] = e.Seq
+			} else {
+				delete(flapping, k)
+			}
+		}
 	}
+	// In log order: a sink's cursor only moves forward.
 	var out []int64
-	if created > 0 {
-		out = append(out, created)
+	open := append(slices.Collect(maps.Values(outOfSync)), slices.Collect(maps.Values(flapping))...)
+	for _, seq := range append([]int64{created, current, paused}, open...) {
+		if seq > 0 {
+			out = append(out, seq)
+		}
 	}
-	if current > 0 && current != created {
-		out = append(out, current)
-	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }

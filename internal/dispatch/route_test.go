@@ -18,13 +18,16 @@ package dispatch
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
 func view(ns string, labels map[string]string) ledger.View {
@@ -139,6 +142,24 @@ func TestReplayPlan(t *testing.T) {
 			policy: v1alpha1.ReplayCurrent, events: log[:1], phase: v1alpha1.PhaseProvisioning,
 			want: []int64{1},
 		},
+		"CurrentOpenSignals": {
+			reason: "Current also replays the signals still open: a pause, each outOfSync without its inSync, each flapping without its stable, in log order; closed ones are history.",
+			policy: v1alpha1.ReplayCurrent, phase: v1alpha1.PhaseReady,
+			events: []v1alpha1.LedgerEvent{
+				{Seq: 1, Lifecycle: v1alpha1.LifecycleCreated},
+				{Seq: 2, Lifecycle: v1alpha1.LifecycleReady},
+				{Seq: 3, Lifecycle: v1alpha1.LifecyclePaused},
+				{Seq: 4, Lifecycle: v1alpha1.LifecycleResumed},
+				{Seq: 5, Lifecycle: v1alpha1.LifecycleOutOfSync, OutOfSyncAfter: &metav1.Duration{Duration: 5 * time.Minute}},
+				{Seq: 6, Lifecycle: v1alpha1.LifecycleOutOfSync, OutOfSyncAfter: &metav1.Duration{Duration: 10 * time.Minute}},
+				{Seq: 7, Lifecycle: v1alpha1.LifecycleInSync, OutOfSyncAfter: &metav1.Duration{Duration: 5 * time.Minute}},
+				{Seq: 8, Lifecycle: v1alpha1.LifecyclePaused},
+				{Seq: 9, Lifecycle: v1alpha1.LifecycleFlapping, Flapping: &v1alpha1.FlapRecord{Transitions: 3, Window: metav1.Duration{Duration: time.Minute}}},
+				{Seq: 10, Lifecycle: v1alpha1.LifecycleFlapping, Flapping: &v1alpha1.FlapRecord{Transitions: 5, Window: metav1.Duration{Duration: time.Minute}}},
+				{Seq: 11, Lifecycle: v1alpha1.LifecycleStable, Flapping: &v1alpha1.FlapRecord{Transitions: 3, Window: metav1.Duration{Duration: time.Minute}}},
+			},
+			want: []int64{1, 2, 6, 8, 10},
+		},
 		"CurrentDeleted": {
 			reason: "A deleted cluster does not exist today: nothing to replay.",
 			policy: v1alpha1.ReplayCurrent, events: append(log, v1alpha1.LedgerEvent{Seq: 5, Lifecycle: v1alpha1.LifecycleDeleted}), phase: v1alpha1.PhaseDeleted,
@@ -215,6 +236,59 @@ func TestRoutesAccepts(t *testing.T) {
 			reason: "An expression that is false refuses the event.",
 			args:   args{routes: Routes{Expression: mustCompile(t, "labels['env'] == 'dev'")}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleReady}},
 			want:   want{accepts: false},
+		},
+		"OutOfSyncDefaultThreshold": {
+			reason: "A sink without a threshold receives the outOfSync recorded for the default one.",
+			args: args{routes: Routes{}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleOutOfSync,
+				OutOfSyncAfter: &metav1.Duration{Duration: v1alpha1.DefaultOutOfSyncAfter}}},
+			want: want{accepts: true},
+		},
+		"OutOfSyncOtherThreshold": {
+			reason: "A sink does not receive the outOfSync recorded for another sink's threshold.",
+			args: args{routes: Routes{OutOfSyncAfter: 5 * time.Minute}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleOutOfSync,
+				OutOfSyncAfter: &metav1.Duration{Duration: v1alpha1.DefaultOutOfSyncAfter}}},
+			want: want{accepts: false},
+		},
+		"InSyncOwnThreshold": {
+			reason: "A sink receives the inSync recorded for its threshold.",
+			args: args{routes: Routes{OutOfSyncAfter: 5 * time.Minute}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleInSync,
+				OutOfSyncAfter: &metav1.Duration{Duration: 5 * time.Minute}}},
+			want: want{accepts: true},
+		},
+		"OutOfSyncWithoutThreshold": {
+			reason: "An outOfSync that names no threshold is for no sink.",
+			args:   args{routes: Routes{}, v: prod, e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleOutOfSync}},
+			want:   want{accepts: false},
+		},
+		"FlappingOwnDamping": {
+			reason: "A sink that damps flaps receives flapping recorded for its damping.",
+			args: args{routes: Routes{Flapping: &normalize.Damping{Transitions: 3, Window: 10 * time.Minute}}, v: prod,
+				e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleFlapping, Flapping: &v1alpha1.FlapRecord{Transitions: 3, Window: metav1.Duration{Duration: 10 * time.Minute}}}},
+			want: want{accepts: true},
+		},
+		"StableOtherDamping": {
+			reason: "A sink does not receive stable recorded for another damping.",
+			args: args{routes: Routes{Flapping: &normalize.Damping{Transitions: 5, Window: 10 * time.Minute}}, v: prod,
+				e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleStable, Flapping: &v1alpha1.FlapRecord{Transitions: 3, Window: metav1.Duration{Duration: 10 * time.Minute}}}},
+			want: want{accepts: false},
+		},
+		"FlappingUndamped": {
+			reason: "A sink that damps nothing receives no flapping.",
+			args: args{routes: Routes{}, v: prod,
+				e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleFlapping, Flapping: &v1alpha1.FlapRecord{Transitions: 3, Window: metav1.Duration{Duration: 10 * time.Minute}}}},
+			want: want{accepts: false},
+		},
+		"HeldBack": {
+			reason: "A degradation during a flapping episode of the sink's damping is held back from it.",
+			args: args{routes: Routes{Flapping: &normalize.Damping{Transitions: 3, Window: 10 * time.Minute}}, v: prod,
+				e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleDegraded, HeldFor: []string{"3/10m0s"}}},
+			want: want{accepts: false},
+		},
+		"NotHeldForOthers": {
+			reason: "A sink that damps nothing, or otherwise, still receives it.",
+			args: args{routes: Routes{Flapping: &normalize.Damping{Transitions: 5, Window: 10 * time.Minute}}, v: prod,
+				e: v1alpha1.LedgerEvent{Lifecycle: v1alpha1.LifecycleRecovered, HeldFor: []string{"3/10m0s"}}},
+			want: want{accepts: true},
 		},
 		"ExpressionFails": {
 			reason: "An expression that fails refuses the event and says why.",

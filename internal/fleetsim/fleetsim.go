@@ -77,6 +77,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/meta"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/reconciler/managed"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 )
 
 const (
@@ -111,7 +112,20 @@ const (
 	// StepDelete: the user deletes the object; the provider deletes the
 	// cluster and removes its finalizer.
 	StepDelete Step = "delete"
+
+	// StepOutOfSync: the provider can no longer reconcile the cluster (its
+	// credentials expired): Synced turns False while Ready stays True.
+	StepOutOfSync Step = "out-of-sync"
+	// StepInSync: the provider reconciles the cluster again.
+	StepInSync Step = "in-sync"
+	// StepFlap: the cluster degrades and recovers Flaps times in quick
+	// succession.
+	StepFlap Step = "flap"
 )
+
+// DefaultFlaps is how many times StepFlap degrades and recovers a cluster
+// whose Flaps is zero.
+const DefaultFlaps = 4
 
 // FullScript is the whole story: create, ready, upgrade, degrade, recover,
 // delete.
@@ -137,6 +151,9 @@ type Cluster struct {
 	Labels map[string]string
 	// Script is the story to play; empty means FullScript.
 	Script []Step
+	// Flaps is how many times StepFlap degrades and recovers the cluster;
+	// zero means DefaultFlaps.
+	Flaps int
 }
 
 // String names the cluster as kubectl would.
@@ -318,6 +335,12 @@ func (p *play) do(ctx context.Context, step Step) error {
 		return p.recover(ctx)
 	case StepDelete:
 		return p.delete(ctx)
+	case StepOutOfSync:
+		return p.life.Conditions(ctx, time.Now(), xpv2.ReconcileError(errors.New(outOfSyncError)))
+	case StepInSync:
+		return p.life.Conditions(ctx, time.Now(), xpv2.ReconcileSuccess())
+	case StepFlap:
+		return p.flap(ctx)
 	}
 	return errors.Errorf(errFmtUnknownStep, step)
 }
@@ -384,6 +407,35 @@ func (p *play) recover(ctx context.Context) error {
 		return p.life.CloudState(ctx, StateActive, "")
 	}
 	return p.life.Ready(ctx, time.Now(), p.version)
+}
+
+// outOfSyncError is what a provider whose credentials expired reports in
+// Synced.
+const outOfSyncError = "cannot get credentials: the security token included in the request is expired"
+
+// flap: the cluster degrades and recovers again and again, a beat apart.
+func (p *play) flap(ctx context.Context) error {
+	n := p.c.Flaps
+	if n <= 0 {
+		n = DefaultFlaps
+	}
+	for i := range n {
+		if i > 0 {
+			if err := p.beat(ctx); err != nil {
+				return err
+			}
+		}
+		if err := p.degrade(ctx); err != nil {
+			return err
+		}
+		if err := p.beat(ctx); err != nil {
+			return err
+		}
+		if err := p.recover(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // delete: the user deletes the object; the finalizer holds it while the

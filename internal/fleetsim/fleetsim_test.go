@@ -285,6 +285,30 @@ func TestPlay(t *testing.T) {
 		}
 	}
 
+	// unsyncedViews is an EKS cluster that goes out of sync and back, then
+	// flaps twice.
+	unsyncedViews := func(name, region, version, cloudID string) []view {
+		base := view{Finalizers: fin, Annotations: created, ExternalName: name, Region: region, Generation: 1, SpecVersion: version}
+		v := func(s Step, mod func(*view)) view {
+			out := base
+			out.Step = s
+			mod(&out)
+			return out
+		}
+		ready := func(v *view) {
+			v.Ready, v.Synced, v.LastAsync = "True/Available g1", "True/ReconcileSuccess g1", "True/Success g1"
+			v.CloudID, v.KubernetesVersion, v.CloudState, v.HasEndpoint = cloudID, version, "ACTIVE", true
+		}
+		return []view{
+			v(StepCreate, func(v *view) { v.Ready, v.Synced = "False/Creating g1", "True/ReconcileSuccess g1" }),
+			v(StepReady, ready),
+			v(StepOutOfSync, func(v *view) { ready(v); v.Synced = "False/ReconcileError g1" }),
+			v(StepInSync, ready),
+			v(StepFlap, ready),
+			{Step: StepDelete, Gone: true},
+		}
+	}
+
 	type want struct {
 		views      []view
 		lifecycles []v1alpha1.Lifecycle
@@ -324,6 +348,19 @@ func TestPlay(t *testing.T) {
 			want: want{
 				views:      noStateViews("test-aks", "westeurope", "1.30.4", "1.31.2", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/demo-rg/providers/Microsoft.ContainerService/managedClusters/test-aks"),
 				lifecycles: all,
+			},
+		},
+		"OutOfSyncAndFlapping": {
+			reason: "A cluster goes out of sync (Synced False, Ready True) and back, then degrades and recovers twice in a row.",
+			cluster: Cluster{Flavor: FlavorEKS, Name: "test-eks-flap", Region: "us-west-2", Version: "1.31", Flaps: 2,
+				Script: []Step{StepCreate, StepReady, StepOutOfSync, StepInSync, StepFlap, StepDelete}},
+			want: want{
+				views: unsyncedViews("test-eks-flap", "us-west-2", "1.31", "arn:aws:eks:us-west-2:123456789012:cluster/test-eks-flap"),
+				lifecycles: []v1alpha1.Lifecycle{
+					v1alpha1.LifecycleCreated, v1alpha1.LifecycleReady,
+					v1alpha1.LifecycleDegraded, v1alpha1.LifecycleRecovered, v1alpha1.LifecycleDegraded, v1alpha1.LifecycleRecovered,
+					v1alpha1.LifecycleDeleting, v1alpha1.LifecycleDeleted,
+				},
 			},
 		},
 	}

@@ -148,7 +148,7 @@ func (lg *Ledger) Event(ctx context.Context, uid types.UID, seq int64) (v1alpha1
 	if ok && lg.early && seq > r.lastSeq && seq <= r.lastSeq+int64(len(r.unrecorded)) {
 		// On its way to the ledger: sent now, with the id and time
 		// the write records.
-		events, _ := r.inflight()
+		events, _, _, _ := r.inflight()
 		e := events[seq-r.lastSeq-1]
 		lg.mu.Unlock()
 		return e, true, nil

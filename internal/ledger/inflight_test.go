@@ -120,6 +120,8 @@ type routeAll string
 
 func (r routeAll) SinksFor(View) []string { return []string{string(r)} }
 
+func (routeAll) SignalsFor(View) Signals { return Signals{} }
+
 // TestWriteWaitsForDelivery: a record's write waits for its sinks, and goes
 // as soon as every sink has its events, carrying their progress.
 func TestWriteWaitsForDelivery(t *testing.T) {
@@ -128,7 +130,7 @@ func TestWriteWaitsForDelivery(t *testing.T) {
 	lg.SetRouter(routeAll(sink))
 	lg.coalesce = time.Hour
 	lg.mu.Lock()
-	lg.schedule(lg.records[uid])
+	lg.scheduleWrite(lg.records[uid])
 	lg.mu.Unlock()
 	if n := lg.queue.Len(); n != 0 {
 		t.Fatalf("queue before delivery: want the write held back, got %d queued", n)

@@ -85,9 +85,20 @@ type NotifierFn func(uid types.UID)
 func (fn NotifierFn) Recorded(uid types.UID) { fn(uid) }
 
 // A Router tells which sinks receive a record, so the ledger knows when
-// every sink has a deleted cluster's last event.
+// every sink has a deleted cluster's last event, and what signals those
+// sinks ask for, so it records them for each setting.
 type Router interface {
 	SinksFor(v View) []string
+	SignalsFor(v View) Signals
+}
+
+// Signals are the settings of the sinks that receive a cluster that shape
+// the signals recorded for it.
+type Signals struct {
+	// OutOfSyncAfter lists the outOfSync thresholds, sorted.
+	OutOfSyncAfter []time.Duration
+	// Flapping lists the flap dampings, sorted by key.
+	Flapping []normalize.Damping
 }
 
 // Option configures a Ledger.
@@ -190,6 +201,9 @@ type Ledger struct {
 	metrics      *Metrics
 
 	queue workqueue.TypedRateLimitingInterface[types.UID]
+	// timers holds records to look at again when an outOfSync becomes
+	// due: no change of the object may come to trigger it.
+	timers workqueue.TypedDelayingInterface[types.UID]
 
 	mu      sync.Mutex
 	records map[types.UID]*Record
@@ -257,6 +271,7 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 	lg.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[types.UID](100*time.Millisecond, time.Minute),
 		workqueue.TypedRateLimitingQueueConfig[types.UID]{Name: "ledger"})
+	lg.timers = workqueue.NewTypedDelayingQueueWithConfig(workqueue.TypedDelayingQueueConfig[types.UID]{Name: "ledger-timers"})
 	return lg
 }
 
@@ -312,26 +327,28 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 		return
 	}
 	changed := lg.refresh(r, p, obs)
-	state, ts := normalize.Next(p, r.detected, obs, normalize.Context{Late: late})
+	c := lg.context(r, late)
+	state, ts := normalize.Next(p, r.detected, obs, c)
 	r.detected = state
 	lg.add(r, ts)
+	lg.schedule(r, c)
 	if changed || len(ts) > 0 {
 		// The newest time the object carries is kept only with what
 		// is written anyway, so that what a deletion is stamped with
 		// is what the ledger holds, live or after a restart.
 		r.latest = max(r.latest, obs.Latest.Unix())
 		r.dirty = true
-		lg.schedule(r)
+		lg.scheduleWrite(r)
 	}
 }
 
-// schedule queues a record's ledger write. Its new events are sent while
+// scheduleWrite queues a record's ledger write. Its new events are sent while
 // the write waits: the write goes out as soon as every sink that receives
 // the cluster has them, so that the transitions and the delivery progress
 // that follows them land in one write, and at the latest after the
 // coalescing window, so that a sink that is down or slow does not hold
 // back the record. lg.mu must be held.
-func (lg *Ledger) schedule(r *Record) {
+func (lg *Ledger) scheduleWrite(r *Record) {
 	if !lg.early || lg.coalesce <= 0 || len(r.unrecorded) == 0 || lg.delivered(r) {
 		lg.queue.Add(r.uid)
 		return
@@ -603,7 +620,7 @@ func (lg *Ledger) gone(r *Record, late bool) {
 	r.gone = true
 	lg.add(r, ts)
 	r.dirty = true
-	lg.schedule(r)
+	lg.scheduleWrite(r)
 }
 
 // Resync compares the records of one kind with the objects that exist:
@@ -679,7 +696,14 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 			}
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for lg.elapseNext() {
+		}
+	}()
 	<-ctx.Done()
+	lg.timers.ShutDown()
 	lg.queue.ShutDownWithDrain()
 	wg.Wait()
 	return nil

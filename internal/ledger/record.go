@@ -157,8 +157,13 @@ type Record struct {
 	cursors []cursor
 
 	// incident is when the open outage began (the time of the degraded
-	// or failed event), so the event that ends it can name it.
-	incident *metav1.Time
+	// or failed event), so the event that ends it can name it;
+	// incidentID is that event's id, which the ending event links to.
+	incident   *metav1.Time
+	incidentID string
+	// lastID is the id of the newest recorded event, which the next one
+	// links to.
+	lastID string
 
 	created   int64 // ledger creation time in Unix nanoseconds; 0 until it exists
 	deletedAt *metav1.Time
@@ -280,13 +285,14 @@ func (r *Record) sinkCursors(last int64) []v1alpha1.SinkCursor {
 }
 
 // inflight builds the events of the transitions detected but not written
-// yet, numbered after the ledger's log, and returns the outage still open
-// after them. They are sent while their write is in flight; their ids and
-// times are those the write records.
-func (r *Record) inflight() ([]v1alpha1.LedgerEvent, *metav1.Time) {
-	open := r.incident
+// yet, numbered after the ledger's log and linked to it, and returns the
+// outage still open after them, the id of the event that opened it, and
+// the id of the last. They are sent while their write is in flight; their
+// ids, times and links are those the write records.
+func (r *Record) inflight() ([]v1alpha1.LedgerEvent, *metav1.Time, string, string) {
+	open, openID, lastID := r.incident, r.incidentID, r.lastID
 	if len(r.unrecorded) == 0 {
-		return nil, open
+		return nil, open, openID, lastID
 	}
 	events := make([]v1alpha1.LedgerEvent, 0, len(r.unrecorded))
 	seq := r.lastSeq
@@ -306,10 +312,16 @@ func (r *Record) inflight() ([]v1alpha1.LedgerEvent, *metav1.Time) {
 			Ready:             t.ready,
 			Synced:            t.synced,
 		}
-		open = trackIncident(open, &e)
+		signalFields(&e, r.uid, t.Transition)
+		var prev *v1alpha1.LedgerEvent
+		if len(events) > 0 {
+			prev = &events[len(events)-1]
+		}
+		flapFields(&e, r.uid, t.Transition, prev, open, openID)
+		open, openID, lastID = linkEvent(&e, open, openID, lastID)
 		events = append(events, e)
 	}
-	return events, open
+	return events, open, openID, lastID
 }
 
 // rewind takes back progress past the written log: the transitions not

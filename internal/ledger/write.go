@@ -66,9 +66,11 @@ type snapshot struct {
 	consumed int // transitions of unrecorded this write covers
 	// sinks, when set, is delivery progress folded into this write,
 	// saving a separate progress write.
-	sinks    []v1alpha1.SinkCursor
-	incident *metav1.Time
-	labels   map[string]string
+	sinks      []v1alpha1.SinkCursor
+	incident   *metav1.Time
+	incidentID string
+	lastID     string
+	labels     map[string]string
 	// guard is the resourceVersion a write to a ledger whose log is
 	// empty must find, since there is no lastSeq to test.
 	guard string
@@ -163,7 +165,7 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	if r.lastSeq == 0 {
 		s.guard = lg.guards[uid]
 	}
-	s.events, s.incident = r.inflight()
+	s.events, s.incident, s.incidentID, s.lastID = r.inflight()
 	for _, e := range s.events {
 		if e.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
 			now := metav1.NewTime(lg.now())
@@ -186,6 +188,10 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	s.status = r.status(lg.controlPlane, s.events)
 	s.status.Phase = s.state.Phase
 	s.status.Created = s.state.Created
+	s.status.Paused = s.state.Paused
+	s.status.OpenIncident = openIncident(s.incident, s.incidentID)
+	s.status.Flapping, s.status.RecentTransitions = flapStatus(s.state)
+	s.status.OutOfSync = outOfSyncEpisodes(s.state)
 	s.status.Facts.KubernetesVersion = r.facts.KubernetesVersion
 	s.status.Pruned = s.pruned
 	if r.cursorsDirty {
@@ -331,6 +337,11 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	set("resourceRef", st.ResourceRef)
 	set("phase", st.Phase)
 	set("created", st.Created)
+	set("paused", st.Paused)
+	set("openIncident", nullable(st.OpenIncident))
+	set("flapping", nonNilSlice(st.Flapping))
+	set("recentTransitions", nonNilSlice(st.RecentTransitions))
+	set("outOfSync", nonNilSlice(st.OutOfSync))
 	set("environment", st.Environment)
 	set("facts", st.Facts)
 	set("ready", st.Ready)
@@ -366,6 +377,13 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	return m.GetResourceVersion(), nil
 }
 
+func nonNilSlice[T any](e []T) []T {
+	if e == nil {
+		return []T{}
+	}
+	return e
+}
+
 func nonNil(m map[string]string) map[string]string {
 	if m == nil {
 		return map[string]string{}
@@ -387,7 +405,7 @@ func (lg *Ledger) commit(uid types.UID, s snapshot, rv string) {
 	}
 	r.stored = s.state
 	r.pruned = s.pruned
-	r.incident = s.incident
+	r.incident, r.incidentID, r.lastID = s.incident, s.incidentID, s.lastID
 	r.unrecorded = append([]pending(nil), r.unrecorded[min(s.consumed, len(r.unrecorded)):]...)
 	if len(s.events) > 0 {
 		if r.firstSeq == 0 {
@@ -468,7 +486,10 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	st := oc.Status
 	r.created = oc.GetCreationTimestamp().UnixNano()
-	r.stored = normalize.State{Phase: st.Phase, Created: st.Created, KubernetesVersion: st.Facts.KubernetesVersion}
+	r.stored = storedState(st)
+	// What the state reads from the object rather than the ledger is
+	// kept: no change of the object may come to read it again.
+	r.stored.SyncLost, r.stored.SyncReason, r.stored.SyncMessage = r.detected.SyncLost, r.detected.SyncReason, r.detected.SyncMessage
 	if len(r.unrecorded) > 0 && len(st.Events) > 0 {
 		recorded := make(map[string]bool, len(st.Events))
 		for _, e := range st.Events {
@@ -512,10 +533,15 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	}
 	r.pruned = st.Pruned
 	r.deletedAt = st.DeletedAt
-	r.incident = nil
+	r.incident, r.incidentID, r.lastID = nil, "", ""
 	for i := range st.Events {
 		e := st.Events[i]
-		r.incident = trackIncident(r.incident, &e)
+		r.incident, r.incidentID, r.lastID = linkEvent(&e, r.incident, r.incidentID, r.lastID)
+	}
+	if oi := st.OpenIncident; oi != nil {
+		// The log may no longer hold the event that began it.
+		start := oi.Start
+		r.incident, r.incidentID = &start, oi.Event
 	}
 	r.cursors = r.cursors[:0]
 	for _, c := range st.Sinks {

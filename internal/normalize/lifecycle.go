@@ -17,6 +17,7 @@ limitations under the License.
 package normalize
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -43,6 +44,41 @@ type State struct {
 	Created bool
 	// KubernetesVersion is the last version observed, to tell upgrades.
 	KubernetesVersion string
+	// Paused is true once paused was emitted, until resumed is.
+	Paused bool
+	// OutOfSync holds the outOfSync transitions emitted, one per
+	// threshold, whose inSync is not emitted yet; sorted by threshold.
+	OutOfSync []OutOfSync
+	// SyncLost is when the cluster started to serve without being
+	// reconciled: the later of Synced's turn to False and Ready's turn to
+	// True, while both hold (and reconciliation is not paused); zero
+	// otherwise. It is read from the object, so it is not persisted: the
+	// first observation after a restart finds it again. Elapse measures
+	// thresholds from it.
+	SyncLost time.Time
+	// SyncReason and SyncMessage are Synced's while SyncLost is set: what
+	// an outOfSync emitted by Elapse says.
+	SyncReason  string
+	SyncMessage string
+	// Recent holds the times of the latest degraded and recovered
+	// transitions, oldest first, within the longest flap damping window.
+	Recent []time.Time
+	// Flaps holds the flapping episodes not ended yet, one per damping.
+	Flaps []FlapEpisode
+}
+
+// OutOfSync is one outOfSync transition emitted: its threshold and its time.
+type OutOfSync struct {
+	After time.Duration
+	Since time.Time
+}
+
+// Equal says whether two states are the same.
+func (s State) Equal(o State) bool {
+	return s.Phase == o.Phase && s.Created == o.Created && s.KubernetesVersion == o.KubernetesVersion &&
+		s.Paused == o.Paused && s.SyncLost.Equal(o.SyncLost) && s.SyncReason == o.SyncReason &&
+		s.SyncMessage == o.SyncMessage && slices.Equal(s.OutOfSync, o.OutOfSync) &&
+		slices.EqualFunc(s.Recent, o.Recent, time.Time.Equal) && slices.Equal(s.Flaps, o.Flaps)
 }
 
 // A Transition is one lifecycle change of a cluster, with the time it
@@ -65,8 +101,21 @@ type Transition struct {
 	// carries: the new Kubernetes version of an upgrade, else the cloud
 	// state (or the Ready reason) that caused it. It tells apart, in the
 	// transition's id, transitions that would otherwise share lifecycle
-	// and time. Empty when the object records the transition's time.
+	// and time. Empty when the object records the transition's time. For
+	// outOfSync and inSync it is the threshold, which tells apart the
+	// transitions of sinks with different thresholds.
 	Value string
+	// After is the threshold of an outOfSync or inSync transition.
+	After time.Duration
+	// IncidentStart is, on inSync, the time of the outOfSync transition
+	// it ends; on stable, the time of the flapping transition.
+	IncidentStart time.Time
+	// Flap is, on flapping and stable, the damping and the episode's
+	// count.
+	Flap *FlapCount
+	// HeldFor lists, on degraded and recovered during flapping episodes,
+	// the keys of the dampings whose sinks do not receive it.
+	HeldFor []string
 }
 
 // Context is what Next needs to know about the observation besides the
@@ -78,6 +127,13 @@ type Context struct {
 	// sight of an object when the provider starts or discovers its kind.
 	// Every transition emitted then is Replayed.
 	Late bool
+	// Now is when the observation is applied. It only decides whether a
+	// threshold has passed (outOfSync is due); no transition carries it.
+	Now time.Time
+	// OutOfSyncAfter lists the thresholds sinks want outOfSync for.
+	OutOfSyncAfter []time.Duration
+	// Flapping lists the flap dampings sinks ask for.
+	Flapping []Damping
 }
 
 // lifecycleOrder sorts the transitions of one observation.
@@ -95,12 +151,24 @@ func lifecycleOrder(l v1alpha1.Lifecycle) int {
 		return 4
 	case v1alpha1.LifecycleFailed:
 		return 5
-	case v1alpha1.LifecycleDeleting:
+	case v1alpha1.LifecycleFlapping:
 		return 6
-	case v1alpha1.LifecycleDeleted:
+	case v1alpha1.LifecycleStable:
 		return 7
+	case v1alpha1.LifecycleResumed:
+		return 8
+	case v1alpha1.LifecyclePaused:
+		return 9
+	case v1alpha1.LifecycleInSync:
+		return 10
+	case v1alpha1.LifecycleOutOfSync:
+		return 11
+	case v1alpha1.LifecycleDeleting:
+		return 12
+	case v1alpha1.LifecycleDeleted:
+		return 13
 	}
-	return 8
+	return 14
 }
 
 // verdict is what an observation says about a cluster's health, before
@@ -341,8 +409,23 @@ func (e *emitter) done() []Transition {
 //	Deleted                 anything                nothing                Deleted
 //
 // A failed create is only a create failure before the cluster was ready;
-// afterwards the same signals are sick at most. Synced=False, paused or
-// not, changes nothing by itself.
+// afterwards the same signals are sick at most. Synced=False changes no
+// phase by itself; it gives the signals below.
+//
+// Signals, besides the phase, of a created cluster that is not deleting:
+//
+//	paused    the crossplane.io/paused annotation is "true" or Synced is
+//	          False/ReconcilePaused, and paused was not emitted yet;
+//	          resumed once neither holds.
+//	outOfSync Ready=True and Synced=False (not paused) while Ready or
+//	          Degraded, for at least a threshold of c.OutOfSyncAfter as
+//	          c.Now tells, once per threshold (see Elapse); inSync for
+//	          each open one once Synced=True.
+//	flapping  a degraded or recovered that makes more than a damping's
+//	          Transitions within its Window, once per damping of
+//	          c.Flapping; the degraded and recovered of the episode name
+//	          the damping in HeldFor. stable a Window after the last of
+//	          them (see Elapse), or at the deletion.
 //
 // Upgraded is emitted when the observed Kubernetes version changes from
 // one non-empty value to another while the cluster is and was Ready or
@@ -392,10 +475,12 @@ func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Tr
 	}
 
 	if !o.DeletionTimestamp.IsZero() {
+		s.SyncLost, s.SyncReason, s.SyncMessage = time.Time{}, "", ""
 		why := cause{}
 		if o.Ready.Reason == ReasonDeleting {
 			why = readyCause(o)
 		}
+		s = e.endFlaps(s, o.DeletionTimestamp)
 		e.add(v1alpha1.LifecycleDeleting, o.DeletionTimestamp, why)
 		s.Phase = v1alpha1.PhaseDeleting
 		return s, e.done()
@@ -452,6 +537,10 @@ func Next(p *catalog.Profile, prev State, o Observation, c Context) (State, []Tr
 		e.add(v1alpha1.LifecycleUpgraded, time.Time{}, cause{})
 		e.ts[len(e.ts)-1].PreviousVersion = prev.KubernetesVersion
 	}
+	e.value = ""
+	s = e.flap(s)
+	s = e.pause(s, o)
+	s = e.sync(s, o)
 	return s, e.done()
 }
 

@@ -66,7 +66,7 @@ func run(t *testing.T, p *catalog.Profile, prev State, steps []step) ([]Transiti
 		}
 		s, ts = Next(p, s, o, c)
 		all = append(all, ts...)
-		if s2, again := Next(p, s, o, c); len(again) > 0 || s2 != s {
+		if s2, again := Next(p, s, o, c); len(again) > 0 || !s2.Equal(s) {
 			t.Errorf("step %d: repeating the observation must emit nothing and keep the state; got %v, state %v -> %v", i, again, s, s2)
 		}
 	}
@@ -299,7 +299,7 @@ func TestNext(t *testing.T) {
 			},
 		},
 		"PausedAndSyncErrors": {
-			reason: "A paused resource and transient Synced errors change nothing.",
+			reason: "Pausing and resuming reconciliation emit paused and resumed, at Synced's times; transient Synced errors below every threshold change nothing.",
 			args: args{
 				p:    profile(t, "eks.aws.upbound.io", "Cluster"),
 				prev: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
@@ -310,6 +310,10 @@ func TestNext(t *testing.T) {
 				},
 			},
 			want: want{
+				ts: []Transition{
+					tr(v1alpha1.LifecyclePaused, at(60), ReasonReconcilePaused, "1.30"),
+					tr(v1alpha1.LifecycleResumed, at(70), "ReconcileError", "1.30", msg("connect failed: rate exceeded")),
+				},
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30"},
 			},
 		},
@@ -762,6 +766,110 @@ func TestNormalize(t *testing.T) {
 			got := Normalize(p, tc.args.oldObj, tc.args.newObj, tc.args.c)
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("\n%s\nNormalize(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// declared compiles a ClusterKind's profile for a kind whose provider keeps
+// Ready=True while its phase says how the cluster is.
+func declared(t *testing.T, readyMeansHealthy *bool) *catalog.Profile {
+	t.Helper()
+	p, err := catalog.Compile(v1alpha1.ClusterKindSpec{
+		Group: "kube.example.org", Kind: "Cluster", Provider: "example",
+		Fields: v1alpha1.ProfileFields{CloudState: []string{"status.atProvider.phase"}},
+		States: v1alpha1.CloudStates{
+			Healthy:  []string{"Running"},
+			Degraded: []string{"Degraded"},
+			Failed:   []string{"Failed"},
+		},
+		ReadyMeansHealthy: readyMeansHealthy,
+	})
+	if err != nil {
+		t.Fatalf("catalog.Compile: %v", err)
+	}
+	return p
+}
+
+func TestDeclaredStates(t *testing.T) {
+	running := []mod{
+		createSucceeded(at(1)), synced(StatusTrue, ReasonReconcileSuccess, at(1)),
+		ready(StatusTrue, ReasonAvailable, at(5)), field("status.atProvider.phase", "Running"), touched(at(5)),
+	}
+	// phases are the object once Running, then in each phase in turn, ten
+	// minutes apart, with Ready kept True unless notReady.
+	phases := func(notReady bool, ps ...string) []step {
+		steps := []step{{obj: object("kube.example.org/v1alpha1", "Cluster", "c1", running...)}}
+		for i, ph := range ps {
+			m := with(running, field("status.atProvider.phase", ph), touched(at(10*(i+1))))
+			if notReady {
+				m = append(m, ready(StatusFalse, ReasonUnavailable, at(10*(i+1))))
+			}
+			steps = append(steps, step{obj: object("kube.example.org/v1alpha1", "Cluster", "c1", m...)})
+		}
+		return steps
+	}
+	upTo := func(ts ...Transition) []Transition {
+		return append([]Transition{
+			tr(v1alpha1.LifecycleCreated, at(1), ReasonAvailable, ""),
+			tr(v1alpha1.LifecycleReady, at(5), ReasonAvailable, ""),
+		}, ts...)
+	}
+	cloud := func(l v1alpha1.Lifecycle, m int, state string) Transition {
+		return tr(l, at(m), state, "", msg("cloud state is "+state), value(state))
+	}
+	yes, no := true, false
+	type want struct {
+		ts    []Transition
+		state State
+	}
+	cases := map[string]struct {
+		reason            string
+		readyMeansHealthy *bool
+		steps             []step
+		want              want
+	}{
+		"DegradedWhileReady": {
+			reason: "A declared degraded state counts while Ready stays True when readyMeansHealthy is unset, and Running again recovers.",
+			steps:  phases(false, "Degraded", "Running"),
+			want: want{
+				ts: upTo(cloud(v1alpha1.LifecycleDegraded, 10, "Degraded"),
+					tr(v1alpha1.LifecycleRecovered, at(20), ReasonAvailable, "", value("Running"))),
+				state: State{Phase: v1alpha1.PhaseReady, Created: true},
+			},
+		},
+		"FailedWhileReady": {
+			reason: "A declared failed state after ready degrades while Ready stays True.",
+			steps:  phases(false, "Failed"),
+			want:   want{ts: upTo(cloud(v1alpha1.LifecycleDegraded, 10, "Failed")), state: State{Phase: v1alpha1.PhaseDegraded, Created: true}},
+		},
+		"ExplicitFalse": {
+			reason:            "readyMeansHealthy=false says the same as unset for these states.",
+			readyMeansHealthy: &no,
+			steps:             phases(false, "Degraded"),
+			want:              want{ts: upTo(cloud(v1alpha1.LifecycleDegraded, 10, "Degraded")), state: State{Phase: v1alpha1.PhaseDegraded, Created: true}},
+		},
+		"ExplicitTrue": {
+			reason:            "readyMeansHealthy=true, said explicitly, keeps Ready=True healthy whatever the phase: the user said otherwise.",
+			readyMeansHealthy: &yes,
+			steps:             phases(false, "Degraded"),
+			want:              want{ts: upTo(), state: State{Phase: v1alpha1.PhaseReady, Created: true}},
+		},
+		"ExplicitTrueReadyFalse": {
+			reason:            "With readyMeansHealthy=true the declared states still count once Ready turns False.",
+			readyMeansHealthy: &yes,
+			steps:             phases(true, "Degraded"),
+			want: want{
+				ts:    upTo(tr(v1alpha1.LifecycleDegraded, at(10), ReasonUnavailable, "")),
+				state: State{Phase: v1alpha1.PhaseDegraded, Created: true},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ts, s := run(t, declared(t, tc.readyMeansHealthy), State{}, tc.steps)
+			if diff := cmp.Diff(tc.want, want{ts: ts, state: s}, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("\n%s\nNext(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

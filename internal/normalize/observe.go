@@ -55,10 +55,13 @@ const (
 	ReasonReconcileSuccess   = "ReconcileSuccess"
 	ReasonAsyncCreateFailure = "AsyncCreateFailure"
 	ReasonApplyFailure       = "ApplyFailure"
+	ReasonReconcilePaused    = "ReconcilePaused"
 
 	AnnotationCreatePending   = "crossplane.io/external-create-pending"
 	AnnotationCreateSucceeded = "crossplane.io/external-create-succeeded"
 	AnnotationCreateFailed    = "crossplane.io/external-create-failed"
+	// AnnotationPaused "true" pauses reconciliation of a managed resource.
+	AnnotationPaused = "crossplane.io/paused"
 )
 
 // maxNameBytes bounds names and other identifying strings kept from an
@@ -117,6 +120,9 @@ type Observation struct {
 	CreateSucceeded time.Time
 	CreateFailed    time.Time
 
+	// Paused is true when the crossplane.io/paused annotation is "true".
+	Paused bool
+
 	// Facts read through the kind's profile. The endpoint is an absolute
 	// https URI when the object reports a bare host or IP address.
 	Facts v1alpha1.Facts
@@ -155,6 +161,7 @@ func Observe(p *catalog.Profile, u *unstructured.Unstructured) Observation {
 		o.CreatePending = parseTime(a[AnnotationCreatePending])
 		o.CreateSucceeded = parseTime(a[AnnotationCreateSucceeded])
 		o.CreateFailed = parseTime(a[AnnotationCreateFailed])
+		o.Paused = a[AnnotationPaused] == "true"
 	}
 	o.Latest = latest(o.CreationTimestamp, o.DeletionTimestamp, o.CreatePending, o.CreateSucceeded, o.CreateFailed)
 	if mfs, ok := md["managedFields"].([]any); ok {

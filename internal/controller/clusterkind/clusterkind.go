@@ -54,7 +54,14 @@ const (
 const (
 	reasonActive  xpv2.ConditionReason = "ProfileActive"
 	reasonInvalid xpv2.ConditionReason = "InvalidProfile"
+
+	reasonAllHonored xpv2.ConditionReason = "AllStatesHonored"
+	reasonIgnored    xpv2.ConditionReason = "StatesIgnoredWhileReady"
 )
+
+// msgAllHonored is the message of a ClusterKind whose every declared state
+// takes effect.
+const msgAllHonored = "every declared state takes effect"
 
 // How often the Watching status is refreshed: a kind's CRD may be installed
 // any time after its ClusterKind.
@@ -122,6 +129,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		ck.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionFalse, Reason: reasonInvalid, Message: err.Error(), LastTransitionTime: metav1.Now()})
 	} else {
 		ck.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue, Reason: reasonActive, LastTransitionTime: metav1.Now()})
+		ck.SetConditions(statesHonored(ck.Spec))
 		ck.Status.OverridesBuiltin = overrides
 		// Discovery re-reads CRDs only when the profile is new or changed.
 		r.mu.Lock()
@@ -139,4 +147,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		}
 	}
 	return reconcile.Result{RequeueAfter: refreshEvery}, nil
+}
+
+// statesHonored is the StatesHonored condition of a valid spec: False,
+// naming them and why, when some declared states do not take effect.
+func statesHonored(spec v1alpha1.ClusterKindSpec) xpv2.Condition {
+	c := xpv2.Condition{Type: v1alpha1.TypeStatesHonored, Status: corev1.ConditionTrue, Reason: reasonAllHonored, Message: msgAllHonored, LastTransitionTime: metav1.Now()}
+	p, err := catalog.Compile(spec)
+	if err != nil {
+		// Set already compiled it; nothing to say beyond Ready.
+		return c
+	}
+	if msg := p.IgnoredStates(); msg != "" {
+		c.Status, c.Reason, c.Message = corev1.ConditionFalse, reasonIgnored, msg
+	}
+	return c
 }

@@ -58,6 +58,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
 // Error strings.
@@ -436,7 +437,7 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 	st := dispatch.Settings{
 		ID:       id,
 		Endpoint: Endpoint(spec.Sink.URL),
-		Routes:   dispatch.Routes{Namespace: ns, Selector: spec.Selector},
+		Routes:   dispatch.Routes{Namespace: ns, Selector: spec.Selector, OutOfSyncAfter: spec.Signals.OutOfSyncThreshold(), Flapping: damping(spec.Signals)},
 		Replay:   spec.Replay,
 		Retry:    deliver.RetryPolicyFrom(spec.Delivery),
 	}
@@ -548,4 +549,12 @@ func (r *Reconciler) secret(ctx context.Context, configNS, refNS, name string) (
 		return nil, errors.Wrap(err, fmt.Sprintf("%s %s/%s", errGetSecret, refNS, name))
 	}
 	return s, nil
+}
+
+// damping is a config's flap damping, nil when it damps none.
+func damping(s *v1alpha1.Signals) *normalize.Damping {
+	if s == nil || s.Flapping == nil {
+		return nil
+	}
+	return &normalize.Damping{Transitions: int(s.Flapping.Transitions), Window: s.Flapping.Window.Duration}
 }

@@ -7,6 +7,8 @@
 const phases = {
   created: "Provisioning", ready: "Ready", upgraded: "Ready", recovered: "Ready",
   degraded: "Degraded", failed: "Failed", deleting: "Deleting", deleted: "Deleted",
+  outOfSync: "Out of sync", inSync: "Ready", paused: "Paused", resumed: "Ready",
+  flapping: "Flapping", stable: "Ready",
 };
 
 const state = { last: 0, count: 0, timelines: new Map() };
