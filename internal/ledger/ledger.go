@@ -674,7 +674,7 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 		}()
 	}
 	wg.Add(1)
-	go func() { //nolint:gosec // G118: the final flush outlives ctx on purpose.
+	go func() {
 		defer wg.Done()
 		t := time.NewTicker(flushEvery)
 		defer t.Stop()
@@ -683,11 +683,6 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 		for {
 			select {
 			case <-ctx.Done():
-				// Persist delivery progress on the way out, so a clean
-				// restart re-sends nothing.
-				flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				lg.Flush(flushCtx) //nolint:contextcheck // ctx is done; the last flush needs its own deadline.
-				cancel()
 				return
 			case <-t.C:
 				lg.Flush(ctx)
@@ -706,7 +701,45 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 	lg.timers.ShutDown()
 	lg.queue.ShutDownWithDrain()
 	wg.Wait()
+	// On the way out, write what still waited for its sinks or its
+	// window, then delivery progress, so that a clean restart neither
+	// detects those transitions again nor re-sends anything.
+	final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lg.writeDirty(final) //nolint:contextcheck // ctx is done; the last writes need their own deadline.
+	lg.Flush(final)      //nolint:contextcheck // Likewise.
 	return nil
+}
+
+// writeDirty writes every record that needs a write, a few at a time.
+func (lg *Ledger) writeDirty(ctx context.Context) {
+	lg.mu.Lock()
+	var uids []types.UID
+	for uid, r := range lg.records {
+		if r.dirty {
+			uids = append(uids, uid)
+		}
+	}
+	lg.mu.Unlock()
+	ch := make(chan types.UID)
+	var wg sync.WaitGroup
+	for range flushWriters {
+		wg.Go(func() {
+			for uid := range ch {
+				if err := lg.write(ctx, uid); err != nil {
+					lg.log.Info("Cannot record cluster lifecycle before stopping; it is detected again at the next start", "uid", uid, "error", err)
+				}
+			}
+		})
+	}
+	for _, uid := range uids {
+		select {
+		case ch <- uid:
+		case <-ctx.Done():
+		}
+	}
+	close(ch)
+	wg.Wait()
 }
 
 // Loaded says whether the existing ledgers have been read.
