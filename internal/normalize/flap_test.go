@@ -179,7 +179,9 @@ func TestFlapping(t *testing.T) {
 			want: want{
 				ts: upTo(deg(30), rec(31), deg(32), rec(33, key, "3/5m0s"), flap(33, 4),
 					tr(v1alpha1.LifecycleFlapping, at(33), ReasonAvailable, "1.30", value("3/5m0s"),
-						func(t *Transition) { t.Flap = &FlapCount{Damping: Damping{Transitions: 3, Window: 5 * time.Minute}, Count: 4} })),
+						func(t *Transition) {
+							t.Flap = &FlapCount{Damping: Damping{Transitions: 3, Window: 5 * time.Minute}, Count: 4}
+						})),
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30",
 					Recent: []time.Time{at(30), at(31), at(32), at(33)},
 					Flaps: []FlapEpisode{{Damping: three, Since: at(33), Last: at(33), Count: 4},

@@ -17,6 +17,7 @@ limitations under the License.
 package fault
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -91,7 +92,7 @@ func ForSink(history []Expected, sig Signals) []Expected {
 		}
 		byUID[e.UID] = append(byUID[e.UID], e)
 	}
-	var out []Expected
+	out := make([]Expected, 0, len(history))
 	for _, uid := range uids {
 		steps := byUID[uid]
 		sort.SliceStable(steps, func(i, j int) bool { return steps[i].At.Before(steps[j].At) })
@@ -159,13 +160,7 @@ func forIncarnation(steps []Expected, sig Signals) []Expected {
 				break
 			}
 			w := sig.Flapping.Window
-			kept := recent[:0:0]
-			for _, r := range recent {
-				if r.After(e.At.Add(-w)) {
-					kept = append(kept, r)
-				}
-			}
-			recent = append(kept, e.At)
+			recent = append(slices.DeleteFunc(recent, func(r time.Time) bool { return !r.After(e.At.Add(-w)) }), e.At)
 			switch {
 			case ep != nil:
 				ep.last, ep.next = e.At, next
