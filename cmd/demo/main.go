@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -273,7 +274,11 @@ func playFleet(ctx context.Context, cfg *rest.Config, fleet []fleetsim.Cluster, 
 	}
 	if o.keep {
 		for i := range fleet {
-			fleet[i].Script = fleetsim.FullScript()[:5]
+			script := fleet[i].Script
+			if len(script) == 0 {
+				script = fleetsim.FullScript()
+			}
+			fleet[i].Script = slices.DeleteFunc(slices.Clone(script), func(s fleetsim.Step) bool { return s == fleetsim.StepDelete })
 		}
 	}
 	sim := fleetsim.New(dyn,
@@ -322,6 +327,16 @@ func describe(c fleetsim.Cluster, s fleetsim.Step) string {
 		return "healthy again"
 	case fleetsim.StepDelete:
 		return "deleted"
+	case fleetsim.StepOutOfSync:
+		return fmt.Sprintf("provider cannot reconcile it (Synced False, still Ready) for %s", c.Holds[s])
+	case fleetsim.StepInSync:
+		return "provider reconciles it again (Synced True)"
+	case fleetsim.StepFlap:
+		n := c.Flaps
+		if n <= 0 {
+			n = fleetsim.DefaultFlaps
+		}
+		return fmt.Sprintf("cloud reports it FAILED and ACTIVE again, %d times in a row", n)
 	}
 	return string(s)
 }
@@ -371,6 +386,12 @@ func createProviderConfig(ctx context.Context, kube client.Client, url string, i
 		Spec: v1alpha1.ProviderConfigSpec{
 			Sink:     v1alpha1.Sink{URL: url},
 			CDEvents: &v1alpha1.CDEventsOptions{Incidents: incidents},
+			// The shortest threshold and window the API allows, so the
+			// flaky cluster's story shows them within minutes.
+			Signals: &v1alpha1.Signals{
+				OutOfSyncAfter: &metav1.Duration{Duration: time.Minute},
+				Flapping:       &v1alpha1.FlapDamping{Transitions: 3, Window: metav1.Duration{Duration: time.Minute}},
+			},
 		},
 	}
 	return errors.Wrap(kube.Create(ctx, pc), errConfig)

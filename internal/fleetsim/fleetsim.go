@@ -154,6 +154,11 @@ type Cluster struct {
 	// Flaps is how many times StepFlap degrades and recovers the cluster;
 	// zero means DefaultFlaps.
 	Flaps int
+	// Holds keeps the cluster as a step left it for that much longer than
+	// the simulator's interval before its next step: long enough, say, for
+	// an out-of-sync cluster to pass a sink's threshold, or for a flapping
+	// one to count as stable again.
+	Holds map[Step]time.Duration
 }
 
 // String names the cluster as kubectl would.
@@ -174,7 +179,8 @@ func (c Cluster) GroupVersionResource() (schema.GroupVersionResource, error) {
 }
 
 // DefaultFleet is the demo's fleet: one cluster of each flavor, the
-// namespaced EKS cluster in namespace team-a.
+// namespaced EKS cluster in namespace team-a, and a flaky EKS cluster that
+// goes out of sync and flaps.
 func DefaultFleet() []Cluster {
 	return []Cluster{
 		{Flavor: FlavorEKS, Name: "demo-eks-prod", Region: "us-east-1", Version: "1.30", UpgradeTo: "1.31",
@@ -185,6 +191,20 @@ func DefaultFleet() []Cluster {
 			Labels: map[string]string{"env": "prod"}},
 		{Flavor: FlavorEKSNamespaced, Name: "demo-eks-staging", Namespace: "team-a", Region: "eu-west-1", Version: "1.31", UpgradeTo: "1.32",
 			Labels: map[string]string{"env": "staging"}},
+		FlakyCluster(),
+	}
+}
+
+// FlakyCluster is the demo's troubled cluster: its provider cannot
+// reconcile it for a while (Synced False, Ready True) longer than the
+// shortest out-of-sync threshold a sink may set (1m), then it degrades and
+// recovers DefaultFlaps times in a row and stays stable for longer than
+// the shortest flapping window (1m) before it is deleted.
+func FlakyCluster() Cluster {
+	return Cluster{Flavor: FlavorEKS, Name: "demo-eks-flaky", Region: "us-west-2", Version: "1.31",
+		Labels: map[string]string{"env": "dev"},
+		Script: []Step{StepCreate, StepReady, StepOutOfSync, StepInSync, StepFlap, StepDelete},
+		Holds:  map[Step]time.Duration{StepOutOfSync: 70 * time.Second, StepFlap: 70 * time.Second},
 	}
 }
 
@@ -274,7 +294,7 @@ func (s *Simulator) Play(ctx context.Context, c Cluster) error {
 	}
 	for i, step := range script {
 		if i > 0 {
-			if err := sleep(ctx, s.interval); err != nil {
+			if err := sleep(ctx, s.interval+c.Holds[script[i-1]]); err != nil {
 				return err
 			}
 		}

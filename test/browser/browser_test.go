@@ -101,6 +101,12 @@ func TestTimelinePage(t *testing.T) {
 		{Cluster: "demo-gke-prod", Lifecycles: story},
 		{Cluster: "demo-aks-prod", Lifecycles: story},
 		{Cluster: "team-a/demo-eks-staging", Lifecycles: story},
+		// Out of sync for longer than the demo's 1m threshold, then four
+		// failures and recoveries in a row: the first three arrive, the
+		// fourth makes it flapping, and a minute without one is stable.
+		{Cluster: "demo-eks-flaky", Lifecycles: []string{
+			"created", "ready", "outOfSync", "inSync", "degraded", "recovered", "degraded", "flapping", "stable", "deleting", "deleted",
+		}},
 	}}
 	var got page
 	for {
@@ -131,7 +137,11 @@ func TestTimelinePage(t *testing.T) {
 	// Ctrl-C ends the demo cleanly: exit 0 (events were received) and the
 	// control plane stopped.
 	d.interrupt(t)
-	received := fmt.Sprintf("Received %d CDEvents", len(want.Timelines)*len(story))
+	events := 0
+	for _, tl := range want.Timelines {
+		events += len(tl.Lifecycles)
+	}
+	received := fmt.Sprintf("Received %d CDEvents", events)
 	for _, s := range []string{"Timeline page:  " + base, received, "Control plane stopped"} {
 		if !strings.Contains(d.output(), s) {
 			t.Errorf("\nThe demo prints what it does.\ndemo output: want %q in:\n%s", s, d.output())
