@@ -74,10 +74,14 @@ func (e *emitter) flap(s State) State {
 	e.done()
 	n := len(e.ts)
 	for i := range n {
-		t := &e.ts[i]
+		// e.ts grows below: t is a copy, written back at the end.
+		t := e.ts[i]
 		if !flapping(t.Lifecycle) {
 			continue
 		}
+		// An episode that was stable for a window before this flap ended
+		// then, whether or not the provider was there to see it.
+		s = e.settleAt(s, t.Time, string(phaseBefore(t.Lifecycle)))
 		s.Recent = append(slices.Clone(s.Recent), t.Time)
 		s.Recent = slices.DeleteFunc(s.Recent, func(r time.Time) bool { return !r.After(t.Time.Add(-longest)) })
 		if over := len(s.Recent) - (maxDampedTransitions + 1); over > 0 {
@@ -117,8 +121,18 @@ func (e *emitter) flap(s State) State {
 			})
 		}
 		slices.Sort(t.HeldFor)
+		e.ts[i] = t
 	}
 	return e.settle(s)
+}
+
+// phaseBefore is the phase a cluster was in before a degraded or recovered
+// transition.
+func phaseBefore(l v1alpha1.Lifecycle) v1alpha1.Phase {
+	if l == v1alpha1.LifecycleDegraded {
+		return v1alpha1.PhaseReady
+	}
+	return v1alpha1.PhaseDegraded
 }
 
 // maxDampedTransitions bounds a damping's Transitions, as the API does.
@@ -128,14 +142,25 @@ const maxDampedTransitions = 20
 // transition for a whole window: a stable transition a window after the
 // last one, carrying the episode's count and the phase it settled in.
 func (e *emitter) settle(s State) State {
+	return e.settleAt(s, e.c.Now, string(s.Phase))
+}
+
+// settleAt ends every episode that was stable for a whole window by now,
+// with stable a window after its last flap, in phase: a time that depends
+// on the object only, so a provider that was down when it was due and
+// sees a later change first emits the same stable as one that was there.
+func (e *emitter) settleAt(s State, now time.Time, phase string) State {
+	if len(s.Flaps) == 0 {
+		return s
+	}
 	kept := make([]FlapEpisode, 0, len(s.Flaps))
 	for _, f := range s.Flaps {
 		due := f.Last.Add(f.Window)
-		if e.c.Now.Before(due) {
+		if now.Before(due) {
 			kept = append(kept, f)
 			continue
 		}
-		e.stable(f, due, string(s.Phase))
+		e.stable(f, due, phase)
 	}
 	s.Flaps = nil
 	if len(kept) > 0 {
@@ -144,8 +169,10 @@ func (e *emitter) settle(s State) State {
 	return s
 }
 
-// endFlaps ends every open episode at at, as a deletion does.
+// endFlaps ends every open episode at at, as a deletion does; those that
+// were stable for a window by then ended a window after their last flap.
 func (e *emitter) endFlaps(s State, at time.Time) State {
+	s = e.settleAt(s, at, string(s.Phase))
 	for _, f := range s.Flaps {
 		e.stable(f, latest(at, f.Last), string(v1alpha1.PhaseDeleting))
 	}

@@ -70,6 +70,10 @@ func TestFlapping(t *testing.T) {
 			t.Message = "no degraded or recovered for 10m0s after " + strconv.Itoa(count) + " of them"
 		})
 	}
+	late := func(t Transition) Transition {
+		t.Replayed = true
+		return t
+	}
 	upTo := func(ts ...Transition) []Transition {
 		return append([]Transition{
 			tr(v1alpha1.LifecycleCreated, at(2), ReasonAvailable, "1.30"),
@@ -141,6 +145,47 @@ func TestFlapping(t *testing.T) {
 					stable(51, 6, at(33), "Ready")),
 				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30",
 					Recent: []time.Time{at(32), at(33), at(34), at(41)}},
+			},
+		},
+		"RestartAfterStableWasDue": {
+			reason:  "A provider down when stable was due, which sees the next flap first, still ends the episode a window after its last flap, and counts that flap afresh: as a live provider does.",
+			damping: []Damping{three},
+			ticks: append(append([]tick{readyTick}, flaps(30, 5)...),
+				tick{obj: state("ACTIVE", 50), now: at(52), late: true, restart: true}),
+			want: want{
+				// In lifecycle order within the one observation, as ever.
+				ts: upTo(deg(30), rec(31), deg(32), rec(33, key), flap(33, 4), deg(34, key),
+					late(rec(50)), late(stable(44, 5, at(33), "Degraded"))),
+				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30",
+					Recent: []time.Time{at(50)}},
+			},
+		},
+		"DeletedAfterStableWasDue": {
+			reason:  "A provider down when stable was due, which sees the deletion first, ends the episode a window after its last flap, in the phase it settled in: as a live provider does.",
+			damping: []Damping{three},
+			ticks: append(append([]tick{readyTick}, flaps(30, 5)...),
+				tick{obj: object("eks.aws.upbound.io/v1beta2", "Cluster", "prod-1", with(base, field("status.atProvider.status", "FAILED"), deleting(at(50)))...), now: at(52), late: true, restart: true}),
+			want: want{
+				ts: upTo(deg(30), rec(31), deg(32), rec(33, key), flap(33, 4), deg(34, key),
+					late(stable(44, 5, at(33), "Degraded")), late(tr(v1alpha1.LifecycleDeleting, at(50), "", "1.30"))),
+				state: State{Phase: v1alpha1.PhaseDeleting, Created: true, KubernetesVersion: "1.30",
+					Recent: []time.Time{at(30), at(31), at(32), at(33), at(34)}},
+			},
+		},
+		"TwoDampingsAtOnce": {
+			reason:  "Two dampings that both open an episode at one flap both hold it back.",
+			damping: []Damping{three, {Transitions: 3, Window: 5 * time.Minute}},
+			ticks:   append([]tick{readyTick}, flaps(30, 4)...),
+			want: want{
+				ts: upTo(deg(30), rec(31), deg(32), rec(33, key, "3/5m0s"), flap(33, 4),
+					tr(v1alpha1.LifecycleFlapping, at(33), ReasonAvailable, "1.30", value("3/5m0s"),
+						func(t *Transition) {
+							t.Flap = &FlapCount{Damping: Damping{Transitions: 3, Window: 5 * time.Minute}, Count: 4}
+						})),
+				state: State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.30",
+					Recent: []time.Time{at(30), at(31), at(32), at(33)},
+					Flaps: []FlapEpisode{{Damping: three, Since: at(33), Last: at(33), Count: 4},
+						{Damping: Damping{Transitions: 3, Window: 5 * time.Minute}, Since: at(33), Last: at(33), Count: 4}}},
 			},
 		},
 		"SettlesDegraded": {

@@ -36,6 +36,14 @@ type Expected struct {
 	// At, except for deleted, whose time is the newest time the final
 	// object carries, which the step before (deleting) wrote.
 	NotBefore time.Time
+	// NotAfter, when set, is the latest time the transition's event may
+	// carry: for those the provider derives from the times of others
+	// (flapping, stable, outOfSync, inSync), whose times the checker can
+	// bound on both sides.
+	NotAfter time.Time
+	// Held says the sink must not receive the transition: a flap damping
+	// holds it back. An event for it is invented.
+	Held bool
 }
 
 // earliest is the earliest timestamp an event of e may carry.
@@ -133,10 +141,12 @@ type occurrence struct {
 // every transition it reports must arrive.
 //
 // Rules:
-//   - lost: an expected transition with no event at all;
+//   - lost: an expected transition, not held, with no event at all;
 //   - invented: an event of a type other than environment.*, of an unknown
 //     incarnation or lifecycle, with a subject that is not the cluster's,
-//     or with a timestamp before its lifecycle first happened;
+//     or with a timestamp before its lifecycle first happened or after
+//     the latest time it can carry (Expected.NotAfter), and an
+//     event for a transition the sink's flap damping holds back (Held);
 //   - duplicates: further events for the same transition with the identical
 //     context.id and context.timestamp;
 //   - bad duplicates: further events for the same transition with another
@@ -144,11 +154,14 @@ type occurrence struct {
 //     their CDEvents context (a receiver deduplicating on either would
 //     count them twice).
 func Check(expected []Expected, got []Got) Result {
-	res := Result{Transitions: len(expected), Received: len(got)}
+	res := Result{Received: len(got)}
 	byKey := map[key][]*occurrence{}
 	for _, e := range expected {
 		k := key{e.UID, e.Lifecycle}
 		byKey[k] = append(byKey[k], &occurrence{Expected: e, seen: map[pair]bool{}})
+		if !e.Held {
+			res.Transitions++
+		}
 	}
 	for _, occs := range byKey {
 		sort.SliceStable(occs, func(i, j int) bool { return occs[i].At.Before(occs[j].At) })
@@ -181,6 +194,16 @@ func Check(expected []Expected, got []Got) Result {
 			res.Problems = append(res.Problems, fmt.Sprintf("invented: %s of %s at %s, id %s: before the driver caused it at %s", g.Lifecycle, g.SubjectID, stamp(g.Timestamp), g.ID, stamp(occs[0].At)))
 			continue
 		}
+		if o.Held {
+			res.Invented++
+			res.Problems = append(res.Problems, fmt.Sprintf("invented: %s #%d of %s (uid %s) at %s, id %s: the sink's flap damping holds it back", g.Lifecycle, o.Occurrence, g.SubjectID, g.UID, stamp(g.Timestamp), g.ID))
+			continue
+		}
+		if !o.NotAfter.IsZero() && g.Timestamp.After(o.NotAfter) {
+			res.Invented++
+			res.Problems = append(res.Problems, fmt.Sprintf("invented: %s #%d of %s (uid %s) at %s, id %s: later than it can be, %s", g.Lifecycle, o.Occurrence, g.SubjectID, g.UID, stamp(g.Timestamp), g.ID, stamp(o.NotAfter)))
+			continue
+		}
 		if g.CEID != g.ID || !g.Time.Equal(g.Timestamp) {
 			res.BadDuplicates++
 			res.Problems = append(res.Problems, fmt.Sprintf("bad: %s #%d of %s: CloudEvents id %s time %s differ from context id %s timestamp %s", g.Lifecycle, o.Occurrence, g.SubjectID, g.CEID, stamp(g.Time), g.ID, stamp(g.Timestamp)))
@@ -211,7 +234,7 @@ func Check(expected []Expected, got []Got) Result {
 	})
 	for _, k := range keys {
 		for _, o := range byKey[k] {
-			if o.first == nil {
+			if o.first == nil && !o.Held {
 				res.Lost++
 				res.Problems = append(res.Problems, fmt.Sprintf("lost: %s #%d of %s (uid %s), caused at %s", o.Lifecycle, o.Occurrence, o.Subject, o.UID, stamp(o.At)))
 			}

@@ -17,6 +17,7 @@ limitations under the License.
 package fault
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -138,6 +139,30 @@ func TestCheck(t *testing.T) {
 			}()},
 			want: counts{Received: 1, Invented: 1},
 		},
+		"HeldBackArrives": {
+			reason:   "An event for a transition the sink's flap damping holds back is invented, and not a duplicate of an earlier one.",
+			expected: []Expected{exp("u1", "degraded", 0, 10), {UID: "u1", Subject: subject, Lifecycle: "degraded", Occurrence: 1, At: sec(20), Held: true}},
+			got:      []Got{ev("u1", "degraded", "d1", sec(10)), ev("u1", "degraded", "d2", sec(20))},
+			want:     counts{Transitions: 1, Received: 2, Invented: 1},
+		},
+		"HeldBackNeverArrives": {
+			reason:   "A transition held back is not lost when it never arrives, nor counted as one the sink must receive.",
+			expected: []Expected{exp("u1", "degraded", 0, 10), {UID: "u1", Subject: subject, Lifecycle: "degraded", Occurrence: 1, At: sec(20), Held: true}},
+			got:      []Got{ev("u1", "degraded", "d1", sec(10))},
+			want:     counts{Transitions: 1, Received: 1},
+		},
+		"LaterThanItCan": {
+			reason:   "An event stamped after the latest time its transition can carry (a flapping at a later flap's time) is invented, and the transition lost.",
+			expected: []Expected{{UID: "u1", Subject: subject, Lifecycle: "flapping", At: sec(10), NotAfter: sec(12)}},
+			got:      []Got{ev("u1", "flapping", "f", sec(14))},
+			want:     counts{Transitions: 1, Received: 1, Lost: 1, Invented: 1},
+		},
+		"WithinBounds": {
+			reason:   "An event stamped at the latest time its transition can carry is exact.",
+			expected: []Expected{{UID: "u1", Subject: subject, Lifecycle: "stable", At: sec(70), NotAfter: sec(72)}},
+			got:      []Got{ev("u1", "stable", "s", sec(72))},
+			want:     counts{Transitions: 1, Received: 1},
+		},
 		"CloudEventDisagrees": {
 			reason:   "A CloudEvents id that is not the CDEvents id makes receivers deduplicating on either see two events.",
 			expected: []Expected{exp("u1", "created", 0, 0)},
@@ -170,5 +195,156 @@ func TestTable(t *testing.T) {
 		"| kill | SIGKILL×20 | 10 | 1 | 2 | 3 | 4 |\n"
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Table(...): -want, +got:\n%s", diff)
+	}
+}
+
+func TestForSink(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	// step is one step of the driver's history of incarnation u1.
+	step := func(l string, at int) Expected {
+		return Expected{UID: "u1", Subject: "s", Lifecycle: l, At: sec(at), NotBefore: sec(at)}
+	}
+	// history is a program's steps at the given seconds.
+	history := func(steps ...any) []Expected {
+		var out []Expected
+		for i := 0; i < len(steps); i += 2 {
+			out = append(out, step(steps[i].(string), steps[i+1].(int))) //nolint:forcetypeassert // Pairs of lifecycle and second.
+		}
+		return out
+	}
+	// flaps are n degraded and recovered in turn, two seconds apart from
+	// second from on, as lifecycle and second pairs.
+	flaps := func(from, n int) []any {
+		var out []any
+		for i := range n {
+			l := "degraded"
+			if i%2 == 1 {
+				l = "recovered"
+			}
+			out = append(out, l, from+2*i)
+		}
+		return out
+	}
+	join := func(parts ...[]any) []any {
+		var out []any
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	// want is what a sink must receive, rendered one line each.
+	type want []string
+	render := func(es []Expected) want {
+		var out want
+		for _, e := range es {
+			line := fmt.Sprintf("%s#%d@%d", e.Lifecycle, e.Occurrence, int(e.At.Sub(t0)/time.Second))
+			if !e.NotBefore.Equal(e.At) {
+				line += fmt.Sprintf(" notBefore %d", int(e.NotBefore.Sub(t0)/time.Second))
+			}
+			if !e.NotAfter.IsZero() {
+				line += fmt.Sprintf(" notAfter %d", int(e.NotAfter.Sub(t0)/time.Second))
+			}
+			if e.Held {
+				line += " held"
+			}
+			out = append(out, line)
+		}
+		return out
+	}
+	three := Signals{Flapping: &Damping{Transitions: 3, Window: time.Minute}, OutOfSyncAfter: time.Minute}
+	begin := []any{"created", 0, "ready", 2}
+	end := func(at int) []any { return []any{"deleting", at, "deleted", at + 2} }
+	cases := map[string]struct {
+		reason  string
+		history []Expected
+		sig     Signals
+		want    want
+	}{
+		"NoSignals": {
+			reason:  "A sink without damping receives every flap; the driver's Synced steps are no transitions of their own.",
+			history: history(join(begin, flaps(10, 5), []any{string(StepUnsynced), 30, string(StepResynced), 40}, end(50))...),
+			sig:     DefaultSignals(),
+			want: want{"created#0@0", "ready#0@2", "degraded#0@10", "recovered#0@12", "degraded#1@14", "recovered#1@16", "degraded#2@18",
+				"deleting#0@50", "deleted#0@52"},
+		},
+		"UnderTheLimit": {
+			reason:  "Three flaps within the window are sent one by one.",
+			history: history(join(begin, flaps(10, 3), end(100))...),
+			sig:     three,
+			want:    want{"created#0@0", "ready#0@2", "degraded#0@10", "recovered#0@12", "degraded#1@14", "deleting#0@100", "deleted#0@102"},
+		},
+		"Episode": {
+			reason:  "The fourth flap within the window is held back and is flapping at its time; the later ones are held back; stable comes a window after the last.",
+			history: history(join(begin, flaps(10, 6), end(100))...),
+			sig:     three,
+			want: want{"created#0@0", "ready#0@2", "degraded#0@10", "recovered#0@12", "degraded#1@14",
+				"recovered#1@16 held", "flapping#0@16 notAfter 18", "degraded#2@18 held", "recovered#2@20 held",
+				"stable#0@80 notAfter 160", "deleting#0@100", "deleted#0@102"},
+		},
+		"SlowFlaps": {
+			reason:  "Flaps a window apart never count together.",
+			history: history(join(begin, []any{"degraded", 10, "recovered", 70, "degraded", 130, "recovered", 190}, end(200))...),
+			sig:     three,
+			want: want{"created#0@0", "ready#0@2", "degraded#0@10", "recovered#0@70", "degraded#1@130", "recovered#1@190",
+				"deleting#0@200", "deleted#0@202"},
+		},
+		"DeletedWithinEpisode": {
+			reason:  "A deletion ends the episode at its time, before deleting.",
+			history: history(join(begin, flaps(10, 5), end(30))...),
+			sig:     three,
+			want: want{"created#0@0", "ready#0@2", "degraded#0@10", "recovered#0@12", "degraded#1@14",
+				"recovered#1@16 held", "flapping#0@16 notAfter 18", "degraded#2@18 held", "stable#0@30 notAfter 32", "deleting#0@30", "deleted#0@32"},
+		},
+		"FlapAfterStable": {
+			reason:  "After stable the count starts again: a flap is sent.",
+			history: history(join(begin, flaps(10, 5), []any{"recovered", 100}, end(110))...),
+			sig:     three,
+			want: want{"created#0@0", "ready#0@2", "degraded#0@10", "recovered#0@12", "degraded#1@14",
+				"recovered#1@16 held", "flapping#0@16 notAfter 18", "degraded#2@18 held", "stable#0@78 notAfter 160", "recovered#2@100",
+				"deleting#0@110", "deleted#0@112"},
+		},
+		"TwoEpisodes": {
+			reason:  "A second episode after stable has its own flapping and stable.",
+			history: history(join(begin, flaps(10, 4), flaps(100, 4), end(120))...),
+			sig:     three,
+			want: want{"created#0@0", "ready#0@2", "degraded#0@10", "recovered#0@12", "degraded#1@14",
+				"recovered#1@16 held", "flapping#0@16 notAfter 100", "stable#0@76 notAfter 160",
+				"degraded#2@100", "recovered#2@102", "degraded#3@104", "recovered#3@106 held", "flapping#1@106 notAfter 120",
+				"stable#1@120 notAfter 122", "deleting#0@120", "deleted#0@122"},
+		},
+		"EndsWithinEpisode": {
+			reason:  "A history that ends within an episode expects its stable a window after the last flap.",
+			history: history(join(begin, flaps(10, 4))...),
+			sig:     three,
+			want: want{"created#0@0", "ready#0@2", "degraded#0@10", "recovered#0@12", "degraded#1@14",
+				"recovered#1@16 held", "flapping#0@16", "stable#0@76"},
+		},
+		"OutOfSync": {
+			reason: "Synced lost for less than the threshold is nothing; for longer, outOfSync at the loss plus the threshold and inSync when it is back.",
+			history: history(join(begin, []any{string(StepUnsynced), 10, string(StepResynced), 12, string(StepUnsynced), 14,
+				string(StepResynced), 90}, end(100))...),
+			sig:  three,
+			want: want{"created#0@0", "ready#0@2", "outOfSync#0@74 notAfter 150", "inSync#0@90 notAfter 100", "deleting#0@100", "deleted#0@102"},
+		},
+		"OutOfSyncUntilDeleted": {
+			reason:  "Synced lost until the deletion is outOfSync without inSync.",
+			history: history(join(begin, []any{string(StepUnsynced), 10}, end(100))...),
+			sig:     three,
+			want:    want{"created#0@0", "ready#0@2", "outOfSync#0@70 notAfter 160", "deleting#0@100", "deleted#0@102"},
+		},
+		"OtherThreshold": {
+			reason:  "A sink with the default threshold gets no outOfSync for a shorter loss.",
+			history: history(join(begin, []any{string(StepUnsynced), 10, string(StepResynced), 90}, end(100))...),
+			sig:     DefaultSignals(),
+			want:    want{"created#0@0", "ready#0@2", "deleting#0@100", "deleted#0@102"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, render(ForSink(tc.history, tc.sig))); diff != "" {
+				t.Errorf("%s\nForSink(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
 }

@@ -165,6 +165,24 @@ var (
 	Flapping = Program{"created", "ready", "degraded", "recovered", "upgraded", "degraded", "recovered", "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
 	// Short creates and deletes a ready cluster.
 	Short = Program{"created", "ready", "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
+
+	// FlapSettle degrades and recovers three times in a row, then stays
+	// ready for a Settle before it is deleted: six flaps that a damping of
+	// three ends with stable while the cluster serves.
+	FlapSettle = Program{"created", "ready", "degraded", "recovered", "degraded", "recovered", "degraded", "recovered", StepSettle, "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
+	// FlapSettleDegraded flaps five times and stays degraded for a
+	// Settle, then recovers: after stable, a flap is sent again.
+	FlapSettleDegraded = Program{"created", "ready", "degraded", "recovered", "degraded", "recovered", "degraded", StepSettle, "recovered", "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
+	// FlapDeleted flaps six times and is deleted at once: the deletion
+	// ends the episode.
+	FlapDeleted = Program{"created", "ready", "degraded", "recovered", "degraded", "recovered", "degraded", "recovered", "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
+	// FlapTwice flaps six times, settles, then flaps four times more
+	// before it is deleted: two episodes.
+	FlapTwice = Program{"created", "ready", "degraded", "recovered", "degraded", "recovered", "degraded", "recovered", StepSettle, //nolint:gochecknoglobals // A constant list.
+		"degraded", "recovered", "degraded", "recovered", "deleting", "deleted"}
+	// OutOfSync loses Synced briefly, then for a Settle, while Ready
+	// stays True: one outOfSync for a threshold shorter than Settle.
+	OutOfSync = Program{"created", "ready", StepUnsynced, StepResynced, StepUnsynced, StepSettle, StepResynced, "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
 )
 
 // DriverConfig tunes a Driver.
@@ -185,6 +203,8 @@ type DriverConfig struct {
 	// OpTimeout bounds how long one write is retried while the API server
 	// is unreachable.
 	OpTimeout time.Duration
+	// Settle is how long a StepSettle waits.
+	Settle time.Duration
 }
 
 // Driver causes lifecycle transitions of clusters and records each one.
@@ -335,6 +355,12 @@ func (d *Driver) incarnation(ctx context.Context, k Kind, name string, prog Prog
 	last := time.Time{}
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(len(name)))) //nolint:gosec // Pacing, not security.
 	for _, step := range prog {
+		if step == StepSettle {
+			if !sleep(ctx, d.cfg.Settle) {
+				return ctx.Err()
+			}
+			continue
+		}
 		if wait := time.Until(last.Add(d.cfg.MinStep)); wait > 0 {
 			if !sleep(ctx, wait) {
 				return ctx.Err()
@@ -359,6 +385,14 @@ func (d *Driver) incarnation(ctx context.Context, k Kind, name string, prog Prog
 			err = d.status(ctx, ri, name, func(u *unstructured.Unstructured) { k.Degrade(u, at) })
 		case v1alpha1.LifecycleRecovered:
 			err = d.status(ctx, ri, name, func(u *unstructured.Unstructured) { k.Recover(u, at) })
+		case StepUnsynced:
+			err = d.status(ctx, ri, name, func(u *unstructured.Unstructured) {
+				fleetsim.SetCondition(u, "Synced", "False", "ReconcileError", at)
+			})
+		case StepResynced:
+			err = d.status(ctx, ri, name, func(u *unstructured.Unstructured) {
+				fleetsim.SetCondition(u, "Synced", "True", "ReconcileSuccess", at)
+			})
 		case v1alpha1.LifecycleDeleting:
 			err = d.deleting(ctx, ri, name)
 		case v1alpha1.LifecycleDeleted:
@@ -407,6 +441,8 @@ func phaseAfter(l v1alpha1.Lifecycle) v1alpha1.Phase {
 		return v1alpha1.PhaseDeleted
 	case v1alpha1.LifecycleReady, v1alpha1.LifecycleUpgraded, v1alpha1.LifecycleRecovered, v1alpha1.LifecycleFailed:
 	}
+	// StepUnsynced and StepResynced leave the phase as it was: Ready in
+	// the programs that take them.
 	return v1alpha1.PhaseReady
 }
 

@@ -182,6 +182,11 @@ type SinkSpec struct {
 	DeadLetterURL string
 	// Retry is delivery.retry.
 	Retry int
+	// Selects names the scenario whose clusters the config selects; the
+	// config's own when empty, so that two sinks can watch one scenario.
+	Selects string
+	// Signals, when set, is spec.signals.
+	Signals *Signals
 }
 
 // ApplyConfig creates or updates the ClusterProviderConfig of a scenario:
@@ -203,11 +208,25 @@ func ApplyConfig(ctx context.Context, dyn dynamic.Interface, scenario string, s 
 	if s.DeadLetterURL != "" {
 		delivery["deadLetterSink"] = map[string]any{"url": s.DeadLetterURL, "timeout": "2s"}
 	}
+	selects := s.Selects
+	if selects == "" {
+		selects = scenario
+	}
 	spec := map[string]any{
 		"sink":     map[string]any{"url": s.URL, "timeout": timeout.String()},
 		"delivery": delivery,
-		"selector": map[string]any{"matchLabels": map[string]any{LabelScenario: scenario}},
+		"selector": map[string]any{"matchLabels": map[string]any{LabelScenario: selects}},
 		"replay":   "Current",
+	}
+	if sig := s.Signals; sig != nil {
+		signals := map[string]any{}
+		if sig.OutOfSyncAfter > 0 {
+			signals["outOfSyncAfter"] = sig.OutOfSyncAfter.String()
+		}
+		if f := sig.Flapping; f != nil {
+			signals["flapping"] = map[string]any{"transitions": int64(f.Transitions), "window": f.Window.String()}
+		}
+		spec["signals"] = signals
 	}
 	ri := dyn.Resource(ClusterProviderConfigs)
 	name := "fault-" + scenario

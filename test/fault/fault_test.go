@@ -38,6 +38,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/test/fixtures"
 )
 
@@ -171,6 +172,7 @@ func TestFault(t *testing.T) {
 		{"apiserver-restart", s.apiserverRestart},
 		{"crd-churn", s.crdChurn},
 		{"sink", s.sinkFaults},
+		{"flapping", s.flapping},
 	}
 	want := selected()
 	for _, sc := range scenarios {
@@ -333,6 +335,14 @@ func (s *suite) sink(t *testing.T) *Sink {
 // bad duplicate, unless the scenario is listed in FAULT_KNOWN_FAILING.
 func (s *suite) check(t *testing.T, scenario string, faults func() string, d *Driver, sinks ...*Sink) Result {
 	t.Helper()
+	return s.checkFor(t, scenario, DefaultSignals(), faults, d, sinks...)
+}
+
+// checkFor is check for sinks with the signals sig: what they must receive
+// is the driver's history as ForSink turns it.
+func (s *suite) checkFor(t *testing.T, scenario string, sig Signals, faults func() string, d *Driver, sinks ...*Sink) Result {
+	t.Helper()
+	expected := func() []Expected { return ForSink(d.History(), sig) }
 	got := func() []Got {
 		var out []Got
 		for _, k := range sinks {
@@ -341,11 +351,11 @@ func (s *suite) check(t *testing.T, scenario string, faults func() string, d *Dr
 		return out
 	}
 	deadline := time.Now().Add(drainTimeout)
-	for time.Now().Before(deadline) && Check(d.History(), got()).Lost > 0 {
+	for time.Now().Before(deadline) && Check(expected(), got()).Lost > 0 {
 		time.Sleep(500 * time.Millisecond)
 	}
 	time.Sleep(quiet)
-	r := Check(d.History(), got())
+	r := Check(expected(), got())
 	f := faults()
 	exits := 0
 	for _, p := range s.current {
@@ -877,4 +887,73 @@ func refuseSome(id string, _ int) Answer {
 		return Answer{Status: 413}
 	}
 	return Answer{}
+}
+
+// (g) Flap damping and outOfSync across SIGKILLs. One sink damps flaps
+// (more than 3 degraded and recovered within 1m is flapping) and gets
+// outOfSync after 1m; another, on the same clusters, sets no signals.
+// Clusters flap six times and settle, flap five times and settle degraded,
+// flap and are deleted mid-episode, flap in two episodes, or lose Synced
+// for longer than the threshold; the provider is killed every few seconds
+// throughout, so restarts fall within episodes, between flapping and
+// stable, and while outOfSync is due. The damped sink must receive the
+// first three flaps, one flapping, none of the flaps held back and one
+// stable per episode, each exactly once; the plain sink every flap.
+func (s *suite) flapping(t *testing.T, ctx context.Context) {
+	const scenario = "flapping"
+	damped := Signals{Flapping: &Damping{Transitions: 3, Window: time.Minute}, OutOfSyncAfter: time.Minute}
+	dampedSink, plainSink := s.sink(t), s.sink(t)
+	configs := map[string]SinkSpec{
+		scenario + "-damped": {URL: dampedSink.URL(), Selects: scenario, Signals: &damped},
+		scenario + "-plain":  {URL: plainSink.URL(), Selects: scenario},
+	}
+	for name, spec := range configs {
+		if err := ApplyConfig(ctx, s.dyn, name, spec); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = DeleteConfig(ctx, s.dyn, name) }()
+	}
+	proxy := s.proxy(t)
+	p := s.provider(t, proxy, scenario)
+	startOrFail(t, p)
+
+	// Settle is well past the window and the threshold: the episode's
+	// stable, or the outOfSync, is due long before the next step.
+	d := s.driver(scenario, func(c *DriverConfig) { c.Settle = time.Minute + 15*time.Second })
+	programs := []Program{FlapSettle, FlapSettleDegraded, FlapDeleted, FlapTwice, OutOfSync, Flapping}
+	plans := Plans("g", s.kinds, clusters(18), func(i int) []Program {
+		// Every program on every kind.
+		return []Program{programs[(i/len(s.kinds))%len(programs)]}
+	})
+	done := make(chan struct{})
+	go func() { d.Run(ctx, plans, 20*time.Second); close(done) }()
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	kills := 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-time.After(4*time.Second + time.Duration(rnd.Int64N(int64(6*time.Second)))):
+			p.Kill()
+			kills++
+			startOrFail(t, p)
+		}
+	}
+	expected := map[string]int{}
+	for _, e := range ForSink(d.History(), damped) {
+		if e.Held {
+			expected["held back"]++
+		}
+		switch l := v1alpha1.Lifecycle(e.Lifecycle); l { //nolint:exhaustive // Only the signals.
+		case v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable, v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync:
+			expected[e.Lifecycle]++
+		}
+	}
+	t.Logf("%s: the damped sink expects %s", scenario, describe(expected))
+	s.checkFor(t, scenario+"/damped", damped, func() string {
+		return fmt.Sprintf("SIGKILL×%d within episodes; flapping 3 in 1m, outOfSyncAfter 1m", kills)
+	}, d, dampedSink)
+	s.checkFor(t, scenario+"/plain", DefaultSignals(), func() string {
+		return fmt.Sprintf("SIGKILL×%d within episodes; no signals set", kills)
+	}, d, plainSink)
 }
