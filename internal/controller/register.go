@@ -297,7 +297,10 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	}
 
 	// The ledger is read before discovery starts, so objects seen at start
-	// are compared with what was recorded before a restart.
+	// are compared with what was recorded before a restart; and the
+	// configs that exist are reconciled first, so clusters are judged with
+	// their sinks' signals from the first observation.
+	gate := newConfigGate()
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
 		if !load(ctx, lg, log) {
 			return nil // Stopped before the ledgers could be read.
@@ -305,7 +308,10 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 		errs := make(chan error, 3)
 		go func() { errs <- lg.Run(ctx, o.CursorFlushInterval) }()
 		go func() { errs <- d.Start(ctx) }()
-		go func() { errs <- eng.Start(ctx) }()
+		go func() {
+			gate.wait(ctx, mgr.GetAPIReader(), DefaultConfigWait, log.WithValues("component", "discovery"))
+			errs <- eng.Start(ctx)
+		}()
 		var first error
 		for range 3 {
 			if err := <-errs; err != nil && first == nil {
@@ -323,7 +329,7 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	if policy.ClusterEgress != nil {
 		log.Info("Egress policy for the sinks of ClusterProviderConfigs", "deny", fmt.Sprint(policy.ClusterEgress.Deny()))
 	}
-	if err := config.Setup(mgr, o.Options, d, eng, policy); err != nil {
+	if err := config.Setup(mgr, o.Options, d, eng, policy, config.WithReconciled(gate.reconciled)); err != nil {
 		return nil, err
 	}
 	if err := clusterkind.Setup(mgr, o.Options, cat, eng); err != nil {

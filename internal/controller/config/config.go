@@ -171,6 +171,24 @@ type Reconciler struct {
 	tenant bool
 	egress *deliver.EgressPolicy
 	policy Policy
+	// reconciled is told each time a config's sink was applied, refused or
+	// removed: its outcome is known.
+	reconciled func(id string)
+}
+
+// A SetupOption configures the config controllers.
+type SetupOption func(*setupOptions)
+
+type setupOptions struct {
+	reconciled func(id string)
+}
+
+// WithReconciled calls fn with a config's sink ID (see ID) each time the
+// config was reconciled to an outcome: its sink applied, refused as invalid
+// or not allowed, or removed. The pipeline holds discovery back at start
+// until every existing config has been.
+func WithReconciled(fn func(id string)) SetupOption {
+	return func(o *setupOptions) { o.reconciled = fn }
 }
 
 // ID names the sink of a config in ledgers and metrics.
@@ -182,7 +200,11 @@ func ID(kind, namespace, name string) string {
 }
 
 // Setup adds the ClusterProviderConfig and ProviderConfig controllers.
-func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds, p Policy) error {
+func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds, p Policy, opts ...SetupOption) error {
+	so := setupOptions{reconciled: func(string) {}}
+	for _, fn := range opts {
+		fn(&so)
+	}
 	for _, c := range []struct {
 		kind   string
 		newObj func() v1alpha1.Config
@@ -208,6 +230,8 @@ func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds, p P
 			tenant:   c.tenant,
 			egress:   c.egress,
 			policy:   p,
+
+			reconciled: so.reconciled,
 		}
 		if err := ctrl.NewControllerManagedBy(mgr).
 			Named(name).
@@ -224,6 +248,13 @@ func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds, p P
 	return nil
 }
 
+// done tells whoever waits for configs that id's outcome is known.
+func (r *Reconciler) done(id string) {
+	if r.reconciled != nil {
+		r.reconciled(id)
+	}
+}
+
 // Reconcile a provider config. Status is refreshed periodically so that
 // delivery figures stay current without a write per event.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -235,12 +266,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if kerrors.IsNotFound(err) {
 			log.Debug("Provider config deleted; stopping its sink", "sink", id)
 			r.sinks.Remove(id)
+			r.done(id)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, errors.Wrap(err, errGetConfig)
 	}
 	if pc.(client.Object).GetDeletionTimestamp() != nil {
 		r.sinks.Remove(id)
+		r.done(id)
 		return reconcile.Result{}, nil
 	}
 
@@ -256,6 +289,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err == nil {
 		err = errors.Wrap(r.sinks.Apply(st), errApplySink)
 	}
+	r.done(id)
 	prev := pc.GetCondition(xpv2.TypeReady)
 	switch {
 	case IsNotAllowed(err):
