@@ -99,7 +99,7 @@ func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor) {
 		if id, ok := r.eventID(c.Delivered); ok && id != c.ID {
 			return
 		}
-		if c.Delivered > r.lastSeq+int64(len(r.unrecorded)) {
+		if c.Delivered > r.lastSeq+int64(r.exposed()) {
 			return
 		}
 	}
@@ -145,7 +145,7 @@ func (lg *Ledger) ForgetSink(sink string) {
 func (lg *Ledger) Event(ctx context.Context, uid types.UID, seq int64) (v1alpha1.LedgerEvent, bool, error) {
 	lg.mu.Lock()
 	r, ok := lg.records[uid]
-	if ok && lg.early && seq > r.lastSeq && seq <= r.lastSeq+int64(len(r.unrecorded)) {
+	if ok && lg.early && seq > r.lastSeq && seq <= r.lastSeq+int64(r.exposed()) {
 		// On its way to the ledger: sent now, with the id and time
 		// the write records.
 		events, _, _, _ := r.inflight()

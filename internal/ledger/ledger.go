@@ -349,7 +349,7 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 // coalescing window, so that a sink that is down or slow does not hold
 // back the record. lg.mu must be held.
 func (lg *Ledger) scheduleWrite(r *Record) {
-	if !lg.early || lg.coalesce <= 0 || len(r.unrecorded) == 0 || lg.delivered(r) {
+	if !lg.early || lg.coalesce <= 0 || len(r.unrecorded) == 0 || r.exposed() < len(r.unrecorded) || lg.delivered(r) {
 		lg.queue.Add(r.uid)
 		return
 	}
@@ -362,7 +362,7 @@ func (lg *Ledger) delivered(r *Record) bool {
 	if lg.router == nil {
 		return true
 	}
-	last := r.lastSeq + int64(len(r.unrecorded))
+	last := r.lastSeq + int64(r.exposed())
 	for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
 		c, ok := r.cursor(SinkKey(sink))
 		if !ok || c.delivered < last {
@@ -752,7 +752,7 @@ func (lg *Ledger) Loaded() bool {
 // known says whether delivery may see a record: once it has a ledger, or,
 // when transitions are sent before they are written, once it has any.
 func (lg *Ledger) known(r *Record) bool {
-	return r.hasLedger() || (lg.early && len(r.unrecorded) > 0)
+	return r.hasLedger() || (lg.early && r.exposed() > 0)
 }
 
 // view is what delivery sees of a record: its events on their way to the
@@ -764,7 +764,9 @@ func (lg *Ledger) view(r *Record) View {
 		// created now, as far as any sink can tell.
 		v.CreatedAt = lg.now()
 	}
-	if !lg.early {
+	if lg.early {
+		v.LastSeq = v.RecordedSeq + int64(r.exposed())
+	} else {
 		v.LastSeq = v.RecordedSeq
 	}
 	return v

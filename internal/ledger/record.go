@@ -262,6 +262,20 @@ func (r *Record) view(controlPlane string) View {
 	}
 }
 
+// exposed is how many of the transitions on their way to the ledger may be
+// sent before their write lands: those in front of the first whose time
+// the object does not record (see normalize.Transition.TimedByObject).
+// Events of a cluster go out in order, so one that must be recorded first
+// holds back those behind it until the write lands.
+func (r *Record) exposed() int {
+	for i, t := range r.unrecorded {
+		if !t.TimedByObject() {
+			return i
+		}
+	}
+	return len(r.unrecorded)
+}
+
 func (r *Record) cursor(sink string) (*cursor, bool) {
 	for i := range r.cursors {
 		if r.cursors[i].sink == sink {

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
 var eks = schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}
@@ -268,6 +269,45 @@ func TestPruneCount(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := lg.pruneCount(tc.args.first, tc.args.last, tc.args.low); got != tc.want {
 				t.Errorf("\n%s\npruneCount(...) = %d, want %d", tc.reason, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestExposed(t *testing.T) {
+	at := func(l v1alpha1.Lifecycle, value string) pending {
+		return pending{Transition: normalize.Transition{Lifecycle: l, Value: value}}
+	}
+	cases := map[string]struct {
+		reason     string
+		unrecorded []pending
+		want       int
+	}{
+		"Nothing": {
+			reason: "Nothing on its way, nothing to send early.",
+			want:   0,
+		},
+		"AllTimedByTheObject": {
+			reason:     "Transitions the object records the time of are all sent while their write is in flight.",
+			unrecorded: []pending{at(v1alpha1.LifecycleCreated, ""), at(v1alpha1.LifecycleReady, "")},
+			want:       2,
+		},
+		"HeldBehindOneRecordedFirst": {
+			reason:     "An upgrade is recorded before it is sent, and holds back what follows it, so the cluster's events stay in order.",
+			unrecorded: []pending{at(v1alpha1.LifecycleReady, ""), at(v1alpha1.LifecycleUpgraded, "1.31"), at(v1alpha1.LifecycleDegraded, "")},
+			want:       1,
+		},
+		"CloudStateFirst": {
+			reason:     "A degradation told by the cloud state is recorded first.",
+			unrecorded: []pending{at(v1alpha1.LifecycleDegraded, "FAILED")},
+			want:       0,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := &Record{unrecorded: tc.unrecorded}
+			if diff := cmp.Diff(tc.want, r.exposed()); diff != "" {
+				t.Errorf("\n%s\nexposed(): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -351,6 +351,25 @@ func (e *emitter) add(l v1alpha1.Lifecycle, at time.Time, why cause) {
 	})
 }
 
+// TimedByObject says whether the transition's time is one the object
+// records for it (a condition's lastTransitionTime, an annotation, a
+// timestamp), not the newest time the object happens to carry nor one the
+// provider worked out from what it recorded. Such a transition, if the
+// provider forgets it before its ledger write lands, is found again from
+// the object with the same time and id for as long as the object shows
+// it; any other could be found again later with another time, and so
+// another id, so it is recorded before it is sent.
+func (t Transition) TimedByObject() bool {
+	switch t.Lifecycle { //nolint:exhaustive // The others are recorded first.
+	case v1alpha1.LifecycleCreated, v1alpha1.LifecycleReady, v1alpha1.LifecycleDegraded,
+		v1alpha1.LifecycleRecovered, v1alpha1.LifecycleFailed, v1alpha1.LifecycleDeleting:
+		return t.Value == ""
+	case v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync:
+		return true
+	}
+	return false
+}
+
 func (e *emitter) done() []Transition {
 	sort.SliceStable(e.ts, func(i, j int) bool {
 		return lifecycleOrder(e.ts[i].Lifecycle) < lifecycleOrder(e.ts[j].Lifecycle)

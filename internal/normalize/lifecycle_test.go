@@ -874,3 +874,54 @@ func TestDeclaredStates(t *testing.T) {
 		})
 	}
 }
+
+func TestTimedByObject(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		t      Transition
+		want   bool
+	}{
+		"ReadyAtItsCondition": {
+			reason: "ready carries Ready's lastTransitionTime: found again with it after a crash.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleReady},
+			want:   true,
+		},
+		"DegradedAtItsCondition": {
+			reason: "degraded by Ready turning False carries the condition's time.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleDegraded},
+			want:   true,
+		},
+		"DegradedByCloudState": {
+			reason: "degraded by a cloud state carries the newest time the object happens to carry, which a later write moves.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleDegraded, Value: "FAILED"},
+			want:   false,
+		},
+		"Upgraded": {
+			reason: "upgraded carries the newest time the object carries.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleUpgraded, Value: "1.31"},
+			want:   false,
+		},
+		"OutOfSync": {
+			reason: "outOfSync carries Synced's time plus the threshold; its value is the threshold.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleOutOfSync, Value: "10m0s"},
+			want:   true,
+		},
+		"Deleted": {
+			reason: "deleted carries the newest time the ledger recorded of the object.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleDeleted},
+			want:   false,
+		},
+		"Flapping": {
+			reason: "flapping is worked out from the recorded recent transitions.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleFlapping, Value: "3/1m0s"},
+			want:   false,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.t.TimedByObject()); diff != "" {
+				t.Errorf("\n%s\nTimedByObject(): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
