@@ -68,11 +68,13 @@ func sentFor(s *testkit.Sink, name string) map[string][]sent {
 	return out
 }
 
-// TestSentBeforeRecorded: transitions are sent while their ledger write is
-// in flight, so they arrive even when no ledger write lands. A provider
-// that then dies with nothing recorded loses none of what the objects
-// still show: its successor detects the transitions again and sends them
-// with the ids and times the sink already has, and records them.
+// TestSentBeforeRecorded: transitions whose time the object records are
+// sent while their ledger write is in flight, so they arrive even when no
+// ledger write lands; one timed by the newest time the object carries is
+// not sent until recorded. A provider that then dies with nothing recorded
+// loses none of what the objects still show: its successor detects the
+// transitions again, sends them with the ids and times the sink already
+// has, and records them.
 func TestSentBeforeRecorded(t *testing.T) {
 	ctx := context.Background()
 	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
@@ -108,6 +110,18 @@ func TestSentBeforeRecorded(t *testing.T) {
 	if refused.Load() == 0 {
 		t.Fatalf("no ledger write was attempted, so none was refused")
 	}
+	// The cloud reports the cluster FAILED while Ready stays True: the
+	// object records no time for that, so the degraded transition takes
+	// the newest time the object carries, which any later write to the
+	// object moves. Found again after a crash it could carry another time
+	// and id, so it is recorded before it is sent: never, while every
+	// ledger write is refused.
+	if err := l.CloudState(ctx, fleetsim.StateFailed, ""); err != nil {
+		t.Fatal(err)
+	}
+	if sink.WaitFor(3*time.Second, func([]testkit.Received) bool { return len(sentFor(sink, name)["degraded"]) > 0 }) {
+		t.Fatalf("a degraded transition timed by the newest time the object carries was sent before it was recorded: %v", sentFor(sink, name))
+	}
 	a, err := eks.Get(ctx, name)
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +136,9 @@ func TestSentBeforeRecorded(t *testing.T) {
 	startProvider(t)
 	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sentFor(sink, name)["ready"]) == 2 }) {
 		t.Fatalf("after the restart: got %v, want created and ready sent again", sentFor(sink, name))
+	}
+	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sentFor(sink, name)["degraded"]) == 1 }) {
+		t.Fatalf("after the restart: got %v, want degraded sent once it was recorded", sentFor(sink, name))
 	}
 	after := sentFor(sink, name)
 	for _, lc := range []string{"created", "ready"} {
@@ -138,8 +155,8 @@ func TestSentBeforeRecorded(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if len(oc.Status.Events) != 2 {
-			return errorf("ledger holds %d events, want 2", len(oc.Status.Events))
+		if len(oc.Status.Events) != 3 {
+			return errorf("ledger holds %d events, want 3", len(oc.Status.Events))
 		}
 		return nil
 	})

@@ -49,10 +49,13 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 )
 
-// DefaultCursorFlushInterval is how often delivery progress is persisted by
-// default: rarely enough that progress writes stay a small share of the API
-// server's load, often enough that a crash re-sends little.
-const DefaultCursorFlushInterval = 10 * time.Second
+// DefaultCursorFlushInterval is how often delivery progress that did not
+// ride a ledger write is persisted by default. Progress mostly rides the
+// write of the events it covers, or the cluster's next write; the rest
+// waits for this flush, rarely enough that a cluster changing every few
+// seconds costs one progress write a minute, often enough that a crash
+// re-sends (with the same ids) at most a minute of delivery.
+const DefaultCursorFlushInterval = time.Minute
 
 // Options are the crossplane-runtime controller options plus the knobs of
 // this provider.
