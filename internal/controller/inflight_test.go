@@ -110,18 +110,6 @@ func TestSentBeforeRecorded(t *testing.T) {
 	if refused.Load() == 0 {
 		t.Fatalf("no ledger write was attempted, so none was refused")
 	}
-	// The cloud reports the cluster FAILED while Ready stays True: the
-	// object records no time for that, so the degraded transition takes
-	// the newest time the object carries, which any later write to the
-	// object moves. Found again after a crash it could carry another time
-	// and id, so it is recorded before it is sent: never, while every
-	// ledger write is refused.
-	if err := l.CloudState(ctx, fleetsim.StateFailed, ""); err != nil {
-		t.Fatal(err)
-	}
-	if sink.WaitFor(3*time.Second, func([]testkit.Received) bool { return len(sentFor(sink, name)["degraded"]) > 0 }) {
-		t.Fatalf("a degraded transition timed by the newest time the object carries was sent before it was recorded: %v", sentFor(sink, name))
-	}
 	a, err := eks.Get(ctx, name)
 	if err != nil {
 		t.Fatal(err)
@@ -133,12 +121,9 @@ func TestSentBeforeRecorded(t *testing.T) {
 		t.Fatalf("Stop: %v", err)
 	}
 
-	startProvider(t)
+	second := startProvider(t)
 	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sentFor(sink, name)["ready"]) == 2 }) {
 		t.Fatalf("after the restart: got %v, want created and ready sent again", sentFor(sink, name))
-	}
-	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sentFor(sink, name)["degraded"]) == 1 }) {
-		t.Fatalf("after the restart: got %v, want degraded sent once it was recorded", sentFor(sink, name))
 	}
 	after := sentFor(sink, name)
 	for _, lc := range []string{"created", "ready"} {
@@ -155,12 +140,59 @@ func TestSentBeforeRecorded(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if len(oc.Status.Events) != 3 {
-			return errorf("ledger holds %d events, want 3", len(oc.Status.Events))
+		if len(oc.Status.Events) != 2 {
+			return errorf("ledger holds %d events, want 2", len(oc.Status.Events))
 		}
 		return nil
 	})
 	if err != nil {
-		t.Errorf("after the restart: %v", err)
+		t.Fatalf("after the restart: %v", err)
+	}
+
+	// The cloud reports the cluster FAILED while Ready stays True: the
+	// object records no time for that, so the degraded transition takes
+	// the newest time the object carries, which any later write to the
+	// object moves. Found again after a crash it could carry another time
+	// and id, so it is recorded before it is sent: never, while every
+	// ledger write is refused.
+	if err := second.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	third := startProvider(t, testkit.WithLedgerConfig(refuseLedgerWrites(&refused)))
+	attempts := refused.Load()
+	if err := l.CloudState(ctx, fleetsim.StateFailed, ""); err != nil {
+		t.Fatal(err)
+	}
+	// The provider saw it once it tried to record it.
+	if err := testkit.Eventually(waitLong, func() error {
+		if refused.Load() == attempts {
+			return errorf("no ledger write attempted since the cloud state changed")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if sink.WaitFor(2*time.Second, func([]testkit.Received) bool { return len(sentFor(sink, name)["degraded"]) > 0 }) {
+		t.Fatalf("a degraded transition timed by the newest time the object carries was sent before it was recorded: %v", sentFor(sink, name))
+	}
+	if err := third.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	startProvider(t)
+	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sentFor(sink, name)["degraded"]) == 1 }) {
+		t.Fatalf("with ledger writes landing again: got %v, want degraded sent once", sentFor(sink, name))
+	}
+	err = testkit.Eventually(waitLong, func() error {
+		oc, err := ledgerOfObject(ctx, t, a.GetUID())
+		if err != nil {
+			return err
+		}
+		if n := len(oc.Status.Events); n != 3 || oc.Status.Events[2].Lifecycle != "degraded" {
+			return errorf("ledger holds %d events, want 3, the last degraded", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("with ledger writes landing again: %v", err)
 	}
 }
