@@ -91,30 +91,8 @@ func steady(b *testing.B, rate int, size fleetsim.Size, limit clientLimit) {
 
 	tr := newTransitions()
 	u0 := p.usage()
-	chans := make([]chan string, steadyWorkers)
-	var wg sync.WaitGroup
-	for w := range chans {
-		chans[w] = make(chan string, rate*secs)
-		wg.Go(func() {
-			for name := range chans[w] {
-				tr.flip(ctx, fleet, name)
-			}
-		})
-	}
-	total := rate * secs
-	interval := time.Second / time.Duration(rate)
 	start := time.Now()
-	for i := range total {
-		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
-			time.Sleep(d)
-		}
-		idx := i % len(names)
-		chans[idx%steadyWorkers] <- names[idx]
-	}
-	for _, c := range chans {
-		close(c)
-	}
-	wg.Wait()
+	total := paced(names, rate, secs, func(name string) { tr.flip(ctx, fleet, name) })
 	during := p.since(u0)
 	end := time.Now()
 	tr.check(b)

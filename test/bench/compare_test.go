@@ -105,30 +105,7 @@ func (f *flipper) flip(ctx context.Context, name string) {
 // run writes rate transitions a second for secs seconds, round robin over
 // names, with steadyWorkers writers (each cluster always by the same one).
 func (f *flipper) run(ctx context.Context, names []string, rate, secs int) int {
-	chans := make([]chan string, steadyWorkers)
-	var wg sync.WaitGroup
-	for w := range chans {
-		chans[w] = make(chan string, rate*secs)
-		wg.Go(func() {
-			for name := range chans[w] {
-				f.flip(ctx, name)
-			}
-		})
-	}
-	total := rate * secs
-	interval := time.Second / time.Duration(rate)
-	start := time.Now()
-	for i := range total {
-		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
-			time.Sleep(d)
-		}
-		idx := i % len(names)
-		chans[idx%steadyWorkers] <- names[idx]
-	}
-	for _, c := range chans {
-		close(c)
-	}
-	wg.Wait()
+	paced(names, rate, secs, func(name string) { f.flip(ctx, name) })
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.took)
@@ -371,4 +348,35 @@ func printComparison(b *testing.B, idle, base, prov phaseResult) {
 	}
 	report("  provider-cdevents: %s", prov.detail)
 	report("  (the status write -> sink ratio is taken at p99 only: a watcher may see a write before its writer has the answer, so p50 can be below zero)")
+}
+
+// paced calls flip rate times a second for secs seconds, round robin over
+// names, from steadyWorkers goroutines (each name always from the same
+// one), and returns once every call has; it returns how many it made.
+func paced(names []string, rate, secs int, flip func(name string)) int {
+	chans := make([]chan string, steadyWorkers)
+	var wg sync.WaitGroup
+	for w := range chans {
+		chans[w] = make(chan string, rate*secs)
+		wg.Go(func() {
+			for name := range chans[w] {
+				flip(name)
+			}
+		})
+	}
+	total := rate * secs
+	interval := time.Second / time.Duration(rate)
+	start := time.Now()
+	for i := range total {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		idx := i % len(names)
+		chans[idx%steadyWorkers] <- names[idx]
+	}
+	for _, c := range chans {
+		close(c)
+	}
+	wg.Wait()
+	return total
 }
