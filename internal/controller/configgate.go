@@ -79,10 +79,12 @@ func (g *configGate) missing(want []string) ([]string, <-chan struct{}) {
 
 // wait returns once every provider config that r lists has been reconciled
 // once, or after timeout, or when ctx is done. Configs created meanwhile
-// are not waited for; neither are those it cannot list: discovery then
-// starts as it would have without the gate, and says so.
+// are not waited for; neither are those it cannot list within timeout:
+// discovery then starts as it would have without the gate, and says so.
 func (g *configGate) wait(ctx context.Context, r client.Reader, timeout time.Duration, log logging.Logger) {
-	want, err := configIDs(ctx, r)
+	lctx, cancel := context.WithTimeout(ctx, timeout)
+	want, err := configIDs(lctx, r)
+	cancel()
 	if err != nil {
 		log.Info("Cannot list provider configs; watching clusters without waiting for their sinks", "error", err)
 		return
