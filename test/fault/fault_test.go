@@ -309,6 +309,19 @@ func (s *suite) provider(t *testing.T, proxy *APIProxy, name string, extra ...st
 	return p
 }
 
+// begin sets a scenario up: its sink, a ClusterProviderConfig that points
+// the provider at it (deleted once the scenario's providers stopped), and
+// an API proxy for the providers to go through.
+func (s *suite) begin(t *testing.T, ctx context.Context, scenario string) (*Sink, *APIProxy) {
+	t.Helper()
+	sink := s.sink(t)
+	if err := ApplyConfig(ctx, s.dyn, scenario, SinkSpec{URL: sink.URL()}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = DeleteConfig(context.WithoutCancel(ctx), s.dyn, scenario) })
+	return sink, s.proxy(t)
+}
+
 func (s *suite) proxy(t *testing.T) *APIProxy {
 	t.Helper()
 	p, err := NewAPIProxy(s.cp.Cfg)
@@ -439,12 +452,7 @@ func startOrFail(t *testing.T, p *Provider) {
 // watches, and the API fully unreachable for a while.
 func (s *suite) apiFaults(t *testing.T, ctx context.Context) {
 	const scenario = "api-faults"
-	sink := s.sink(t)
-	if err := ApplyConfig(ctx, s.dyn, scenario, SinkSpec{URL: sink.URL()}); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = DeleteConfig(ctx, s.dyn, scenario) }()
-	proxy := s.proxy(t)
+	sink, proxy := s.begin(t, ctx, scenario)
 	proxy.SetFaults(APIFaults{ReadErrorRate: 0.2, ReadTimeoutRate: 0.05, TimeoutHold: 3 * time.Second, WatchCutAfter: 8 * time.Second, WatchGoneRate: 0.15})
 	p := s.provider(t, proxy, scenario)
 	startOrFail(t, p)
@@ -475,12 +483,7 @@ func (s *suite) apiFaults(t *testing.T, ctx context.Context) {
 // once each time.
 func (s *suite) kill(t *testing.T, ctx context.Context) {
 	const scenario = "kill"
-	sink := s.sink(t)
-	if err := ApplyConfig(ctx, s.dyn, scenario, SinkSpec{URL: sink.URL()}); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = DeleteConfig(ctx, s.dyn, scenario) }()
-	proxy := s.proxy(t)
+	sink, proxy := s.begin(t, ctx, scenario)
 	p := s.provider(t, proxy, scenario)
 	startOrFail(t, p)
 
@@ -505,12 +508,7 @@ func (s *suite) kill(t *testing.T, ctx context.Context) {
 // transitions flow, and comes back as a standby.
 func (s *suite) leader(t *testing.T, ctx context.Context) {
 	const scenario = "leader"
-	sink := s.sink(t)
-	if err := ApplyConfig(ctx, s.dyn, scenario, SinkSpec{URL: sink.URL()}); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = DeleteConfig(ctx, s.dyn, scenario) }()
-	proxy := s.proxy(t)
+	sink, proxy := s.begin(t, ctx, scenario)
 	le := []string{"--leader-election", "--leader-election-namespace=" + leaseNamespace}
 	replicas := []*Provider{s.provider(t, proxy, scenario+"-0", le...), s.provider(t, proxy, scenario+"-1", le...)}
 	for _, p := range replicas {
@@ -553,12 +551,7 @@ func (s *suite) waitLeader(ctx context.Context, ps []*Provider, timeout time.Dur
 // (d) kube-apiserver restarted on the same etcd while transitions flow.
 func (s *suite) apiserverRestart(t *testing.T, ctx context.Context) {
 	const scenario = "apiserver-restart"
-	sink := s.sink(t)
-	if err := ApplyConfig(ctx, s.dyn, scenario, SinkSpec{URL: sink.URL()}); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = DeleteConfig(ctx, s.dyn, scenario) }()
-	proxy := s.proxy(t)
+	sink, proxy := s.begin(t, ctx, scenario)
 	p := s.provider(t, proxy, scenario)
 	startOrFail(t, p)
 
@@ -587,12 +580,7 @@ func (s *suite) apiserverRestart(t *testing.T, ctx context.Context) {
 // stay flat.
 func (s *suite) crdChurn(t *testing.T, ctx context.Context) {
 	const scenario = "crd-churn"
-	sink := s.sink(t)
-	if err := ApplyConfig(ctx, s.dyn, scenario, SinkSpec{URL: sink.URL()}); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = DeleteConfig(ctx, s.dyn, scenario) }()
-	proxy := s.proxy(t)
+	sink, proxy := s.begin(t, ctx, scenario)
 	p := s.provider(t, proxy, scenario)
 	startOrFail(t, p)
 
