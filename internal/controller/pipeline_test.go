@@ -18,6 +18,7 @@ package controller_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -38,6 +39,18 @@ func clusterProviderConfig(name, url string, mods ...func(*v1alpha1.ProviderConf
 		m(&pc.Spec)
 	}
 	return pc
+}
+
+// describeReceived describes the events a sink got of one cluster, ids and times
+// included, so that a failure tells a resend from a second transition.
+func describeReceived(sink *testkit.Sink, name string) []string {
+	var out []string
+	for _, r := range sink.Received() {
+		if r.Summary.Name == name {
+			out = append(out, fmt.Sprintf("%s id=%s time=%s", r.Summary.Lifecycle, r.Event.ID(), r.Event.Time().Format(time.RFC3339)))
+		}
+	}
+	return out
 }
 
 // TestLifecycleDelivered follows one upjet EKS cluster from create to gone
@@ -87,7 +100,7 @@ func TestLifecycleDelivered(t *testing.T) {
 			t.Fatalf("step %d: sink got %v, want %v (errors %v)", i, sink.Lifecycles(name), s.want, sink.Errors())
 		}
 		if diff := cmp.Diff(s.want, sink.Lifecycles(name)); diff != "" {
-			t.Fatalf("step %d: lifecycles at the sink: -want, +got:\n%s", i, diff)
+			t.Fatalf("step %d: lifecycles at the sink: -want, +got:\n%s\nreceived: %v", i, diff, describeReceived(sink, name))
 		}
 	}
 	if errs := sink.Errors(); len(errs) > 0 {

@@ -93,7 +93,13 @@ func NewAPIProxy(cfg *rest.Config) (*APIProxy, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot parse the API server address")
 	}
-	rt, err := rest.TransportFor(cfg)
+	// A dialer of its own keeps client-go from handing the proxy a
+	// transport cached for every config alike: each proxy owns its
+	// connections, so no proxy reuses another's idle connection to an API
+	// server that has since gone (or to another on the same port).
+	own := rest.CopyConfig(cfg)
+	own.Dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	rt, err := rest.TransportFor(own)
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot build a transport to the API server")
 	}

@@ -155,12 +155,12 @@ func TestAPIProxyWatchCut(t *testing.T) {
 	defer p.Close()
 	p.SetFaults(APIFaults{WatchCutAfter: 300 * time.Millisecond})
 	begin := time.Now()
-	_, _, _, _ = do(t, http.MethodGet, p.URL()+"/api/v1/namespaces?watch=1")
+	code, _, body, err := do(t, http.MethodGet, p.URL()+"/api/v1/namespaces?watch=1")
 	if took := time.Since(begin); took > 5*time.Second {
 		t.Errorf("the watch ran %s, want it cut within 300ms", took)
 	}
 	if p.Counts()[FaultWatchCut] != 1 {
-		t.Errorf("counts: %v, want one %s", p.Counts(), FaultWatchCut)
+		t.Errorf("counts: %v, want one %s (answer %d %q, error %v)", p.Counts(), FaultWatchCut, code, body, err)
 	}
 }
 
