@@ -27,6 +27,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,9 +55,11 @@ func (i Incident) Open() bool { return i.EndID == "" }
 
 // An Episode is one cascade of a group.
 type Episode struct {
-	// ID derives from the group and the ids of the events that opened the
-	// first minClusters incidents, so it names the cascade whichever
-	// incidents join it later.
+	// ID derives from the group and the detection time, so it names the
+	// cascade whichever incidents join it later. Ledger times have whole
+	// seconds, and incidents that begin in one second may be recorded in
+	// any order: the detection time is the same whichever of them is seen
+	// first, where the ids of the first members would not be.
 	ID string
 	// Group is the key of the group.
 	Group string
@@ -145,7 +148,7 @@ func Episodes(group string, incidents []Incident, minClusters int, window time.D
 			used[j] = true
 		}
 		cur = &Episode{
-			ID:         episodeID(group, members),
+			ID:         episodeID(group, inc.Start),
 			Group:      group,
 			Detected:   inc.Start,
 			DetectedBy: inc.StartID,
@@ -187,16 +190,15 @@ func finish(e Episode) Episode {
 	return e
 }
 
-// episodeID names an episode after its group and the events that opened
-// the incidents it began with. It is the same whichever sink, replica or
-// restart computes it.
-func episodeID(group string, members []Incident) string {
+// episodeID names an episode after its group and when it was detected. Two
+// episodes of a group never share a detection time: the next begins only
+// after the previous one is resolved. It is the same whichever sink,
+// replica or restart computes it.
+func episodeID(group string, detected time.Time) string {
 	h := sha256.New()
 	h.Write([]byte(group))
-	for _, m := range members {
-		h.Write([]byte{0})
-		h.Write([]byte(m.StartID))
-	}
+	h.Write([]byte{0})
+	h.Write([]byte(strconv.FormatInt(detected.Unix(), 10)))
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 )
@@ -230,6 +231,87 @@ func TestGroup(t *testing.T) {
 			key, ok := Group(tc.args.by, tc.args.provider, tc.args.namespace, tc.args.facts)
 			if diff := cmp.Diff(tc.want, want{key: key, ok: ok}, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("\n%s\nGroup(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestTrack(t *testing.T) {
+	ev := func(id string, l v1alpha1.Lifecycle, min int) v1alpha1.LedgerEvent {
+		return v1alpha1.LedgerEvent{ID: id, Lifecycle: l, Time: metav1.NewTime(at(min))}
+	}
+	ending := ev("r", v1alpha1.LifecycleRecovered, 9)
+	ending.IncidentStart, ending.IncidentEvent = &metav1.Time{Time: at(2)}, "d-pruned"
+	type args struct {
+		incidents []Incident
+		events    []v1alpha1.LedgerEvent
+	}
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   []Incident
+	}{
+		"Degraded": {
+			reason: "A degraded event opens an incident.",
+			args:   args{events: []v1alpha1.LedgerEvent{ev("c", v1alpha1.LifecycleCreated, 0), ev("d", v1alpha1.LifecycleDegraded, 1)}},
+			want:   []Incident{{Cluster: "x", Start: at(1), StartID: "d"}},
+		},
+		"FailedWhileDegraded": {
+			reason: "A failed event while an incident is open does not open another.",
+			args:   args{events: []v1alpha1.LedgerEvent{ev("d", v1alpha1.LifecycleDegraded, 1), ev("f", v1alpha1.LifecycleFailed, 2)}},
+			want:   []Incident{{Cluster: "x", Start: at(1), StartID: "d"}},
+		},
+		"Recovered": {
+			reason: "A recovered event ends the open incident, in a later batch too.",
+			args:   args{incidents: []Incident{{Cluster: "x", Start: at(1), StartID: "d"}}, events: []v1alpha1.LedgerEvent{ev("r", v1alpha1.LifecycleRecovered, 5)}},
+			want:   []Incident{{Cluster: "x", Start: at(1), StartID: "d", End: at(5), EndID: "r"}},
+		},
+		"Deleted": {
+			reason: "A deleted cluster's incident ends with its deletion.",
+			args:   args{events: []v1alpha1.LedgerEvent{ev("d", v1alpha1.LifecycleDegraded, 1), ev("x", v1alpha1.LifecycleDeleted, 3)}},
+			want:   []Incident{{Cluster: "x", Start: at(1), StartID: "d", End: at(3), EndID: "x"}},
+		},
+		"ReadyWithoutIncident": {
+			reason: "A ready event with nothing open ends nothing.",
+			args:   args{events: []v1alpha1.LedgerEvent{ev("r", v1alpha1.LifecycleReady, 1)}},
+		},
+		"PrunedOpening": {
+			reason: "An ending whose opening event was pruned names the incident by its start and opening event.",
+			args:   args{events: []v1alpha1.LedgerEvent{ending}},
+			want:   []Incident{{Cluster: "x", Start: at(2), StartID: "d-pruned", End: at(9), EndID: "r"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := Track(tc.args.incidents, "x", tc.args.events)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\nTrack(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestReopen(t *testing.T) {
+	oi := &v1alpha1.OpenIncident{Start: metav1.NewTime(at(1)), Event: "d"}
+	cases := map[string]struct {
+		reason    string
+		incidents []Incident
+		want      []Incident
+	}{
+		"Pruned": {
+			reason: "An open outage whose opening event is no longer in the log is added.",
+			want:   []Incident{{Cluster: "x", Start: at(1), StartID: "d"}},
+		},
+		"Known": {
+			reason: "An open outage the log holds is not added twice.",
+			incidents: []Incident{{Cluster: "x", Start: at(1), StartID: "d"}},
+			want:      []Incident{{Cluster: "x", Start: at(1), StartID: "d"}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, Reopen(tc.incidents, "x", oi)); diff != "" {
+				t.Errorf("\n%s\nReopen(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -158,8 +158,15 @@ func Compile(spec v1alpha1.ClusterKindSpec) (*Profile, error) {
 			return nil, err
 		}
 	}
-	if p.providerConfig, err = compilePaths("providerConfigRef", []string{providerConfigRefKind, providerConfigRefName}); err != nil {
-		return nil, err
+	// Not a user's path: the reference is two short names every managed
+	// resource has, so it is read past the rule that keeps profiles out
+	// of the bulk of a spec.
+	for _, raw := range []string{providerConfigRefKind, providerConfigRefName} {
+		x, err := ParsePath(raw)
+		if err != nil {
+			return nil, errors.Wrapf(err, errFmtPath, "providerConfigRef", raw)
+		}
+		p.providerConfig = append(p.providerConfig, x)
 	}
 	if p.states, err = compileStates(spec.States); err != nil {
 		return nil, err
@@ -346,11 +353,12 @@ func (p *Profile) providerConfigRef(content map[string]any) string {
 	return name
 }
 
-// Paths returns every field path the profile reads, sorted, so callers can
-// tell which fields an object must keep.
+// Paths returns every field path the profile's spec names, sorted, so
+// callers can tell which fields an object must keep; every profile also
+// reads spec.providerConfigRef.
 func (p *Profile) Paths() []string {
 	seen := map[string]bool{}
-	for _, ps := range [][]Path{p.externalName, p.cloudID, p.endpoint, p.version, p.region, p.cloudState, p.providerConfig} {
+	for _, ps := range [][]Path{p.externalName, p.cloudID, p.endpoint, p.version, p.region, p.cloudState} {
 		for _, x := range ps {
 			seen[x.raw] = true
 		}

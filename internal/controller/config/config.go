@@ -334,6 +334,9 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	}
 	s.Clusters, s.Delivered, s.Pending, s.DeadLettered = stats.Clusters, stats.Delivered, stats.Pending, stats.DeadLettered
 	s.MatchedClusters, s.SelectorErrors = stats.MatchedClusters, stats.SelectorErrors
+	// Changes only when a cascade begins, ends or reaches the sink: a
+	// status write per cascade change, never per event.
+	s.Cascades = stats.Cascades
 	if stats.Dropped > s.Dropped {
 		r.record.Event(pc.(client.Object), event.Warning(reasonDropped, errors.Errorf("%d event(s) given up since the provider started; the latest %s", stats.Dropped, stats.LastDrop)))
 	}
@@ -497,6 +500,16 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 	if c := spec.CDEvents; c != nil {
 		st.Events = cdevent.Options{SpecVersion: c.SpecVersion, Source: c.Source, Incidents: c.Incidents}
 	}
+	if sig := spec.Signals; sig != nil && sig.Cascade != nil {
+		st.Cascade = sig.Cascade.DeepCopy()
+		if sig.Cascade.PerCluster == v1alpha1.CascadeOmitPerCluster {
+			// Incidents only for cascades.
+			st.Events.Incidents = false
+		}
+	}
+	// What the sink had received of its cascades before this provider
+	// started; a sink already running keeps its own, newer record.
+	st.Cascades = status.Cascades
 	sink, err := r.sink(ctx, ns, spec.Sink)
 	if err != nil {
 		return st, err
