@@ -303,7 +303,7 @@ func TestReopen(t *testing.T) {
 			want:   []Incident{{Cluster: "x", Start: at(1), StartID: "d"}},
 		},
 		"Known": {
-			reason: "An open outage the log holds is not added twice.",
+			reason:    "An open outage the log holds is not added twice.",
 			incidents: []Incident{{Cluster: "x", Start: at(1), StartID: "d"}},
 			want:      []Incident{{Cluster: "x", Start: at(1), StartID: "d"}},
 		},

@@ -84,7 +84,7 @@ func TestBuildCascade(t *testing.T) {
 			},
 		},
 		"Resolved": {
-			reason: "The resolved event is at the last recovery and names every cluster that joined.",
+			reason:   "The resolved event is at the last recovery and names every cluster that joined.",
 			resolved: true,
 			want: want{
 				Type: "dev.cdevents.incident.resolved.0.3.0", Time: transition.Add(40 * time.Minute), Subject: "/crossplane/cp/cascades/aws/us-east-1/1772600767",
