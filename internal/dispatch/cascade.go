@@ -411,6 +411,11 @@ func (s *sink) pruneCascadesLocked(now time.Time) {
 // cascadeRecordsLocked lists the sink's cascades for status, oldest first.
 // s.mu must be held.
 func (s *sink) cascadeRecordsLocked() []v1alpha1.CascadeRecord {
+	if len(s.cascades) == 0 {
+		// As status reads back without any: an empty list would make
+		// every refresh of the status a write.
+		return nil
+	}
 	out := make([]v1alpha1.CascadeRecord, 0, len(s.cascades))
 	for _, st := range s.cascades {
 		out = append(out, *st.record.DeepCopy())

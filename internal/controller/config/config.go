@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -336,7 +337,9 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	s.MatchedClusters, s.SelectorErrors = stats.MatchedClusters, stats.SelectorErrors
 	// Changes only when a cascade begins, ends or reaches the sink: a
 	// status write per cascade change, never per event.
-	s.Cascades = stats.Cascades
+	if !sameCascades(s.Cascades, stats.Cascades) {
+		s.Cascades = stats.Cascades
+	}
 	if stats.Dropped > s.Dropped {
 		r.record.Event(pc.(client.Object), event.Warning(reasonDropped, errors.Errorf("%d event(s) given up since the provider started; the latest %s", stats.Dropped, stats.LastDrop)))
 	}
@@ -373,6 +376,16 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 		return
 	}
 	pc.SetConditions(c)
+}
+
+// sameCascades compares cascade records by their meaning: times read back
+// from the API server are in another location than those of the ledger,
+// and must not make every status refresh a write.
+func sameCascades(a, b []v1alpha1.CascadeRecord) bool {
+	return slices.EqualFunc(a, b, func(x, y v1alpha1.CascadeRecord) bool {
+		return x.ID == y.ID && x.Group == y.Group && x.Detected.Equal(&y.Detected) && x.Resolved.Equal(y.Resolved) &&
+			x.Clusters == y.Clusters && x.Sent == y.Sent
+	})
 }
 
 func lastError(s dispatch.Stats) string {
