@@ -56,8 +56,8 @@ const errSeedCascades = "cannot read the ledgers' incidents"
 
 // cascadeCluster is what the cascade tracker keeps of a cluster that had
 // incidents: enough to group it and to name it in a cascade's events.
+// Clusters that never had one cost only the seq read up to.
 type cascadeCluster struct {
-	scanned   int64
 	incidents []cascade.Incident
 	view      ledger.View
 }
@@ -77,15 +77,20 @@ type cascades struct {
 	enabled  bool
 	seeded   bool
 	clusters map[types.UID]*cascadeCluster
-	dirty    map[types.UID]bool
-	sinks    map[string]bool
-	wake     chan struct{}
+	// scanned is, per cluster, the seq of the newest event read.
+	scanned map[types.UID]int64
+	dirty   map[types.UID]bool
+	sinks   map[string]bool
+	wake    chan struct{}
+	// swept is when clusters whose ledgers are gone were last dropped.
+	swept time.Time
 }
 
 func newCascades(d *Dispatcher) *cascades {
 	return &cascades{
 		d:        d,
 		clusters: map[types.UID]*cascadeCluster{},
+		scanned:  map[types.UID]int64{},
 		dirty:    map[types.UID]bool{},
 		sinks:    map[string]bool{},
 		wake:     make(chan struct{}, 1),
@@ -164,6 +169,7 @@ func (c *cascades) step(ctx context.Context) bool {
 	c.sinks = map[string]bool{}
 	c.mu.Unlock()
 
+	c.sweep()
 	ok := true
 	groups := map[string]map[string]bool{} // sink id -> groups to look at
 	for uid := range dirty {
@@ -204,11 +210,16 @@ func (c *cascades) step(ctx context.Context) bool {
 // seed reads every ledger's log once.
 func (c *cascades) seed(ctx context.Context) error {
 	clusters := map[types.UID]*cascadeCluster{}
+	scanned := map[types.UID]int64{}
 	err := c.d.ledger.EachLedger(ctx, func(oc *v1alpha1.ObservedCluster) {
 		uid := oc.Status.ResourceRef.UID
+		scanned[uid] = oc.Status.LastSeq
 		inc := cascade.Track(nil, string(uid), oc.Status.Events)
 		inc = cascade.Reopen(inc, string(uid), oc.Status.OpenIncident)
-		cl := &cascadeCluster{scanned: oc.Status.LastSeq, incidents: inc}
+		if len(inc) == 0 {
+			return
+		}
+		cl := &cascadeCluster{incidents: inc}
 		if v, ok := c.d.ledger.View(uid); ok {
 			cl.view = v
 		}
@@ -219,14 +230,14 @@ func (c *cascades) seed(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for uid, cl := range clusters {
-		if len(cl.incidents) == 0 && cl.view.UID == "" {
-			continue
-		}
-		c.clusters[uid] = cl
+	for uid, seq := range scanned {
+		c.scanned[uid] = max(c.scanned[uid], seq)
 		// A ledger read while events were being recorded may be
 		// behind: look again.
 		c.dirty[uid] = true
+	}
+	for uid, cl := range clusters {
+		c.clusters[uid] = cl
 	}
 	c.seeded = true
 	return nil
@@ -237,19 +248,19 @@ func (c *cascades) seed(ctx context.Context) error {
 func (c *cascades) update(ctx context.Context, uid types.UID) error {
 	v, ok := c.d.ledger.View(uid)
 	c.mu.Lock()
-	cl := c.clusters[uid]
+	cl, scanned := c.clusters[uid], c.scanned[uid]
 	c.mu.Unlock()
 	if !ok {
 		// Forgotten once deleted and delivered: its incidents ended
 		// with its deleted event, and are kept for the cascades they
-		// belong to.
+		// belong to until sweep drops them.
 		return nil
 	}
 	if cl == nil {
 		cl = &cascadeCluster{}
 	}
 	var events []v1alpha1.LedgerEvent
-	from := max(cl.scanned+1, v.FirstSeq)
+	from := max(scanned+1, v.FirstSeq)
 	for seq := from; seq <= v.RecordedSeq; seq++ {
 		e, found, err := c.d.ledger.Event(ctx, uid, seq)
 		if err != nil {
@@ -261,10 +272,41 @@ func (c *cascades) update(ctx context.Context, uid types.UID) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	next := &cascadeCluster{scanned: max(cl.scanned, v.RecordedSeq), view: v}
-	next.incidents = cascade.Track(slices.Clone(cl.incidents), string(uid), events)
-	c.clusters[uid] = next
+	c.scanned[uid] = max(scanned, v.RecordedSeq)
+	next := &cascadeCluster{view: v, incidents: cascade.Track(slices.Clone(cl.incidents), string(uid), events)}
+	if len(next.incidents) > 0 {
+		c.clusters[uid] = next
+	}
 	return nil
+}
+
+// sweep drops, once an hour, the clusters whose ledgers are gone and whose
+// incidents all ended longer than CascadeHorizon ago: no cascade the sinks
+// remember can need them.
+func (c *cascades) sweep() {
+	now := c.d.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if now.Sub(c.swept) < time.Hour {
+		return
+	}
+	c.swept = now
+	for uid, cl := range c.clusters {
+		if _, ok := c.d.ledger.View(uid); ok {
+			continue
+		}
+		if !slices.ContainsFunc(cl.incidents, func(i cascade.Incident) bool { return i.Open() || now.Sub(i.End) < CascadeHorizon }) {
+			delete(c.clusters, uid)
+			delete(c.scanned, uid)
+		}
+	}
+	for uid := range c.scanned {
+		if _, ok := c.clusters[uid]; !ok {
+			if _, known := c.d.ledger.View(uid); !known {
+				delete(c.scanned, uid)
+			}
+		}
+	}
 }
 
 // snapshot is every tracked cluster, as of now.
