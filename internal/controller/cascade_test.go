@@ -255,7 +255,7 @@ func TestCascadeRestart(t *testing.T) {
 		recoverCluster(ctx, t, fleetsim.Lifecycle{C: eks, Name: n})
 	}
 	startProvider(t)
-	got = waitCascades(t, sink, 2)
+	waitCascades(t, sink, 2)
 	for _, n := range names {
 		waitLifecycles(t, sink, n, []string{"created", "ready", "degraded", "recovered"})
 	}

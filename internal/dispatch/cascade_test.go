@@ -120,12 +120,12 @@ func TestFindCascades(t *testing.T) {
 		},
 		"NotFoundKept": {
 			reason: "A cascade status says was detected, that the ledgers do not show (yet), is kept as it is: its resolution is never invented.",
-			args: args{since: at(30), seeded: []v1alpha1.CascadeRecord{{ID: "gone", Group: "aws/us-east-1", Detected: detectedAt(1), Clusters: 2, Sent: v1alpha1.CascadeDetected}}},
-			want: []v1alpha1.CascadeRecord{{ID: "gone", Group: "aws/us-east-1", Detected: detectedAt(1), Clusters: 2, Sent: v1alpha1.CascadeDetected}},
+			args:   args{since: at(30), seeded: []v1alpha1.CascadeRecord{{ID: "gone", Group: "aws/us-east-1", Detected: detectedAt(1), Clusters: 2, Sent: v1alpha1.CascadeDetected}}},
+			want:   []v1alpha1.CascadeRecord{{ID: "gone", Group: "aws/us-east-1", Detected: detectedAt(1), Clusters: 2, Sent: v1alpha1.CascadeDetected}},
 		},
 		"OldForgotten": {
 			reason: "A cascade the sink received, resolved more than a day ago, is forgotten.",
-			args: args{since: at(-3000), seeded: []v1alpha1.CascadeRecord{{ID: "old", Group: "aws/us-east-1", Detected: detectedAt(-2000), Resolved: resolvedAt(-1900), Clusters: 2, Sent: v1alpha1.CascadeResolved}}},
+			args:   args{since: at(-3000), seeded: []v1alpha1.CascadeRecord{{ID: "old", Group: "aws/us-east-1", Detected: detectedAt(-2000), Resolved: resolvedAt(-1900), Clusters: 2, Sent: v1alpha1.CascadeResolved}}},
 		},
 	}
 	for name, tc := range cases {
