@@ -26,6 +26,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
@@ -275,6 +276,68 @@ func TestCascadeRestart(t *testing.T) {
 		if _, inc := received(sink, n); len(inc) != 0 {
 			t.Errorf("%s: per-cluster incidents %v, want none", n, inc)
 		}
+	}
+	if errs := sink.Errors(); len(errs) > 0 {
+		t.Errorf("the sink refused events: %v", errs)
+	}
+}
+
+// TestCascadeByProviderConfig groups clusters of two regions by the
+// ProviderConfig their managed resources name: three of them going down
+// within the window are one cascade of that ProviderConfig, which a
+// grouping by region would not see, while a cluster of another
+// ProviderConfig is not part of it.
+func TestCascadeByProviderConfig(t *testing.T) {
+	ctx := context.Background()
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	sink := startSink(t)
+	startProvider(t)
+	name := unique("cascade-pc")
+	createConfig(ctx, t, clusterProviderConfig(name, sink.URL(), selectLabel(name), fastRetry, cascadeOf(3, v1alpha1.CascadeOmitPerCluster), func(s *v1alpha1.ProviderConfigSpec) {
+		s.Signals.Cascade.By = v1alpha1.CascadeByProviderConfig
+	}))
+
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	clusters := []struct{ name, region, pc string }{
+		{name + "-0", "us-east-2", "prod"},
+		{name + "-1", "eu-west-1", "prod"},
+		{name + "-2", "us-east-2", "prod"},
+		{name + "-3", "us-east-2", "staging"},
+	}
+	for _, c := range clusters {
+		if _, err := eks.Create(ctx, c.name, map[string]any{"region": c.region}, map[string]string{"test": name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := eks.Update(ctx, c.name, func(u *unstructured.Unstructured) {
+			_ = unstructured.SetNestedField(u.Object, c.pc, "spec", "providerConfigRef", "name")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		l := fleetsim.Lifecycle{C: eks, Name: c.name}
+		if err := l.CreateRequested(ctx, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Ready(ctx, t0.Add(time.Minute), "1.31"); err != nil {
+			t.Fatal(err)
+		}
+		waitLifecycles(t, sink, c.name, []string{"created", "ready"})
+	}
+	// The staging cluster first, then the three of prod.
+	for _, i := range []int{3, 0, 1, 2} {
+		degrade(ctx, t, fleetsim.Lifecycle{C: eks, Name: clusters[i].name})
+		waitLifecycles(t, sink, clusters[i].name, []string{"created", "ready", "degraded"})
+	}
+	got := waitCascades(t, sink, 1)
+	at := latest(t, sink, v1alpha1.LifecycleDegraded, clusters[0].name, clusters[1].name, clusters[2].name)
+	want := []cascadeEvent{{
+		Type: "dev.cdevents.incident.detected.0.3.0", ID: got[0].ID,
+		Subject: "/crossplane/test/cascades/aws/prod/" + fmt.Sprint(at.Unix()),
+		Time:    at, Environments: []string{clusters[0].name, clusters[1].name, clusters[2].name},
+	}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("cascade by ProviderConfig: -want, +got:\n%s", diff)
 	}
 	if errs := sink.Errors(); len(errs) > 0 {
 		t.Errorf("the sink refused events: %v", errs)
