@@ -65,6 +65,7 @@ func (lg *Ledger) Load(ctx context.Context) error {
 		r.facts = st.Facts
 		r.ready, r.synced = lg.in(st.Ready), lg.in(st.Synced)
 		lg.adopt(r, oc)
+		lg.applyWatermarks(r)
 		r.gone = st.Phase == v1alpha1.PhaseDeleted
 		n++
 	})
