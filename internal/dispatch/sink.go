@@ -118,15 +118,20 @@ func (s *sink) inherit(old *sink) {
 	old.mu.Lock()
 	stats := old.stats
 	plans := old.plans
-	cascades := old.cascades
+	cascades := make(map[string]*cascadeState, len(old.cascades))
+	for id, st := range old.cascades {
+		// A new URL has received nothing of the cascades still open:
+		// they are sent to it again, with the same ids.
+		if s.settings.Endpoint == old.settings.Endpoint || st.record.Sent == v1alpha1.CascadeResolved {
+			cascades[id] = &cascadeState{episode: st.episode, record: *st.record.DeepCopy()}
+		}
+	}
 	old.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats = stats
 	for id, st := range cascades {
-		// A new URL has received nothing of the cascades still open:
-		// they are sent to it again, with the same ids.
-		if s.settings.Endpoint == old.settings.Endpoint || st.record.Sent == v1alpha1.CascadeResolved {
+		if _, ok := s.cascades[id]; !ok {
 			s.cascades[id] = st
 		}
 	}
