@@ -54,7 +54,7 @@ func wmLedger(recs map[string]wmRecord, floors ...int64) *Ledger {
 		lg.maxRV = max(lg.maxRV, w.rv)
 	}
 	for i, f := range floors {
-		lg.floors[uint64(i+1)] = f //nolint:gosec // A handful of test floors.
+		lg.floors[uint64(i+1)] = f
 	}
 	return lg
 }
