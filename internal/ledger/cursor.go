@@ -108,6 +108,9 @@ func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor) {
 		r.cursors = append(r.cursors, cursor{sink: lg.in(key)})
 		cur = &r.cursors[len(r.cursors)-1]
 	}
+	if !ok || cur.endpoint != c.Endpoint {
+		r.cursorsNew = true
+	}
 	if cur.endpoint == c.Endpoint && c.Delivered < cur.delivered {
 		c.Delivered = cur.delivered
 	}
@@ -204,6 +207,7 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 		uid   types.UID
 		name  string
 		sinks []v1alpha1.SinkCursor
+		added bool
 	}
 	var work []dirty
 	lg.mu.Lock()
@@ -223,15 +227,17 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 		}
 		durable, soon := lg.progressCovered(r, through, ceiling)
 		switch {
+		case r.cursorsNew:
+			// A watermark raises only progress some write carried.
 		case durable:
 			r.cursorsDirty = false
 			continue
-		case soon && !final && !lg.deferred[r.uid]:
+		case soon && !final && lg.deferToWatermark && !lg.deferred[r.uid]:
 			deferred[r.uid] = true
 			continue
 		}
-		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq)}
-		r.cursorsDirty = false
+		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq), added: r.cursorsNew}
+		r.cursorsDirty, r.cursorsNew = false, false
 		work = append(work, d)
 	}
 	lg.deferred = deferred
@@ -257,6 +263,7 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 					lg.mu.Lock()
 					if r, ok := lg.records[d.uid]; ok {
 						r.cursorsDirty = true
+						r.cursorsNew = r.cursorsNew || d.added
 					}
 					lg.mu.Unlock()
 				}

@@ -252,8 +252,9 @@ type Ledger struct {
 	throughCeiling int64
 	throughAt      time.Time
 	// deferred are records whose progress write the last flush left to
-	// the next status refresh's watermark.
-	deferred map[types.UID]bool
+	// the next status refresh's watermark, when deferToWatermark.
+	deferred         map[types.UID]bool
+	deferToWatermark bool
 }
 
 // New returns a Ledger that writes with kube and reads ledgers with reader
@@ -683,6 +684,11 @@ func (lg *Ledger) Queued() int { return lg.queue.Len() }
 // Run runs the ledger writers and the periodic cursor flush and cleanup
 // until ctx is done. Load must have returned first.
 func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
+	lg.mu.Lock()
+	// Leaving progress to the next persisted watermark saves writes only
+	// if one is persisted before the next flush would write it.
+	lg.deferToWatermark = flushEvery >= WatermarkPersistedEvery
+	lg.mu.Unlock()
 	var wg sync.WaitGroup
 	for range lg.writers {
 		wg.Add(1)

@@ -178,9 +178,12 @@ type Record struct {
 	gone    bool // the watched object no longer exists
 
 	// dirty marks a record whose ledger needs a status write;
-	// cursorsDirty one whose delivery progress needs flushing.
+	// cursorsDirty one whose delivery progress needs flushing;
+	// cursorsNew one with a sink's progress that no write carried yet,
+	// which no delivery watermark can stand for (see watermark.go).
 	dirty        bool
 	cursorsDirty bool
+	cursorsNew   bool
 }
 
 // View is a read-only copy of what routing and event building need from a

@@ -77,6 +77,9 @@ type snapshot struct {
 	// token registers the write with the delivery watermarks until it
 	// lands or fails.
 	token uint64
+	// newCursors says sinks carries progress of a sink no write carried
+	// before.
+	newCursors bool
 }
 
 func (lg *Ledger) writeNext(ctx context.Context) bool {
@@ -141,6 +144,7 @@ func (lg *Ledger) unwritten(uid types.UID, s snapshot) {
 	if r, ok := lg.records[uid]; ok {
 		r.dirty = true
 		r.cursorsDirty = r.cursorsDirty || s.sinks != nil
+		r.cursorsNew = r.cursorsNew || s.newCursors
 	}
 }
 
@@ -201,7 +205,8 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	if r.cursorsDirty {
 		// Progress made on events of this write lands with them.
 		s.sinks = r.sinkCursors(seq)
-		r.cursorsDirty = false
+		s.newCursors = r.cursorsNew
+		r.cursorsDirty, r.cursorsNew = false, false
 	}
 	r.dirty = false
 	s.token = lg.beginWrite()
@@ -512,6 +517,7 @@ func (lg *Ledger) keepProgress(r *Record, ahead []cursor, known map[int64]string
 		if !ok {
 			r.cursors = append(r.cursors, cursor{sink: c.sink, endpoint: c.endpoint})
 			stored = &r.cursors[len(r.cursors)-1]
+			r.cursorsNew = true
 		}
 		stored.delivered = c.delivered
 		r.cursorsDirty = true
