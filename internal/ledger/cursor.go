@@ -187,10 +187,19 @@ func (lg *Ledger) Log(ctx context.Context, ledgerName string) ([]v1alpha1.Ledger
 	return oc.Status.Events, nil
 }
 
-// Flush persists the delivery progress changed since the last flush. A
-// crash loses at most one flush interval of progress: those events are sent
-// again, with the same ids.
+// Flush persists the delivery progress changed since the last flush that
+// no delivery watermark covers (see watermark.go): a ledger whose sinks
+// have all its events and that a persisted watermark covers needs no write;
+// one that the current watermarks cover waits for the next status refresh
+// to persist them, once. A crash loses at most one flush interval of
+// progress: those events are sent again, with the same ids.
 func (lg *Ledger) Flush(ctx context.Context) {
+	lg.flush(ctx, false)
+}
+
+// flush is Flush; final writes what waits for a watermark too, since no
+// status refresh follows the last flush.
+func (lg *Ledger) flush(ctx context.Context, final bool) {
 	type dirty struct {
 		uid   types.UID
 		name  string
@@ -198,16 +207,31 @@ func (lg *Ledger) Flush(ctx context.Context) {
 	}
 	var work []dirty
 	lg.mu.Lock()
+	through, ceiling, ok := lg.deliveredThrough()
+	if !ok {
+		through = nil
+	}
+	deferred := map[types.UID]bool{}
 	for _, r := range lg.records {
 		if !r.cursorsDirty || !r.hasLedger() || r.dirty {
 			// A record waiting for its write gets its progress
 			// written with it.
 			continue
 		}
+		durable, soon := lg.progressCovered(r, through, ceiling)
+		switch {
+		case durable:
+			r.cursorsDirty = false
+			continue
+		case soon && !final && !lg.deferred[r.uid]:
+			deferred[r.uid] = true
+			continue
+		}
 		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq)}
 		r.cursorsDirty = false
 		work = append(work, d)
 	}
+	lg.deferred = deferred
 	lg.mu.Unlock()
 	if len(work) == 0 {
 		return
@@ -266,6 +290,9 @@ func (lg *Ledger) writeCursors(ctx context.Context, name string, sinks []v1alpha
 func (lg *Ledger) cursorsWritten(uid types.UID, rv string) {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
+	if r, ok := lg.records[uid]; ok {
+		lg.sawRV(r, rv)
+	}
 	if _, guarded := lg.guards[uid]; guarded && rv != "" {
 		lg.guards[uid] = rv
 	}

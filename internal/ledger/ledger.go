@@ -238,6 +238,22 @@ type Ledger struct {
 	// last read or written: a write to such a ledger has no lastSeq to
 	// test, so it tests this instead.
 	guards map[types.UID]string
+
+	// Delivery watermarks (see watermark.go). maxRV is the newest ledger
+	// resourceVersion written or read; floors holds, per ledger write in
+	// flight, maxRV when it began; persisted holds each sink's durable
+	// watermark, by SinkKey; through caches the computed ones.
+	maxRV          int64
+	rvOpaque       bool
+	writeTokens    uint64
+	floors         map[uint64]int64
+	persisted      map[string]watermark
+	through        map[string]int64
+	throughCeiling int64
+	throughAt      time.Time
+	// deferred are records whose progress write the last flush left to
+	// the next status refresh's watermark.
+	deferred map[types.UID]bool
 }
 
 // New returns a Ledger that writes with kube and reads ledgers with reader
@@ -264,6 +280,9 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 		preds:        map[types.UID]types.UID{},
 		succs:        map[types.UID]types.UID{},
 		guards:       map[types.UID]string{},
+		floors:       map[uint64]int64{},
+		persisted:    map[string]watermark{},
+		deferred:     map[types.UID]bool{},
 	}
 	for _, o := range opts {
 		o(lg)
@@ -710,8 +729,8 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 	// detects those transitions again nor re-sends anything.
 	final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	lg.writeDirty(final) //nolint:contextcheck // ctx is done; the last writes need their own deadline.
-	lg.Flush(final)      //nolint:contextcheck // Likewise.
+	lg.writeDirty(final)   //nolint:contextcheck // ctx is done; the last writes need their own deadline.
+	lg.flush(final, true) //nolint:contextcheck // Likewise.
 	return nil
 }
 

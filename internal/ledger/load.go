@@ -63,6 +63,7 @@ func (lg *Ledger) Load(ctx context.Context) error {
 		r.facts = st.Facts
 		r.setConditions(st.Ready, st.Synced)
 		lg.adopt(r, oc)
+		lg.applyWatermarks(r)
 		r.gone = st.Phase == v1alpha1.PhaseDeleted
 		n++
 	})

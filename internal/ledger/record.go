@@ -160,6 +160,7 @@ type Record struct {
 	lastID eventID
 
 	created int64 // ledger creation time in Unix nanoseconds; 0 until it exists
+	rv      int64 // resourceVersion of the ledger's last write or read (see watermark.go)
 	// latest is the newest time the object carried (Unix seconds) at the
 	// last observation that changed the ledger; a deletion is stamped
 	// with it.

@@ -74,6 +74,9 @@ type snapshot struct {
 	// guard is the resourceVersion a write to a ledger whose log is
 	// empty must find, since there is no lastSeq to test.
 	guard string
+	// token registers the write with the delivery watermarks until it
+	// lands or fails.
+	token uint64
 }
 
 func (lg *Ledger) writeNext(ctx context.Context) bool {
@@ -134,6 +137,7 @@ func (lg *Ledger) write(ctx context.Context, uid types.UID) error {
 func (lg *Ledger) unwritten(uid types.UID, s snapshot) {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
+	lg.endWrite(s.token)
 	if r, ok := lg.records[uid]; ok {
 		r.dirty = true
 		r.cursorsDirty = r.cursorsDirty || s.sinks != nil
@@ -200,6 +204,7 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 		r.cursorsDirty = false
 	}
 	r.dirty = false
+	s.token = lg.beginWrite()
 	return s, true
 }
 
@@ -395,11 +400,15 @@ func nonNil(m map[string]string) map[string]string {
 // resourceVersion rv, the record's new stored state.
 func (lg *Ledger) commit(uid types.UID, s snapshot, rv string) {
 	lg.mu.Lock()
+	// The write leaves the watermarks' floors in the same hold that
+	// shows its events in the record.
+	lg.endWrite(s.token)
 	r, ok := lg.records[uid]
 	if !ok {
 		lg.mu.Unlock()
 		return
 	}
+	lg.sawRV(r, rv)
 	if !r.hasLedger() {
 		r.created = lg.now().UnixNano()
 	}
@@ -466,7 +475,7 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 	switch {
 	case kerrors.IsNotFound(err):
 		// Deleted by hand: start a new ledger for the object.
-		r.created = 0
+		r.created, r.rv = 0, 0
 		r.firstSeq, r.lastSeq, r.events = 0, 0, nil
 		r.storedPhase = ""
 		r.detected = state{}
@@ -486,6 +495,7 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	st := oc.Status
 	r.created = oc.GetCreationTimestamp().UnixNano()
+	lg.sawRV(r, oc.GetResourceVersion())
 	stored := storedState(st)
 	// What the state reads from the object rather than the ledger is
 	// kept: no change of the object may come to read it again.
