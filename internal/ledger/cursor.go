@@ -213,9 +213,12 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 	}
 	deferred := map[types.UID]bool{}
 	for _, r := range lg.records {
-		if !r.cursorsDirty || !r.hasLedger() || r.dirty {
+		if !r.cursorsDirty || !r.hasLedger() || r.dirty || r.lastSeq == 0 {
 			// A record waiting for its write gets its progress
-			// written with it.
+			// written with it. So does one whose log is empty: there
+			// is no progress to persist on it yet, and a write would
+			// move the resourceVersion its next ledger write is
+			// guarded by.
 			continue
 		}
 		durable, soon := lg.progressCovered(r, through, ceiling)

@@ -729,7 +729,7 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 	// detects those transitions again nor re-sends anything.
 	final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	lg.writeDirty(final)   //nolint:contextcheck // ctx is done; the last writes need their own deadline.
+	lg.writeDirty(final)  //nolint:contextcheck // ctx is done; the last writes need their own deadline.
 	lg.flush(final, true) //nolint:contextcheck // Likewise.
 	return nil
 }

@@ -458,6 +458,66 @@ func (lg *Ledger) trimEvents(r *Record) {
 	}
 }
 
+// knownIDs maps each seq the record holds in memory, written or on its way
+// to the ledger, to its event's id.
+func (r *Record) knownIDs() map[int64]string {
+	ids := make(map[int64]string, len(r.events)+len(r.unrecorded))
+	for _, e := range r.events {
+		ids[e.Seq] = e.ID
+	}
+	for i, t := range r.unrecorded {
+		ids[r.lastSeq+int64(i)+1] = EventID(r.uid, t.Lifecycle, t.Time, t.Value)
+	}
+	return ids
+}
+
+// keepProgress keeps delivery progress that a ledger read back does not
+// hold yet (progress on events sent while their write was in flight, or
+// made since the last write) wherever the ledger numbers those events as
+// the record did: a conflict with a write of our own (a progress write
+// that moved the resourceVersion a write was guarded by, an answer lost
+// and retried) must not make a sink receive them again. Progress on seqs
+// another writer numbered differently, or that cannot be compared, is
+// dropped, and those events are sent again, with their ids. known are the
+// record's ids before the read, recorded the ledger's log as read; r's
+// seqs and unrecorded transitions are as adopted. lg.mu must be held.
+func (lg *Ledger) keepProgress(r *Record, ahead []cursor, known map[int64]string, recorded []v1alpha1.LedgerEvent) {
+	now := make(map[int64]string, len(recorded)+len(r.unrecorded))
+	for _, e := range recorded {
+		now[e.Seq] = e.ID
+	}
+	for i, t := range r.unrecorded {
+		now[r.lastSeq+int64(i)+1] = EventID(r.uid, t.Lifecycle, t.Time, t.Value)
+	}
+	for _, c := range ahead {
+		stored, ok := r.cursor(c.sink)
+		from := int64(0)
+		switch {
+		case ok && stored.endpoint != c.endpoint:
+			continue
+		case ok:
+			from = stored.delivered
+		}
+		if c.delivered <= from || c.delivered > r.lastSeq+int64(len(r.unrecorded)) {
+			continue
+		}
+		same := true
+		for seq := from + 1; seq <= c.delivered && same; seq++ {
+			id, ok := known[seq]
+			same = ok && id != "" && now[seq] == id
+		}
+		if !same {
+			continue
+		}
+		if !ok {
+			r.cursors = append(r.cursors, cursor{sink: c.sink, endpoint: c.endpoint})
+			stored = &r.cursors[len(r.cursors)-1]
+		}
+		stored.delivered = c.delivered
+		r.cursorsDirty = true
+	}
+}
+
 // reload reads a ledger back from the API server after a write conflict.
 func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 	lg.mu.Lock()
@@ -494,6 +554,7 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 // that the ledger already holds (the same id) are not recorded again.
 func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	st := oc.Status
+	known := r.knownIDs()
 	r.created = oc.GetCreationTimestamp().UnixNano()
 	lg.sawRV(r, oc.GetResourceVersion())
 	stored := storedState(st)
@@ -557,10 +618,12 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 		incident, incidentID = &start, oi.Event
 	}
 	r.setLinks(incident, incidentID, lastID)
-	r.cursors = r.cursors[:0]
+	ahead := r.cursors
+	r.cursors = nil
 	for _, c := range st.Sinks {
 		r.cursors = append(r.cursors, cursor{sink: lg.in(storedKey(c.Sink)), endpoint: lg.in(c.Endpoint), delivered: c.DeliveredSeq})
 	}
+	lg.keepProgress(r, ahead, known, st.Events)
 	r.events = nil
 	low := lg.lowestCursor(r)
 	for _, e := range st.Events {
