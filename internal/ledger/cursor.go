@@ -324,10 +324,10 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 	lg.mu.Lock()
 	now := lg.now()
 	for uid, r := range lg.records {
-		if !r.gone || r.stored.Phase != v1alpha1.PhaseDeleted || len(r.unrecorded) > 0 || r.dirty || r.cursorsDirty {
+		if !r.gone || r.storedPhase != v1alpha1.PhaseDeleted || len(r.unrecorded) > 0 || r.dirty || r.cursorsDirty {
 			continue
 		}
-		if r.deletedAt == nil || now.Sub(r.deletedAt.Time) < lg.retention {
+		if r.deletedAt() == nil || now.Sub(r.deletedAt().Time) < lg.retention {
 			continue
 		}
 		if lg.lowestCursor(r) < r.lastSeq {

@@ -44,7 +44,7 @@ func wmLedger(recs map[string]wmRecord, floors ...int64) *Ledger {
 	lg := New(nil, nil)
 	lg.SetRouter(routeAll(wmSink))
 	for name, w := range recs {
-		r := &Record{uid: types.UID(name), gk: schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, objName: name, rv: w.rv, lastSeq: w.lastSeq, firstSeq: 1}
+		r := &Record{uid: types.UID(name), kind: kindOf(schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, "", ""), objName: name, rv: w.rv, lastSeq: w.lastSeq, firstSeq: 1}
 		if !w.unwritten {
 			r.created = 1
 		}

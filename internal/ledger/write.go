@@ -160,11 +160,11 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 		exists:   r.hasLedger(),
 		lastSeq:  r.lastSeq,
 		firstSeq: r.firstSeq,
-		state:    r.detected,
+		state:    r.detected.state(),
 		consumed: len(r.unrecorded),
 		pruned:   r.pruned,
 		labels: map[string]string{
-			LabelGroup: r.gk.Group, LabelKind: r.gk.Kind, LabelName: truncateLabel(r.objName), LabelUID: string(r.uid),
+			LabelGroup: r.gk().Group, LabelKind: r.gk().Kind, LabelName: truncateLabel(r.objName), LabelUID: string(r.uid),
 		},
 	}
 	if r.namespace != "" {
@@ -175,9 +175,9 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	}
 	s.events, s.incident, s.incidentID, s.lastID = r.inflight()
 	for _, e := range s.events {
-		if e.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
+		if e.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt() == nil {
 			now := metav1.NewTime(lg.now())
-			r.deletedAt = &now
+			r.setDeletedAt(&now)
 		}
 	}
 	seq := r.lastSeq + int64(len(s.events))
@@ -417,9 +417,9 @@ func (lg *Ledger) commit(uid types.UID, s snapshot, rv string) {
 	if !r.hasLedger() {
 		r.created = lg.now().UnixNano()
 	}
-	r.stored = s.state
+	r.storedPhase = s.state.Phase
 	r.pruned = s.pruned
-	r.incident, r.incidentID, r.lastID = s.incident, s.incidentID, s.lastID
+	r.setLinks(s.incident, s.incidentID, s.lastID)
 	r.unrecorded = append([]pending(nil), r.unrecorded[min(s.consumed, len(r.unrecorded)):]...)
 	if len(s.events) > 0 {
 		if r.firstSeq == 0 {
@@ -543,8 +543,8 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 		// Deleted by hand: start a new ledger for the object.
 		r.created, r.rv = 0, 0
 		r.firstSeq, r.lastSeq, r.events = 0, 0, nil
-		r.stored = normalize.State{}
-		r.detected = normalize.State{}
+		r.storedPhase = ""
+		r.detected = state{}
 		r.unrecorded = nil
 		r.cursors = nil
 		delete(lg.guards, uid)
@@ -563,10 +563,12 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	known := r.knownIDs()
 	r.created = oc.GetCreationTimestamp().UnixNano()
 	lg.sawRV(r, oc.GetResourceVersion())
-	r.stored = storedState(st)
+	stored := storedState(st)
 	// What the state reads from the object rather than the ledger is
 	// kept: no change of the object may come to read it again.
-	r.stored.SyncLost, r.stored.SyncReason, r.stored.SyncMessage = r.detected.SyncLost, r.detected.SyncReason, r.detected.SyncMessage
+	detected := r.detected.state()
+	stored.SyncLost, stored.SyncReason, stored.SyncMessage = detected.SyncLost, detected.SyncReason, detected.SyncMessage
+	r.storedPhase = stored.Phase
 	if len(r.unrecorded) > 0 && len(st.Events) > 0 {
 		recorded := make(map[string]bool, len(st.Events))
 		for _, e := range st.Events {
@@ -581,7 +583,7 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 		r.unrecorded = kept
 	}
 	if len(r.unrecorded) == 0 {
-		r.detected = r.stored
+		r.detected = lg.packState(stored)
 		r.unrecorded = nil
 	}
 	if st.LastSeq == 0 {
@@ -609,17 +611,19 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 		r.firstSeq = st.Events[0].Seq
 	}
 	r.pruned = st.Pruned
-	r.deletedAt = st.DeletedAt
-	r.incident, r.incidentID, r.lastID = nil, "", ""
+	r.setDeletedAt(st.DeletedAt)
+	var incident *metav1.Time
+	var incidentID, lastID string
 	for i := range st.Events {
 		e := st.Events[i]
-		r.incident, r.incidentID, r.lastID = linkEvent(&e, r.incident, r.incidentID, r.lastID)
+		incident, incidentID, lastID = linkEvent(&e, incident, incidentID, lastID)
 	}
 	if oi := st.OpenIncident; oi != nil {
 		// The log may no longer hold the event that began it.
 		start := oi.Start
-		r.incident, r.incidentID = &start, oi.Event
+		incident, incidentID = &start, oi.Event
 	}
+	r.setLinks(incident, incidentID, lastID)
 	ahead := r.cursors
 	r.cursors = nil
 	for _, c := range st.Sinks {
