@@ -108,6 +108,9 @@ func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor) {
 		r.cursors = append(r.cursors, cursor{sink: lg.in(key)})
 		cur = &r.cursors[len(r.cursors)-1]
 	}
+	if !ok || cur.endpoint != c.Endpoint {
+		r.cursorsNew = true
+	}
 	if cur.endpoint == c.Endpoint && c.Delivered < cur.delivered {
 		c.Delivered = cur.delivered
 	}
@@ -204,6 +207,7 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 		uid   types.UID
 		name  string
 		sinks []v1alpha1.SinkCursor
+		added bool
 	}
 	var work []dirty
 	lg.mu.Lock()
@@ -213,22 +217,27 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 	}
 	deferred := map[types.UID]bool{}
 	for _, r := range lg.records {
-		if !r.cursorsDirty || !r.hasLedger() || r.dirty {
+		if !r.cursorsDirty || !r.hasLedger() || r.dirty || r.lastSeq == 0 {
 			// A record waiting for its write gets its progress
-			// written with it.
+			// written with it. So does one whose log is empty: there
+			// is no progress to persist on it yet, and a write would
+			// move the resourceVersion its next ledger write is
+			// guarded by.
 			continue
 		}
 		durable, soon := lg.progressCovered(r, through, ceiling)
 		switch {
+		case r.cursorsNew:
+			// A watermark raises only progress some write carried.
 		case durable:
 			r.cursorsDirty = false
 			continue
-		case soon && !final && !lg.deferred[r.uid]:
+		case soon && !final && lg.deferToWatermark && !lg.deferred[r.uid]:
 			deferred[r.uid] = true
 			continue
 		}
-		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq)}
-		r.cursorsDirty = false
+		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq), added: r.cursorsNew}
+		r.cursorsDirty, r.cursorsNew = false, false
 		work = append(work, d)
 	}
 	lg.deferred = deferred
@@ -254,6 +263,7 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 					lg.mu.Lock()
 					if r, ok := lg.records[d.uid]; ok {
 						r.cursorsDirty = true
+						r.cursorsNew = r.cursorsNew || d.added
 					}
 					lg.mu.Unlock()
 				}
@@ -314,10 +324,10 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 	lg.mu.Lock()
 	now := lg.now()
 	for uid, r := range lg.records {
-		if !r.gone || r.stored.Phase != v1alpha1.PhaseDeleted || len(r.unrecorded) > 0 || r.dirty || r.cursorsDirty {
+		if !r.gone || r.storedPhase != v1alpha1.PhaseDeleted || len(r.unrecorded) > 0 || r.dirty || r.cursorsDirty {
 			continue
 		}
-		if r.deletedAt == nil || now.Sub(r.deletedAt.Time) < lg.retention {
+		if r.deletedAt() == nil || now.Sub(r.deletedAt().Time) < lg.retention {
 			continue
 		}
 		if lg.lowestCursor(r) < r.lastSeq {

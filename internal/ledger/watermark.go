@@ -43,6 +43,12 @@ import (
 // write lands above it); and W only covers ledgers the provider has seen
 // written or read, never a resourceVersion it merely expects.
 
+// WatermarkPersistedEvery is how often delivery watermarks are persisted:
+// the config controller's status refresh. A flush leaves progress that the
+// current watermark covers to the next refresh only when it flushes less
+// often than that.
+const WatermarkPersistedEvery = 10 * time.Second
+
 // throughCacheFor is how long a computed set of watermarks is reused: each
 // computation walks every record.
 const throughCacheFor = time.Second

@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -43,7 +44,7 @@ func wmLedger(recs map[string]wmRecord, floors ...int64) *Ledger {
 	lg := New(nil, nil)
 	lg.SetRouter(routeAll(wmSink))
 	for name, w := range recs {
-		r := &Record{uid: types.UID(name), gk: schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, objName: name, rv: w.rv, lastSeq: w.lastSeq, firstSeq: 1}
+		r := &Record{uid: types.UID(name), kind: kindOf(schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, "", ""), objName: name, rv: w.rv, lastSeq: w.lastSeq, firstSeq: 1}
 		if !w.unwritten {
 			r.created = 1
 		}
@@ -54,7 +55,7 @@ func wmLedger(recs map[string]wmRecord, floors ...int64) *Ledger {
 		lg.maxRV = max(lg.maxRV, w.rv)
 	}
 	for i, f := range floors {
-		lg.floors[uint64(i+1)] = f //nolint:gosec // A handful of test floors.
+		lg.floors[uint64(i+1)] = f
 	}
 	return lg
 }
@@ -220,6 +221,91 @@ func TestWatermarkAcrossRestart(t *testing.T) {
 			c, _ := second.Cursor(uid, wmSink)
 			if c.Delivered != want {
 				t.Errorf("progress after restart: want %d, got %d", want, c.Delivered)
+			}
+		})
+	}
+}
+
+// TestFlushSkipsEmptyLog: progress on a ledger with no events is not
+// written: there is none to persist, and the write would move the
+// resourceVersion that guards the ledger's next write.
+func TestFlushSkipsEmptyLog(t *testing.T) {
+	ctx := context.Background()
+	uid := types.UID("uid-empty")
+	lg := newTestLedger(t, ledgerOf(uid, "prod", nil))
+	lg.SetRouter(routeAll(wmSink))
+	if err := lg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lg.SetCursor(uid, wmSink, Cursor{Delivered: 0, Endpoint: "e"})
+	name := NameFor(eks, "", "prod", uid)
+	rv := func() string {
+		oc := &v1alpha1.ObservedCluster{}
+		if err := lg.reader.Get(ctx, types.NamespacedName{Name: name}, oc); err != nil {
+			t.Fatal(err)
+		}
+		return oc.GetResourceVersion()
+	}
+	before := rv()
+	lg.Flush(ctx)
+	if after := rv(); after != before {
+		t.Errorf("Flush wrote progress on an empty log (resourceVersion %s -> %s)", before, after)
+	}
+}
+
+// TestAdoptKeepsProgress: a ledger write that finds the ledger changed
+// reads it back; progress on events sent while the write was in flight is
+// kept where the ledger read back numbers them as the record did, and
+// dropped where another writer numbered them otherwise.
+func TestAdoptKeepsProgress(t *testing.T) {
+	ctx := context.Background()
+	uid := types.UID("uid-adopt")
+	cases := map[string]struct {
+		reason string
+		found  []v1alpha1.LedgerEvent // the ledger the write finds
+		want   int64                  // progress after the write
+	}{
+		"AnswerLost": {
+			reason: "An empty ledger (our own create whose answer was lost) numbers the events as the record did: progress is kept.",
+			want:   2,
+		},
+		"AnotherWritersLog": {
+			reason: "Another writer recorded another transition at seq 1: the events were renumbered, progress on them is dropped.",
+			found:  []v1alpha1.LedgerEvent{{Seq: 1, ID: "another", Lifecycle: v1alpha1.LifecycleCreated}},
+			want:   0,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			lg := newTestLedger(t)
+			lg.SetRouter(routeAll(wmSink))
+			if err := lg.Load(ctx); err != nil {
+				t.Fatal(err)
+			}
+			lg.Observe(eksProfile(t), eks, readyObs(uid, "prod", at(5), at(5)), false)
+			lg.mu.Lock()
+			known := lg.records[uid].knownIDs()
+			lg.mu.Unlock()
+			lg.SetCursor(uid, wmSink, Cursor{Delivered: 2, Endpoint: "e", ID: known[2]})
+
+			// The ledger appears before the write: created by another
+			// writer, or by an earlier attempt whose answer was lost.
+			oc := ledgerOf(uid, "prod", nil, tc.found...)
+			status := oc.Status
+			oc.SetCreationTimestamp(metav1.Time{})
+			if err := lg.kube.Create(ctx, oc); err != nil {
+				t.Fatal(err)
+			}
+			oc.Status = status
+			if err := lg.kube.Status().Update(ctx, oc); err != nil {
+				t.Fatal(err)
+			}
+			if err := lg.write(ctx, uid); err != nil {
+				t.Fatalf("write: %v", err)
+			}
+			c, _ := lg.Cursor(uid, wmSink)
+			if c.Delivered != tc.want {
+				t.Errorf("\n%s\nprogress after the write: want %d, got %d", tc.reason, tc.want, c.Delivered)
 			}
 		})
 	}

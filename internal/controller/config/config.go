@@ -59,23 +59,28 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
+	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
+// statusRefreshEvery is how often a config's status is refreshed: its
+// delivery figures, and its sink's delivery watermark, which the ledger
+// counts on being persisted this often.
+const statusRefreshEvery = ledger.WatermarkPersistedEvery
+
 // Error strings.
 const (
-	errGetConfig       = "cannot get provider config"
-	errUpdateStatus    = "cannot update provider config status"
-	errGetSecret       = "cannot get Secret"
-	errFmtSecretKey    = "Secret %s/%s has no key %q"
-	errFmtForeignNS    = "a ProviderConfig may only read Secrets in its own namespace %q, not %q"
-	errNoSecretNS      = "a ClusterProviderConfig must name the namespace of every Secret it reads"
-	errNoSecretRef     = "credentials source is Secret but secretRef is not set"
-	errClientCertPair  = "client certificate Secret must hold tls.crt and tls.key"
-	errApplySink       = "cannot configure sink"
-	errDeadLetterSink  = "dead-letter sink"
-	errExpression      = "invalid spec.selector.expression"
-	statusRefreshEvery = 10 * time.Second
+	errGetConfig      = "cannot get provider config"
+	errUpdateStatus   = "cannot update provider config status"
+	errGetSecret      = "cannot get Secret"
+	errFmtSecretKey   = "Secret %s/%s has no key %q"
+	errFmtForeignNS   = "a ProviderConfig may only read Secrets in its own namespace %q, not %q"
+	errNoSecretNS     = "a ClusterProviderConfig must name the namespace of every Secret it reads"
+	errNoSecretRef    = "credentials source is Secret but secretRef is not set"
+	errClientCertPair = "client certificate Secret must hold tls.crt and tls.key"
+	errApplySink      = "cannot configure sink"
+	errDeadLetterSink = "dead-letter sink"
+	errExpression     = "invalid spec.selector.expression"
 
 	errSinkNotAllowed     = "sink is not allowed"
 	errDLQNotAllowed      = "dead-letter sink is not allowed"
