@@ -987,7 +987,9 @@ func (s *suite) cascade(t *testing.T, ctx context.Context) {
 			startOrFail(t, p)
 		}
 	}
-	faults := func() string { return fmt.Sprintf("SIGKILL×%d during a cascade of 6 clusters (3 within 5m make one)", kills) }
+	faults := func() string {
+		return fmt.Sprintf("SIGKILL×%d during a cascade of 6 clusters (3 within 5m make one)", kills)
+	}
 	s.check(t, scenario+"/clusters", faults, d, sink)
 
 	// The cascade's incidents are checked apart: they come after the
