@@ -975,7 +975,7 @@ func (s *suite) cascade(t *testing.T, ctx context.Context) {
 	plans := Plans("h", []Kind{UpjetEKS("")}, 6, func(int) []Program { return []Program{Outage} })
 	done := make(chan struct{})
 	go func() { d.Run(ctx, plans, 3*time.Second); close(done) }()
-	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11)) //nolint:gosec // Fault timing, not security.
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	kills := 0
 	for running := true; running; {
 		select {
