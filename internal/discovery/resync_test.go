@@ -83,7 +83,7 @@ func TestResyncReadsEachCRDOnce(t *testing.T) {
 			want:   want{reads: 30, watching: 30},
 		},
 		"ProfilesChanged": {
-			reason: "Changing the profiles of declared kinds reads no CRD again.",
+			reason:    "Changing the profiles of declared kinds reads no CRD again.",
 			kinds:     10,
 			redeclare: true,
 			want:      want{reads: 10, watching: 10},
