@@ -568,6 +568,7 @@ func (e *Engine) apply(ctx context.Context, info crdInfo) {
 	case !known || !info.established || info.gvr.Version == "":
 		if running {
 			e.stopLocked(info.gk)
+			go e.onChange()
 		}
 		e.mu.Unlock()
 		return
