@@ -326,7 +326,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	s := pc.GetStatus()
 	if _, cluster := pc.(*v1alpha1.ClusterProviderConfig); cluster && r.kinds != nil {
-		s.UnwatchableKinds = r.kinds.Unwatchable()
+		// None is nil, as read back from the API server: an empty list
+		// would differ from it and rewrite an unchanged status at every
+		// refresh.
+		s.UnwatchableKinds = nil
+		if u := r.kinds.Unwatchable(); len(u) > 0 {
+			s.UnwatchableKinds = u
+		}
 	}
 	stats, ok := r.sinks.Stats(id)
 	if !ok {

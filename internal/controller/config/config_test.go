@@ -37,6 +37,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
 )
 
 // secretReader serves one Secret per namespace/name with every key the
@@ -391,3 +392,49 @@ func FuzzTenantSettings(f *testing.F) {
 }
 
 func testNow() time.Time { return time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC) }
+
+type unwatchable []string
+
+func (u unwatchable) Unwatchable() []string { return u }
+
+// noSinks knows no sink: report then reports the kinds only.
+type noSinks struct{}
+
+func (noSinks) Apply(dispatch.Settings) error       { return nil }
+func (noSinks) Remove(string)                       {}
+func (noSinks) Stats(string) (dispatch.Stats, bool) { return dispatch.Stats{}, false }
+
+func TestReportUnwatchableKinds(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		kinds  unwatchable
+		before []string
+		want   []string
+	}{
+		"NoneIsNil": {
+			reason: "With every kind watched the list is nil, as the API server returns an empty one: the status is unchanged and not written again.",
+			kinds:  unwatchable{},
+		},
+		"Listed": {
+			reason: "Kinds the provider may not watch are listed.",
+			kinds:  unwatchable{"eks.aws.upbound.io/Cluster"},
+			want:   []string{"eks.aws.upbound.io/Cluster"},
+		},
+		"Cleared": {
+			reason: "Kinds watched again are no longer listed.",
+			kinds:  unwatchable{},
+			before: []string{"eks.aws.upbound.io/Cluster"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pc := &v1alpha1.ClusterProviderConfig{}
+			pc.Status.UnwatchableKinds = tc.before
+			r := &Reconciler{kinds: tc.kinds, sinks: noSinks{}}
+			r.report(pc, "ClusterProviderConfig/x")
+			if diff := cmp.Diff(tc.want, pc.Status.UnwatchableKinds); diff != "" {
+				t.Errorf("\n%s\nreport(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
