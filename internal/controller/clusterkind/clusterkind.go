@@ -117,15 +117,28 @@ func Setup(mgr ctrl.Manager, o controller.Options, c *catalog.Catalog, w Watcher
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
 }
 
+// followEvery is the least time between two checks for stale ClusterKinds:
+// a thousand kinds declared at once change the watched kinds a thousand
+// times, and one check after a burst of changes sees them all.
+const followEvery = time.Second
+
 // follow passes on, each time the watched kinds change, the ClusterKinds
 // whose Watching status is stale, until ctx is done.
 func (r *Reconciler) follow(ctx context.Context, changed <-chan struct{}, stale chan<- event.TypedGenericEvent[*v1alpha1.ClusterKind]) {
+	t := time.NewTimer(0)
+	defer t.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-changed:
 		}
+		t.Reset(followEvery)
 		for _, ck := range r.stale(ctx) {
 			select {
 			case <-ctx.Done():
@@ -140,7 +153,8 @@ func (r *Reconciler) follow(ctx context.Context, changed <-chan struct{}, stale 
 // discovery does. It reads the manager's cache, not the API server.
 func (r *Reconciler) stale(ctx context.Context) []*v1alpha1.ClusterKind {
 	l := &v1alpha1.ClusterKindList{}
-	if err := r.kube.List(ctx, l); err != nil {
+	// Read only: the cache's objects need no copy.
+	if err := r.kube.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
 		r.log.Debug("Cannot list ClusterKinds to refresh their status", "error", err)
 		return nil
 	}
