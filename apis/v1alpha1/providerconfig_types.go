@@ -535,6 +535,15 @@ type ProviderConfigStatus struct {
 	// +optional
 	SinkEndpoint string `json:"sinkEndpoint,omitempty"`
 
+	// DeliveredThrough is the sink's delivery watermark at SinkEndpoint: a
+	// resourceVersion of the ObservedCluster ledgers such that every
+	// ledger this sink receives whose resourceVersion is at or below it
+	// had all its events accepted (or given up). It spares the provider a
+	// progress write per cluster: after a restart, ledgers not written
+	// since are known delivered.
+	// +optional
+	DeliveredThrough string `json:"deliveredThrough,omitempty"`
+
 	// UnwatchableKinds lists cluster kinds (group/kind) whose CRD is
 	// installed but that the provider is not allowed to list or watch, so
 	// their clusters cannot be reported. Grant get, list and watch on them.

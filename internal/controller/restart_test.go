@@ -93,7 +93,11 @@ func TestRestartCatchesUp(t *testing.T) {
 		}
 	}
 	if !sink.WaitFor(waitLong, func(rs []testkit.Received) bool { return len(rs) == 6 }) {
-		t.Fatalf("before restart: got %d events, want 6 (errors %v)", len(sink.Received()), sink.Errors())
+		var got []string
+		for _, n := range names {
+			got = append(got, describeReceived(sink, n)...)
+		}
+		t.Fatalf("before restart: got %d events, want 6 (errors %v): %v", len(sink.Received()), sink.Errors(), got)
 	}
 	before := map[string]map[string][]string{}
 	for _, n := range names {

@@ -98,6 +98,11 @@ type Stats struct {
 	// NotAllowed is true while the latest attempt was refused by the
 	// egress policy: nothing was sent.
 	NotAllowed bool
+	// Endpoint is the sink endpoint the figures are for, and
+	// DeliveredThrough its delivery watermark there (see
+	// ledger.DeliveredThrough); empty when there is none yet.
+	Endpoint         string
+	DeliveredThrough string
 }
 
 // Option configures a Dispatcher.
@@ -261,6 +266,18 @@ func (d *Dispatcher) Remove(id string) {
 	d.ledger.ForgetSink(id)
 }
 
+// Persisted tells the ledger that a sink's delivery watermark for an
+// endpoint is durable in its config's status. The config controller calls
+// it with what it read before it applies the sink's settings, so that a
+// restarted provider does not send again what the watermark says was
+// delivered, and after each status write.
+func (d *Dispatcher) Persisted(id, endpoint, deliveredThrough string) {
+	if deliveredThrough == "" || endpoint == "" {
+		return
+	}
+	d.ledger.Persisted(id, endpoint, deliveredThrough)
+}
+
 // Stats returns one sink's delivery figures.
 func (d *Dispatcher) Stats(id string) (Stats, bool) {
 	d.mu.Lock()
@@ -270,6 +287,8 @@ func (d *Dispatcher) Stats(id string) (Stats, bool) {
 		return Stats{}, false
 	}
 	st := s.snapshot()
+	st.Endpoint = s.settings.Endpoint
+	st.DeliveredThrough, _ = d.ledger.DeliveredThrough(id, s.settings.Endpoint, s.settings.Routes.Matches)
 	for _, v := range d.ledger.Views() {
 		if !s.settings.Routes.Matches(v) {
 			continue

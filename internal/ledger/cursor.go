@@ -108,6 +108,9 @@ func (lg *Ledger) SetCursor(uid types.UID, sink string, c Cursor) {
 		r.cursors = append(r.cursors, cursor{sink: lg.in(key)})
 		cur = &r.cursors[len(r.cursors)-1]
 	}
+	if !ok || cur.endpoint != c.Endpoint {
+		r.cursorsNew = true
+	}
 	if cur.endpoint == c.Endpoint && c.Delivered < cur.delivered {
 		c.Delivered = cur.delivered
 	}
@@ -187,27 +190,57 @@ func (lg *Ledger) Log(ctx context.Context, ledgerName string) ([]v1alpha1.Ledger
 	return oc.Status.Events, nil
 }
 
-// Flush persists the delivery progress changed since the last flush. A
-// crash loses at most one flush interval of progress: those events are sent
-// again, with the same ids.
+// Flush persists the delivery progress changed since the last flush that
+// no delivery watermark covers (see watermark.go): a ledger whose sinks
+// have all its events and that a persisted watermark covers needs no write;
+// one that the current watermarks cover waits for the next status refresh
+// to persist them, once. A crash loses at most one flush interval of
+// progress: those events are sent again, with the same ids.
 func (lg *Ledger) Flush(ctx context.Context) {
+	lg.flush(ctx, false)
+}
+
+// flush is Flush; final writes what waits for a watermark too, since no
+// status refresh follows the last flush.
+func (lg *Ledger) flush(ctx context.Context, final bool) {
 	type dirty struct {
 		uid   types.UID
 		name  string
 		sinks []v1alpha1.SinkCursor
+		added bool
 	}
 	var work []dirty
 	lg.mu.Lock()
+	through, ceiling, ok := lg.deliveredThrough()
+	if !ok {
+		through = nil
+	}
+	deferred := map[types.UID]bool{}
 	for _, r := range lg.records {
-		if !r.cursorsDirty || !r.hasLedger() || r.dirty {
+		if !r.cursorsDirty || !r.hasLedger() || r.dirty || r.lastSeq == 0 {
 			// A record waiting for its write gets its progress
-			// written with it.
+			// written with it. So does one whose log is empty: there
+			// is no progress to persist on it yet, and a write would
+			// move the resourceVersion its next ledger write is
+			// guarded by.
 			continue
 		}
-		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq)}
-		r.cursorsDirty = false
+		durable, soon := lg.progressCovered(r, through, ceiling)
+		switch {
+		case r.cursorsNew:
+			// A watermark raises only progress some write carried.
+		case durable:
+			r.cursorsDirty = false
+			continue
+		case soon && !final && lg.deferToWatermark && !lg.deferred[r.uid]:
+			deferred[r.uid] = true
+			continue
+		}
+		d := dirty{uid: r.uid, name: r.ledgerName(), sinks: r.sinkCursors(r.lastSeq), added: r.cursorsNew}
+		r.cursorsDirty, r.cursorsNew = false, false
 		work = append(work, d)
 	}
+	lg.deferred = deferred
 	lg.mu.Unlock()
 	if len(work) == 0 {
 		return
@@ -230,6 +263,7 @@ func (lg *Ledger) Flush(ctx context.Context) {
 					lg.mu.Lock()
 					if r, ok := lg.records[d.uid]; ok {
 						r.cursorsDirty = true
+						r.cursorsNew = r.cursorsNew || d.added
 					}
 					lg.mu.Unlock()
 				}
@@ -266,6 +300,9 @@ func (lg *Ledger) writeCursors(ctx context.Context, name string, sinks []v1alpha
 func (lg *Ledger) cursorsWritten(uid types.UID, rv string) {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
+	if r, ok := lg.records[uid]; ok {
+		lg.sawRV(r, rv)
+	}
 	if _, guarded := lg.guards[uid]; guarded && rv != "" {
 		lg.guards[uid] = rv
 	}
@@ -287,10 +324,10 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 	lg.mu.Lock()
 	now := lg.now()
 	for uid, r := range lg.records {
-		if !r.gone || r.stored.Phase != v1alpha1.PhaseDeleted || len(r.unrecorded) > 0 || r.dirty || r.cursorsDirty {
+		if !r.gone || r.storedPhase != v1alpha1.PhaseDeleted || len(r.unrecorded) > 0 || r.dirty || r.cursorsDirty {
 			continue
 		}
-		if r.deletedAt == nil || now.Sub(r.deletedAt.Time) < lg.retention {
+		if r.deletedAt() == nil || now.Sub(r.deletedAt().Time) < lg.retention {
 			continue
 		}
 		if lg.lowestCursor(r) < r.lastSeq {

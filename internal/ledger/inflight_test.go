@@ -37,7 +37,7 @@ func inflightLedger(t *testing.T) (*Ledger, types.UID, time.Time) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	lg := New(nil, nil)
 	lg.records[uid] = &Record{
-		uid: uid, gk: schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, objName: "prod",
+		uid: uid, kind: kindOf(schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, "", ""), objName: "prod",
 		created: 1, firstSeq: 1, lastSeq: 2,
 		unrecorded: []pending{{Transition: normalize.Transition{Lifecycle: v1alpha1.LifecycleDegraded, Time: at}}},
 		dirty:      true,

@@ -238,6 +238,23 @@ type Ledger struct {
 	// last read or written: a write to such a ledger has no lastSeq to
 	// test, so it tests this instead.
 	guards map[types.UID]string
+
+	// Delivery watermarks (see watermark.go). maxRV is the newest ledger
+	// resourceVersion written or read; floors holds, per ledger write in
+	// flight, maxRV when it began; persisted holds each sink's durable
+	// watermark, by SinkKey; through caches the computed ones.
+	maxRV          int64
+	rvOpaque       bool
+	writeTokens    uint64
+	floors         map[uint64]int64
+	persisted      map[string]watermark
+	through        map[string]int64
+	throughCeiling int64
+	throughAt      time.Time
+	// deferred are records whose progress write the last flush left to
+	// the next status refresh's watermark, when deferToWatermark.
+	deferred         map[types.UID]bool
+	deferToWatermark bool
 }
 
 // New returns a Ledger that writes with kube and reads ledgers with reader
@@ -264,6 +281,9 @@ func New(kube client.Client, reader client.Reader, opts ...Option) *Ledger {
 		preds:        map[types.UID]types.UID{},
 		succs:        map[types.UID]types.UID{},
 		guards:       map[types.UID]string{},
+		floors:       map[uint64]int64{},
+		persisted:    map[string]watermark{},
+		deferred:     map[types.UID]bool{},
 	}
 	for _, o := range opts {
 		o(lg)
@@ -314,7 +334,7 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 	if !ok {
 		r = &Record{
 			uid:       obs.UID,
-			gk:        schema.GroupKind{Group: lg.in(gk.Group), Kind: lg.in(gk.Kind)},
+			kind:      kindOf(gk, "", ""),
 			namespace: lg.in(obs.Namespace),
 			objName:   obs.Name,
 		}
@@ -328,8 +348,8 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 	}
 	changed := lg.refresh(r, p, obs)
 	c := lg.context(r, late)
-	state, ts := normalize.Next(p, r.detected, obs, c)
-	r.detected = state
+	next, ts := normalize.Next(p, r.detected.state(), obs, c)
+	r.detected = lg.packState(next)
 	lg.add(r, ts)
 	lg.schedule(r, c)
 	if changed || len(ts) > 0 {
@@ -389,11 +409,11 @@ func (lg *Ledger) wakeAndUnlock() {
 func (lg *Ledger) subjectHash(r *Record) uint64 {
 	var h maphash.Hash
 	h.SetSeed(lg.seed)
-	if r.subjectOverride != "" {
-		_, _ = h.WriteString(r.subjectOverride)
+	if id := r.subjectOverride(); id != "" {
+		_, _ = h.WriteString(id)
 		return h.Sum64()
 	}
-	for _, part := range []string{"/", lg.controlPlane, "/", r.gk.Group, "/", r.gk.Kind, "/"} {
+	for _, part := range []string{"/", lg.controlPlane, "/", r.gk().Group, "/", r.gk().Kind, "/"} {
 		_, _ = h.WriteString(part)
 	}
 	if r.namespace != "" {
@@ -473,17 +493,24 @@ func (lg *Ledger) Successor(uid types.UID) (types.UID, bool) {
 // says whether any of them changed.
 func (lg *Ledger) refresh(r *Record, p *catalog.Profile, obs normalize.Observation) bool {
 	facts := obs.Facts
-	ready, synced := lg.in(obs.Ready.String()), lg.in(obs.Synced.String())
-	changed := r.facts != facts || r.ready != ready || r.synced != synced ||
-		r.provider != p.Provider() || r.version != obs.APIVersion || !equalLabels(r.labels, obs.Labels)
+	ready, synced := obs.Ready.String(), obs.Synced.String()
+	wasReady, wasSynced := r.conds()
+	changed := r.facts != facts || wasReady != ready || wasSynced != synced ||
+		r.provider() != p.Provider() || r.version() != obs.APIVersion || !equalLabels(r.labels(), obs.Labels)
 	if !changed {
 		return false
+	}
+	if facts.ExternalName == r.objName {
+		// Most objects are named as their external resource: the name
+		// is held once.
+		facts.ExternalName = r.objName
 	}
 	facts.CloudState = lg.in(facts.CloudState)
 	facts.Region = lg.in(facts.Region)
 	facts.KubernetesVersion = lg.in(facts.KubernetesVersion)
-	r.facts, r.ready, r.synced = facts, ready, synced
-	r.provider, r.version = lg.in(p.Provider()), lg.in(obs.APIVersion)
+	r.facts = facts
+	r.setConditions(ready, synced)
+	r.kind = kindOf(r.gk(), obs.APIVersion, p.Provider())
 	lg.setLabels(r, obs.Labels)
 	return true
 }
@@ -500,10 +527,6 @@ type labelSet struct {
 func (lg *Ledger) setLabels(r *Record, m map[string]string) {
 	s := lg.internLabels(m)
 	r.labelSet = s
-	r.labels = nil
-	if s != nil {
-		r.labels = s.m
-	}
 }
 
 // internLabels returns the shared set of labels equal to m, nil for none.
@@ -577,8 +600,9 @@ func (lg *Ledger) add(r *Record, ts []normalize.Transition) {
 	if len(ts) == 0 {
 		return
 	}
+	ready, synced := r.conds()
 	for _, t := range ts {
-		r.unrecorded = append(r.unrecorded, pending{Transition: t, ready: r.ready, synced: r.synced})
+		r.unrecorded = append(r.unrecorded, pending{Transition: t, ready: ready, synced: synced})
 	}
 	if over := len(r.unrecorded) - maxUnrecorded; over > 0 {
 		// Keep the newest transitions: the state they lead to is what
@@ -615,8 +639,8 @@ func (lg *Ledger) Gone(uid types.UID, late bool) {
 }
 
 func (lg *Ledger) gone(r *Record, late bool) {
-	state, ts := normalize.Gone(r.detected, r.latestTime(), normalize.Context{Late: late})
-	r.detected = state
+	next, ts := normalize.Gone(r.detected.state(), r.latestTime(), normalize.Context{Late: late})
+	r.detected = lg.packState(next)
 	r.gone = true
 	lg.add(r, ts)
 	r.dirty = true
@@ -630,7 +654,7 @@ func (lg *Ledger) Resync(gk schema.GroupKind, live map[types.UID]bool) {
 	lg.mu.Lock()
 	defer lg.wakeAndUnlock()
 	for uid, r := range lg.records {
-		if r.gk == gk && !r.gone && !live[uid] {
+		if r.gk() == gk && !r.gone && !live[uid] {
 			lg.log.Debug("Cluster vanished while it was not watched", "ledger", r.ledgerName())
 			lg.gone(r, true)
 		}
@@ -650,9 +674,9 @@ func (lg *Ledger) Kinds() []schema.GroupKind {
 	seen := map[schema.GroupKind]bool{}
 	var out []schema.GroupKind
 	for _, r := range lg.records {
-		if !r.gone && !seen[r.gk] {
-			seen[r.gk] = true
-			out = append(out, r.gk)
+		if !r.gone && !seen[r.gk()] {
+			seen[r.gk()] = true
+			out = append(out, r.gk())
 		}
 	}
 	return out
@@ -664,6 +688,11 @@ func (lg *Ledger) Queued() int { return lg.queue.Len() }
 // Run runs the ledger writers and the periodic cursor flush and cleanup
 // until ctx is done. Load must have returned first.
 func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
+	lg.mu.Lock()
+	// Leaving progress to the next persisted watermark saves writes only
+	// if one is persisted before the next flush would write it.
+	lg.deferToWatermark = flushEvery >= WatermarkPersistedEvery
+	lg.mu.Unlock()
 	var wg sync.WaitGroup
 	for range lg.writers {
 		wg.Add(1)
@@ -706,8 +735,8 @@ func (lg *Ledger) Run(ctx context.Context, flushEvery time.Duration) error {
 	// detects those transitions again nor re-sends anything.
 	final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	lg.writeDirty(final) //nolint:contextcheck // ctx is done; the last writes need their own deadline.
-	lg.Flush(final)      //nolint:contextcheck // Likewise.
+	lg.writeDirty(final)  //nolint:contextcheck // ctx is done; the last writes need their own deadline.
+	lg.flush(final, true) //nolint:contextcheck // Likewise.
 	return nil
 }
 

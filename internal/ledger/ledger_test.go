@@ -230,7 +230,7 @@ func TestUnrecordedOverflow(t *testing.T) {
 			}
 			lg := newTestLedger(t)
 			lg.metrics = m
-			r := &Record{uid: "uid-1", gk: eks, objName: "prod", detected: normalize.State{Phase: v1alpha1.PhaseReady, Created: true}}
+			r := &Record{uid: "uid-1", kind: kindOf(eks, "", ""), objName: "prod", detected: packState(normalize.State{Phase: v1alpha1.PhaseReady, Created: true})}
 			lg.records[r.uid] = r
 			ts := make([]normalize.Transition, 0, tc.n)
 			for i := range tc.n {
@@ -398,7 +398,7 @@ func TestAdoptSkipsRecorded(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			lg := newTestLedger(t)
-			r := &Record{uid: uid, gk: eks, objName: "prod", detected: normalize.State{Phase: v1alpha1.PhaseReady, Created: true}}
+			r := &Record{uid: uid, kind: kindOf(eks, "", ""), objName: "prod", detected: packState(normalize.State{Phase: v1alpha1.PhaseReady, Created: true})}
 			for _, tr := range tc.unrecorded {
 				r.unrecorded = append(r.unrecorded, pending{Transition: tr})
 			}
@@ -408,7 +408,7 @@ func TestAdoptSkipsRecorded(t *testing.T) {
 			lg.records[uid] = r
 			lg.adopt(r, oc)
 			lg.mu.Unlock()
-			got := want{detected: r.detected.Phase}
+			got := want{detected: r.detected.phase}
 			for _, p := range r.unrecorded {
 				got.unrecorded = append(got.unrecorded, p.Lifecycle)
 			}

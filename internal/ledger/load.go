@@ -50,21 +50,20 @@ func (lg *Ledger) Load(ctx context.Context) error {
 			r = &Record{uid: uid}
 			lg.records[uid] = r
 		}
-		r.gk = schema.GroupKind{Group: lg.in(st.Group), Kind: lg.in(st.ResourceRef.Kind)}
-		r.version = lg.in(st.ResourceRef.APIVersion)
+		r.kind = kindOf(schema.GroupKind{Group: st.Group, Kind: st.ResourceRef.Kind}, st.ResourceRef.APIVersion, st.Provider)
 		r.namespace = lg.in(st.ResourceRef.Namespace)
 		r.objName = st.ResourceRef.Name
 		if n := oc.GetName(); n != r.ledgerName() {
-			r.nameOverride = n
+			r.fields().nameOverride = n
 		}
-		if id := st.Environment.ID; id != SubjectID(lg.controlPlane, r.gk, r.namespace, r.objName) {
-			r.subjectOverride = id
+		if id := st.Environment.ID; id != SubjectID(lg.controlPlane, r.gk(), r.namespace, r.objName) {
+			r.fields().subjectOverride = id
 		}
-		r.provider = lg.in(st.Provider)
 		lg.setLabels(r, st.Labels)
 		r.facts = st.Facts
-		r.ready, r.synced = lg.in(st.Ready), lg.in(st.Synced)
+		r.setConditions(st.Ready, st.Synced)
 		lg.adopt(r, oc)
+		lg.applyWatermarks(r)
 		r.gone = st.Phase == v1alpha1.PhaseDeleted
 		n++
 	})

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -122,30 +123,28 @@ type cursor struct {
 
 // Record is the provider's in-memory view of one watched cluster and its
 // ledger. It is kept small: the provider holds one per cluster, and the
-// event bodies only while some sink still needs them.
+// event bodies only while some sink still needs them. What few clusters
+// have (an open outage, signals, a deletion, a ledger named otherwise) is
+// held behind pointers, allocated only for those that have it.
 type Record struct {
 	uid types.UID
-	// nameOverride and subjectOverride are set only for ledgers written
-	// under another naming (an older release, another control-plane
-	// name); otherwise both are derived, which saves memory per cluster.
-	nameOverride    string
-	subjectOverride string
-	gk              schema.GroupKind
-	version         string // API version of the watched object
-	namespace       string
-	objName         string
-	provider        string
-	labels          map[string]string // shared between records with the same labels
-	labelSet        *labelSet         // keeps the shared labels interned while used
-	facts           v1alpha1.Facts
-	ready           string
-	synced          string
+	// kind is the object's kind, API version and provider, shared with
+	// every record of the same.
+	kind      unique.Handle[objectKind]
+	namespace string
+	objName   string
+	labelSet  *labelSet // the record's labels, shared between records with the same labels
+	facts     v1alpha1.Facts
+	// conditions are the object's Ready and Synced conditions as the
+	// ledger shows them, shared with every record that has the same.
+	conditions unique.Handle[conditions]
 
-	// stored is the state as written to the ledger; detected runs ahead
-	// of it by the transitions in unrecorded.
-	stored     normalize.State
-	detected   normalize.State
-	unrecorded []pending
+	// detected is the lifecycle state the transitions detected lead to;
+	// storedPhase is the phase written to the ledger, which detected runs
+	// ahead of by the transitions in unrecorded.
+	detected    state
+	storedPhase v1alpha1.Phase
+	unrecorded  []pending
 
 	// firstSeq and lastSeq bound the ledger's event log; events holds the
 	// newest of them while some sink may still need them.
@@ -156,30 +155,262 @@ type Record struct {
 
 	cursors []cursor
 
-	// incident is when the open outage began (the time of the degraded
-	// or failed event), so the event that ends it can name it;
-	// incidentID is that event's id, which the ending event links to.
-	incident   *metav1.Time
-	incidentID string
 	// lastID is the id of the newest recorded event, which the next one
-	// links to.
-	lastID string
+	// links to (see links).
+	lastID eventID
 
-	created   int64 // ledger creation time in Unix nanoseconds; 0 until it exists
-	deletedAt *metav1.Time
+	created int64 // ledger creation time in Unix nanoseconds; 0 until it exists
+	rv      int64 // resourceVersion of the ledger's last write or read (see watermark.go)
 	// latest is the newest time the object carried (Unix seconds) at the
 	// last observation that changed the ledger; a deletion is stamped
 	// with it.
 	latest int64
+	// rare holds what few records have; nil for most.
+	rare *rareFields
 	// dropped counts transitions never recorded because writes fell
 	// behind (see maxUnrecorded).
 	dropped uint32
 	gone    bool // the watched object no longer exists
 
 	// dirty marks a record whose ledger needs a status write;
-	// cursorsDirty one whose delivery progress needs flushing.
+	// cursorsDirty one whose delivery progress needs flushing;
+	// cursorsNew one with a sink's progress that no write carried yet,
+	// which no delivery watermark can stand for (see watermark.go).
 	dirty        bool
 	cursorsDirty bool
+	cursorsNew   bool
+}
+
+// objectKind is what every object of one kind and API version shares.
+type objectKind struct {
+	gk       schema.GroupKind
+	version  string // API version of the watched object
+	provider string
+}
+
+// kindOf is the interned objectKind of its arguments.
+func kindOf(gk schema.GroupKind, version, provider string) unique.Handle[objectKind] {
+	return unique.Make(objectKind{gk: gk, version: version, provider: provider})
+}
+
+// objectKind is the record's kind; zero before it is known.
+func (r *Record) objectKind() objectKind {
+	if r.kind == (unique.Handle[objectKind]{}) {
+		return objectKind{}
+	}
+	return r.kind.Value()
+}
+
+func (r *Record) gk() schema.GroupKind { return r.objectKind().gk }
+
+func (r *Record) version() string { return r.objectKind().version }
+
+func (r *Record) provider() string { return r.objectKind().provider }
+
+// conditions are an object's Ready and Synced conditions, as the ledger
+// shows them.
+type conditions struct {
+	ready, synced string
+}
+
+// setConditions sets the record's Ready and Synced conditions.
+func (r *Record) setConditions(ready, synced string) {
+	r.conditions = unique.Handle[conditions]{}
+	if ready != "" || synced != "" {
+		r.conditions = unique.Make(conditions{ready: ready, synced: synced})
+	}
+}
+
+// conds returns the record's Ready and Synced conditions.
+func (r *Record) conds() (string, string) {
+	if r.conditions == (unique.Handle[conditions]{}) {
+		return "", ""
+	}
+	c := r.conditions.Value()
+	return c.ready, c.synced
+}
+
+// rareFields are the parts of a record that few clusters have.
+type rareFields struct {
+	// nameOverride and subjectOverride are set only for ledgers written
+	// under another naming (an older release, another control-plane
+	// name); otherwise both are derived.
+	nameOverride    string
+	subjectOverride string
+	// incident is when the open outage began (the time of the degraded
+	// or failed event), so the event that ends it can name it;
+	// incidentID is that event's id, which the ending event links to.
+	incident   *metav1.Time
+	incidentID string
+	// lastID is the id of the newest recorded event when it is not of
+	// the form eventID holds (a ledger edited by hand).
+	lastID    string
+	deletedAt *metav1.Time
+}
+
+// fields returns the record's rare part, allocating it.
+func (r *Record) fields() *rareFields {
+	if r.rare == nil {
+		r.rare = &rareFields{}
+	}
+	return r.rare
+}
+
+// trim drops the rare part once it holds nothing.
+func (r *Record) trim() {
+	if r.rare != nil && *r.rare == (rareFields{}) {
+		r.rare = nil
+	}
+}
+
+func (r *Record) nameOverride() string {
+	if r.rare == nil {
+		return ""
+	}
+	return r.rare.nameOverride
+}
+
+func (r *Record) subjectOverride() string {
+	if r.rare == nil {
+		return ""
+	}
+	return r.rare.subjectOverride
+}
+
+// deletedAt is when the record's ledger recorded the deletion; nil before.
+func (r *Record) deletedAt() *metav1.Time {
+	if r.rare == nil {
+		return nil
+	}
+	return r.rare.deletedAt
+}
+
+func (r *Record) setDeletedAt(t *metav1.Time) {
+	if t == nil && r.rare == nil {
+		return
+	}
+	r.fields().deletedAt = t
+	r.trim()
+}
+
+// links returns the open outage (when it began and the id of the event
+// that began it) and the id of the newest recorded event, which the next
+// event links to.
+func (r *Record) links() (*metav1.Time, string, string) {
+	if r.rare == nil {
+		return nil, "", r.lastID.String()
+	}
+	last := r.rare.lastID
+	if last == "" {
+		last = r.lastID.String()
+	}
+	return r.rare.incident, r.rare.incidentID, last
+}
+
+// setLinks sets what links returns.
+func (r *Record) setLinks(incident *metav1.Time, incidentID, lastID string) {
+	id, ok := parseEventID(lastID)
+	r.lastID = id
+	if ok {
+		lastID = ""
+	}
+	if incident == nil && incidentID == "" && lastID == "" && r.rare == nil {
+		return
+	}
+	f := r.fields()
+	f.incident, f.incidentID, f.lastID = incident, incidentID, lastID
+	r.trim()
+}
+
+// labels are the record's labels, shared with every record that has the
+// same; never to be modified.
+func (r *Record) labels() map[string]string {
+	if r.labelSet == nil {
+		return nil
+	}
+	return r.labelSet.m
+}
+
+// eventID holds an event id in the 16 bytes of the UUID that every id the
+// provider makes is, rather than in a 36-byte string per cluster. The zero
+// eventID is no id.
+type eventID [16]byte
+
+// parseEventID returns the eventID of s, and whether s is exactly what its
+// String gives back: the empty id, or a UUID in canonical form.
+func parseEventID(s string) (eventID, bool) {
+	if s == "" {
+		return eventID{}, true
+	}
+	u, err := uuid.Parse(s)
+	if err != nil || u == (uuid.UUID{}) || u.String() != s {
+		return eventID{}, false
+	}
+	return eventID(u), true
+}
+
+// String is the id in canonical form; "" for the zero eventID.
+func (id eventID) String() string {
+	if id == (eventID{}) {
+		return ""
+	}
+	return uuid.UUID(id).String()
+}
+
+// state is a normalize.State as a record holds it: the signals' parts
+// (out of sync, flap tracking), which nearly every cluster has empty, are
+// held behind a pointer allocated only for clusters that have them.
+type state struct {
+	phase             v1alpha1.Phase
+	kubernetesVersion string
+	signals           *signalState
+	created           bool
+	paused            bool
+}
+
+// signalState is the signals' part of a normalize.State.
+type signalState struct {
+	outOfSync   []normalize.OutOfSync
+	syncLost    time.Time
+	syncReason  string
+	syncMessage string
+	recent      []time.Time
+	flaps       []normalize.FlapEpisode
+}
+
+// packState is s as a record holds it. state() gives s back unchanged.
+func packState(s normalize.State) state {
+	p := state{phase: s.Phase, kubernetesVersion: s.KubernetesVersion, created: s.Created, paused: s.Paused}
+	if s.OutOfSync != nil || s.SyncLost != (time.Time{}) || s.SyncReason != "" || s.SyncMessage != "" || s.Recent != nil || s.Flaps != nil {
+		p.signals = &signalState{
+			outOfSync: s.OutOfSync, syncLost: s.SyncLost, syncReason: s.SyncReason, syncMessage: s.SyncMessage,
+			recent: s.Recent, flaps: s.Flaps,
+		}
+	}
+	return p
+}
+
+// packState is s as a record holds it, its Kubernetes version interned.
+func (lg *Ledger) packState(s normalize.State) state {
+	p := packState(s)
+	p.kubernetesVersion = lg.in(p.kubernetesVersion)
+	return p
+}
+
+// state is the normalize.State s holds.
+func (s state) state() normalize.State {
+	out := normalize.State{Phase: s.phase, Created: s.created, KubernetesVersion: s.kubernetesVersion, Paused: s.paused}
+	if sig := s.signals; sig != nil {
+		out.OutOfSync, out.SyncLost, out.SyncReason, out.SyncMessage = sig.outOfSync, sig.syncLost, sig.syncReason, sig.syncMessage
+		out.Recent, out.Flaps = sig.recent, sig.flaps
+	}
+	return out
+}
+
+// watched says whether the state waits for time to pass: a cluster that
+// serves out of sync, or a flapping episode that may end.
+func (s state) watched() bool {
+	return s.signals != nil && (!s.signals.syncLost.IsZero() || len(s.signals.flaps) > 0)
 }
 
 // View is a read-only copy of what routing and event building need from a
@@ -215,10 +446,10 @@ func (r *Record) latestTime() time.Time {
 
 // ledgerName is the name of the record's ObservedCluster.
 func (r *Record) ledgerName() string {
-	if r.nameOverride != "" {
-		return r.nameOverride
+	if n := r.nameOverride(); n != "" {
+		return n
 	}
-	return NameFor(r.gk, r.namespace, r.objName, r.uid)
+	return NameFor(r.gk(), r.namespace, r.objName, r.uid)
 }
 
 // hasLedger says whether the record's ObservedCluster exists.
@@ -226,9 +457,9 @@ func (r *Record) hasLedger() bool { return r.created != 0 }
 
 // environment is the cluster as a CDEvents environment.
 func (r *Record) environment(controlPlane string) v1alpha1.Environment {
-	id := r.subjectOverride
+	id := r.subjectOverride()
 	if id == "" {
-		id = SubjectID(controlPlane, r.gk, r.namespace, r.objName)
+		id = SubjectID(controlPlane, r.gk(), r.namespace, r.objName)
 	}
 	name := r.objName
 	if r.facts.ExternalName != "" {
@@ -241,24 +472,24 @@ func (r *Record) view(controlPlane string) View {
 	return View{
 		UID:        r.uid,
 		LedgerName: r.ledgerName(),
-		GroupKind:  r.gk,
+		GroupKind:  r.gk(),
 		Ref: v1alpha1.ResourceRef{
-			APIVersion: r.version,
-			Kind:       r.gk.Kind,
+			APIVersion: r.version(),
+			Kind:       r.gk().Kind,
 			Namespace:  r.namespace,
 			Name:       r.objName,
 			UID:        r.uid,
 		},
-		Provider:    r.provider,
-		Labels:      r.labels,
+		Provider:    r.provider(),
+		Labels:      r.labels(),
 		Env:         r.environment(controlPlane),
 		Facts:       r.facts,
-		Phase:       r.stored.Phase,
+		Phase:       r.storedPhase,
 		FirstSeq:    r.firstSeq,
 		LastSeq:     r.lastSeq + int64(len(r.unrecorded)),
 		RecordedSeq: r.lastSeq,
 		CreatedAt:   time.Unix(0, r.created),
-		Deleted:     r.stored.Phase == v1alpha1.PhaseDeleted,
+		Deleted:     r.storedPhase == v1alpha1.PhaseDeleted,
 	}
 }
 
@@ -304,7 +535,7 @@ func (r *Record) sinkCursors(last int64) []v1alpha1.SinkCursor {
 // the id of the last. They are sent while their write is in flight; their
 // ids, times and links are those the write records.
 func (r *Record) inflight() ([]v1alpha1.LedgerEvent, *metav1.Time, string, string) {
-	open, openID, lastID := r.incident, r.incidentID, r.lastID
+	open, openID, lastID := r.links()
 	if len(r.unrecorded) == 0 {
 		return nil, open, openID, lastID
 	}
@@ -363,20 +594,21 @@ func (r *Record) eventID(seq int64) (string, bool) {
 // status renders the full ledger status of a record, for the first write.
 func (r *Record) status(controlPlane string, events []v1alpha1.LedgerEvent) v1alpha1.ObservedClusterStatus {
 	v := r.view(controlPlane)
+	ready, synced := r.conds()
 	s := v1alpha1.ObservedClusterStatus{
 		ResourceRef: v.Ref,
-		Group:       r.gk.Group,
-		ShortKind:   ShortKind(r.gk),
-		Provider:    r.provider,
-		Labels:      r.labels,
-		Phase:       r.detected.Phase,
-		Created:     r.detected.Created,
+		Group:       r.gk().Group,
+		ShortKind:   ShortKind(r.gk()),
+		Provider:    r.provider(),
+		Labels:      r.labels(),
+		Phase:       r.detected.phase,
+		Created:     r.detected.created,
 		Environment: v.Env,
 		Facts:       r.facts,
-		Ready:       r.ready,
-		Synced:      r.synced,
+		Ready:       ready,
+		Synced:      synced,
 		Events:      events,
-		DeletedAt:   r.deletedAt,
+		DeletedAt:   r.deletedAt(),
 		Pruned:      r.pruned,
 
 		DroppedTransitions: int64(r.dropped),

@@ -42,7 +42,7 @@ func (lg *Ledger) context(r *Record, late bool) normalize.Context {
 // schedule asks for r to be looked at again when its next outOfSync is due.
 // lg.mu must be held.
 func (lg *Ledger) schedule(r *Record, c normalize.Context) {
-	if due, ok := normalize.Due(r.detected, c.OutOfSyncAfter); ok {
+	if due, ok := normalize.Due(r.detected.state(), c.OutOfSyncAfter); ok {
 		lg.timers.AddAfter(r.uid, due.Sub(c.Now))
 	}
 }
@@ -69,8 +69,8 @@ func (lg *Ledger) elapse(uid types.UID) {
 		return
 	}
 	c := lg.context(r, false)
-	state, ts := normalize.Elapse(r.detected, c)
-	r.detected = state
+	next, ts := normalize.Elapse(r.detected.state(), c)
+	r.detected = lg.packState(next)
 	if len(ts) > 0 {
 		lg.add(r, ts)
 		r.dirty = true
@@ -86,7 +86,7 @@ func (lg *Ledger) SignalsChanged() {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	for uid, r := range lg.records {
-		if !r.gone && (!r.detected.SyncLost.IsZero() || len(r.detected.Flaps) > 0) {
+		if !r.gone && r.detected.watched() {
 			lg.timers.Add(uid)
 		}
 	}

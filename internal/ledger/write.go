@@ -74,6 +74,12 @@ type snapshot struct {
 	// guard is the resourceVersion a write to a ledger whose log is
 	// empty must find, since there is no lastSeq to test.
 	guard string
+	// token registers the write with the delivery watermarks until it
+	// lands or fails.
+	token uint64
+	// newCursors says sinks carries progress of a sink no write carried
+	// before.
+	newCursors bool
 }
 
 func (lg *Ledger) writeNext(ctx context.Context) bool {
@@ -134,9 +140,11 @@ func (lg *Ledger) write(ctx context.Context, uid types.UID) error {
 func (lg *Ledger) unwritten(uid types.UID, s snapshot) {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
+	lg.endWrite(s.token)
 	if r, ok := lg.records[uid]; ok {
 		r.dirty = true
 		r.cursorsDirty = r.cursorsDirty || s.sinks != nil
+		r.cursorsNew = r.cursorsNew || s.newCursors
 	}
 }
 
@@ -152,11 +160,11 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 		exists:   r.hasLedger(),
 		lastSeq:  r.lastSeq,
 		firstSeq: r.firstSeq,
-		state:    r.detected,
+		state:    r.detected.state(),
 		consumed: len(r.unrecorded),
 		pruned:   r.pruned,
 		labels: map[string]string{
-			LabelGroup: r.gk.Group, LabelKind: r.gk.Kind, LabelName: truncateLabel(r.objName), LabelUID: string(r.uid),
+			LabelGroup: r.gk().Group, LabelKind: r.gk().Kind, LabelName: truncateLabel(r.objName), LabelUID: string(r.uid),
 		},
 	}
 	if r.namespace != "" {
@@ -167,9 +175,9 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	}
 	s.events, s.incident, s.incidentID, s.lastID = r.inflight()
 	for _, e := range s.events {
-		if e.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt == nil {
+		if e.Lifecycle == v1alpha1.LifecycleDeleted && r.deletedAt() == nil {
 			now := metav1.NewTime(lg.now())
-			r.deletedAt = &now
+			r.setDeletedAt(&now)
 		}
 	}
 	seq := r.lastSeq + int64(len(s.events))
@@ -197,9 +205,11 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 	if r.cursorsDirty {
 		// Progress made on events of this write lands with them.
 		s.sinks = r.sinkCursors(seq)
-		r.cursorsDirty = false
+		s.newCursors = r.cursorsNew
+		r.cursorsDirty, r.cursorsNew = false, false
 	}
 	r.dirty = false
+	s.token = lg.beginWrite()
 	return s, true
 }
 
@@ -395,17 +405,21 @@ func nonNil(m map[string]string) map[string]string {
 // resourceVersion rv, the record's new stored state.
 func (lg *Ledger) commit(uid types.UID, s snapshot, rv string) {
 	lg.mu.Lock()
+	// The write leaves the watermarks' floors in the same hold that
+	// shows its events in the record.
+	lg.endWrite(s.token)
 	r, ok := lg.records[uid]
 	if !ok {
 		lg.mu.Unlock()
 		return
 	}
+	lg.sawRV(r, rv)
 	if !r.hasLedger() {
 		r.created = lg.now().UnixNano()
 	}
-	r.stored = s.state
+	r.storedPhase = s.state.Phase
 	r.pruned = s.pruned
-	r.incident, r.incidentID, r.lastID = s.incident, s.incidentID, s.lastID
+	r.setLinks(s.incident, s.incidentID, s.lastID)
 	r.unrecorded = append([]pending(nil), r.unrecorded[min(s.consumed, len(r.unrecorded)):]...)
 	if len(s.events) > 0 {
 		if r.firstSeq == 0 {
@@ -449,6 +463,67 @@ func (lg *Ledger) trimEvents(r *Record) {
 	}
 }
 
+// knownIDs maps each seq the record holds in memory, written or on its way
+// to the ledger, to its event's id.
+func (r *Record) knownIDs() map[int64]string {
+	ids := make(map[int64]string, len(r.events)+len(r.unrecorded))
+	for _, e := range r.events {
+		ids[e.Seq] = e.ID
+	}
+	for i, t := range r.unrecorded {
+		ids[r.lastSeq+int64(i)+1] = EventID(r.uid, t.Lifecycle, t.Time, t.Value)
+	}
+	return ids
+}
+
+// keepProgress keeps delivery progress that a ledger read back does not
+// hold yet (progress on events sent while their write was in flight, or
+// made since the last write) wherever the ledger numbers those events as
+// the record did: a conflict with a write of our own (a progress write
+// that moved the resourceVersion a write was guarded by, an answer lost
+// and retried) must not make a sink receive them again. Progress on seqs
+// another writer numbered differently, or that cannot be compared, is
+// dropped, and those events are sent again, with their ids. known are the
+// record's ids before the read, recorded the ledger's log as read; r's
+// seqs and unrecorded transitions are as adopted. lg.mu must be held.
+func (lg *Ledger) keepProgress(r *Record, ahead []cursor, known map[int64]string, recorded []v1alpha1.LedgerEvent) {
+	now := make(map[int64]string, len(recorded)+len(r.unrecorded))
+	for _, e := range recorded {
+		now[e.Seq] = e.ID
+	}
+	for i, t := range r.unrecorded {
+		now[r.lastSeq+int64(i)+1] = EventID(r.uid, t.Lifecycle, t.Time, t.Value)
+	}
+	for _, c := range ahead {
+		stored, ok := r.cursor(c.sink)
+		from := int64(0)
+		switch {
+		case ok && stored.endpoint != c.endpoint:
+			continue
+		case ok:
+			from = stored.delivered
+		}
+		if c.delivered <= from || c.delivered > r.lastSeq+int64(len(r.unrecorded)) {
+			continue
+		}
+		same := true
+		for seq := from + 1; seq <= c.delivered && same; seq++ {
+			id, ok := known[seq]
+			same = ok && id != "" && now[seq] == id
+		}
+		if !same {
+			continue
+		}
+		if !ok {
+			r.cursors = append(r.cursors, cursor{sink: c.sink, endpoint: c.endpoint})
+			stored = &r.cursors[len(r.cursors)-1]
+			r.cursorsNew = true
+		}
+		stored.delivered = c.delivered
+		r.cursorsDirty = true
+	}
+}
+
 // reload reads a ledger back from the API server after a write conflict.
 func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 	lg.mu.Lock()
@@ -466,10 +541,10 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 	switch {
 	case kerrors.IsNotFound(err):
 		// Deleted by hand: start a new ledger for the object.
-		r.created = 0
+		r.created, r.rv = 0, 0
 		r.firstSeq, r.lastSeq, r.events = 0, 0, nil
-		r.stored = normalize.State{}
-		r.detected = normalize.State{}
+		r.storedPhase = ""
+		r.detected = state{}
 		r.unrecorded = nil
 		r.cursors = nil
 		delete(lg.guards, uid)
@@ -485,11 +560,15 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 // that the ledger already holds (the same id) are not recorded again.
 func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 	st := oc.Status
+	known := r.knownIDs()
 	r.created = oc.GetCreationTimestamp().UnixNano()
-	r.stored = storedState(st)
+	lg.sawRV(r, oc.GetResourceVersion())
+	stored := storedState(st)
 	// What the state reads from the object rather than the ledger is
 	// kept: no change of the object may come to read it again.
-	r.stored.SyncLost, r.stored.SyncReason, r.stored.SyncMessage = r.detected.SyncLost, r.detected.SyncReason, r.detected.SyncMessage
+	detected := r.detected.state()
+	stored.SyncLost, stored.SyncReason, stored.SyncMessage = detected.SyncLost, detected.SyncReason, detected.SyncMessage
+	r.storedPhase = stored.Phase
 	if len(r.unrecorded) > 0 && len(st.Events) > 0 {
 		recorded := make(map[string]bool, len(st.Events))
 		for _, e := range st.Events {
@@ -504,7 +583,7 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 		r.unrecorded = kept
 	}
 	if len(r.unrecorded) == 0 {
-		r.detected = r.stored
+		r.detected = lg.packState(stored)
 		r.unrecorded = nil
 	}
 	if st.LastSeq == 0 {
@@ -532,21 +611,25 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 		r.firstSeq = st.Events[0].Seq
 	}
 	r.pruned = st.Pruned
-	r.deletedAt = st.DeletedAt
-	r.incident, r.incidentID, r.lastID = nil, "", ""
+	r.setDeletedAt(st.DeletedAt)
+	var incident *metav1.Time
+	var incidentID, lastID string
 	for i := range st.Events {
 		e := st.Events[i]
-		r.incident, r.incidentID, r.lastID = linkEvent(&e, r.incident, r.incidentID, r.lastID)
+		incident, incidentID, lastID = linkEvent(&e, incident, incidentID, lastID)
 	}
 	if oi := st.OpenIncident; oi != nil {
 		// The log may no longer hold the event that began it.
 		start := oi.Start
-		r.incident, r.incidentID = &start, oi.Event
+		incident, incidentID = &start, oi.Event
 	}
-	r.cursors = r.cursors[:0]
+	r.setLinks(incident, incidentID, lastID)
+	ahead := r.cursors
+	r.cursors = nil
 	for _, c := range st.Sinks {
 		r.cursors = append(r.cursors, cursor{sink: lg.in(storedKey(c.Sink)), endpoint: lg.in(c.Endpoint), delivered: c.DeliveredSeq})
 	}
+	lg.keepProgress(r, ahead, known, st.Events)
 	r.events = nil
 	low := lg.lowestCursor(r)
 	for _, e := range st.Events {

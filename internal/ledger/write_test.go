@@ -58,8 +58,8 @@ func TestWriteRetriesAfterFailure(t *testing.T) {
 	uid := types.UID("uid-1")
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	lg.records[uid] = &Record{
-		uid: uid, gk: schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, objName: "prod",
-		detected:   normalize.State{Phase: v1alpha1.PhaseProvisioning, Created: true},
+		uid: uid, kind: kindOf(schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, "", ""), objName: "prod",
+		detected:   packState(normalize.State{Phase: v1alpha1.PhaseProvisioning, Created: true}),
 		unrecorded: []pending{{Transition: normalize.Transition{Lifecycle: v1alpha1.LifecycleCreated, Time: t0}}},
 		dirty:      true,
 	}

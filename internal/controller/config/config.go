@@ -58,23 +58,28 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
+	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
 )
 
+// statusRefreshEvery is how often a config's status is refreshed: its
+// delivery figures, and its sink's delivery watermark, which the ledger
+// counts on being persisted this often.
+const statusRefreshEvery = ledger.WatermarkPersistedEvery
+
 // Error strings.
 const (
-	errGetConfig       = "cannot get provider config"
-	errUpdateStatus    = "cannot update provider config status"
-	errGetSecret       = "cannot get Secret"
-	errFmtSecretKey    = "Secret %s/%s has no key %q"
-	errFmtForeignNS    = "a ProviderConfig may only read Secrets in its own namespace %q, not %q"
-	errNoSecretNS      = "a ClusterProviderConfig must name the namespace of every Secret it reads"
-	errNoSecretRef     = "credentials source is Secret but secretRef is not set"
-	errClientCertPair  = "client certificate Secret must hold tls.crt and tls.key"
-	errApplySink       = "cannot configure sink"
-	errDeadLetterSink  = "dead-letter sink"
-	errExpression      = "invalid spec.selector.expression"
-	statusRefreshEvery = 10 * time.Second
+	errGetConfig      = "cannot get provider config"
+	errUpdateStatus   = "cannot update provider config status"
+	errGetSecret      = "cannot get Secret"
+	errFmtSecretKey   = "Secret %s/%s has no key %q"
+	errFmtForeignNS   = "a ProviderConfig may only read Secrets in its own namespace %q, not %q"
+	errNoSecretNS     = "a ClusterProviderConfig must name the namespace of every Secret it reads"
+	errNoSecretRef    = "credentials source is Secret but secretRef is not set"
+	errClientCertPair = "client certificate Secret must hold tls.crt and tls.key"
+	errApplySink      = "cannot configure sink"
+	errDeadLetterSink = "dead-letter sink"
+	errExpression     = "invalid spec.selector.expression"
 
 	errSinkNotAllowed     = "sink is not allowed"
 	errDLQNotAllowed      = "dead-letter sink is not allowed"
@@ -148,6 +153,9 @@ type Sinks interface {
 	Apply(st dispatch.Settings) error
 	Remove(id string)
 	Stats(id string) (dispatch.Stats, bool)
+	// Persisted says a sink's delivery watermark for an endpoint is in
+	// its config's status.
+	Persisted(id, endpoint, deliveredThrough string)
 }
 
 // Kinds reports cluster kinds the provider may not watch.
@@ -287,6 +295,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		st, err = r.settings(ctx, id, pc)
 	}
 	if err == nil {
+		// What the status says was delivered counts before the sink
+		// starts sending, so a restart does not send it again.
+		if status := pc.GetStatus(); status.SinkEndpoint == st.Endpoint {
+			r.sinks.Persisted(id, st.Endpoint, status.DeliveredThrough)
+		}
 		err = errors.Wrap(r.sinks.Apply(st), errApplySink)
 	}
 	r.done(id)
@@ -317,6 +330,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		if err := r.kube.Status().Update(ctx, pc.(client.Object)); err != nil {
 			return reconcile.Result{}, errors.Wrap(err, errUpdateStatus)
 		}
+		status := pc.GetStatus()
+		r.sinks.Persisted(id, status.SinkEndpoint, status.DeliveredThrough)
 	}
 	return reconcile.Result{RequeueAfter: statusRefreshEvery}, nil
 }
@@ -339,6 +354,14 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 		return
 	}
 	s.Clusters, s.Delivered, s.Pending, s.DeadLettered = stats.Clusters, stats.Delivered, stats.Pending, stats.DeadLettered
+	switch {
+	case stats.Endpoint != s.SinkEndpoint:
+		// The sink still runs with settings of another URL: its
+		// watermark says nothing of this one.
+		s.DeliveredThrough = ""
+	case stats.DeliveredThrough != "":
+		s.DeliveredThrough = stats.DeliveredThrough
+	}
 	s.MatchedClusters, s.SelectorErrors = stats.MatchedClusters, stats.SelectorErrors
 	if stats.Dropped > s.Dropped {
 		r.record.Event(pc.(client.Object), event.Warning(reasonDropped, errors.Errorf("%d event(s) given up since the provider started; the latest %s", stats.Dropped, stats.LastDrop)))
@@ -497,6 +520,8 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 		// of the config would look like a change.
 		now := metav1.NewTime(r.now().Truncate(time.Second))
 		status.SinkSince, status.SinkEndpoint = &now, st.Endpoint
+		// A watermark says what one endpoint received.
+		status.DeliveredThrough = ""
 	}
 	st.Since = status.SinkSince.Time
 
