@@ -403,6 +403,7 @@ type noSinks struct{}
 func (noSinks) Apply(dispatch.Settings) error       { return nil }
 func (noSinks) Remove(string)                       {}
 func (noSinks) Stats(string) (dispatch.Stats, bool) { return dispatch.Stats{}, false }
+func (noSinks) Persisted(string, string, string)    {}
 
 func TestReportUnwatchableKinds(t *testing.T) {
 	cases := map[string]struct {
