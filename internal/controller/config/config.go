@@ -26,9 +26,11 @@ limitations under the License.
 package config
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -326,7 +328,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	r.report(pc, id)
 
-	if !reflect.DeepEqual(before, pc.GetStatus()) {
+	if !sameAsStored(before, pc.GetStatus()) {
 		if err := r.kube.Status().Update(ctx, pc.(client.Object)); err != nil {
 			return reconcile.Result{}, errors.Wrap(err, errUpdateStatus)
 		}
@@ -334,6 +336,21 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 		r.sinks.Persisted(id, status.SinkEndpoint, status.DeliveredThrough)
 	}
 	return reconcile.Result{RequeueAfter: statusRefreshEvery}, nil
+}
+
+// sameAsStored says whether two statuses are stored alike by the API
+// server. Compared field by field they differ where nothing the API server
+// keeps does: a time the sinks report carries nanoseconds and a monotonic
+// clock reading, one read back is whole seconds; an empty list is stored
+// as none. Such a difference must not rewrite an unchanged status at every
+// refresh.
+func sameAsStored(a, b *v1alpha1.ProviderConfigStatus) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	if errA != nil || errB != nil {
+		return reflect.DeepEqual(a, b)
+	}
+	return bytes.Equal(ja, jb)
 }
 
 // report copies delivery figures into status, and raises an event when the

@@ -29,6 +29,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -435,6 +436,49 @@ func TestReportUnwatchableKinds(t *testing.T) {
 			r.report(pc, "ClusterProviderConfig/x")
 			if diff := cmp.Diff(tc.want, pc.Status.UnwatchableKinds); diff != "" {
 				t.Errorf("\n%s\nreport(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestSameAsStored(t *testing.T) {
+	at := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
+	// What a sink reports: nanoseconds and a monotonic clock reading.
+	live := time.Now()
+	// What the API server gives back: whole seconds, local time.
+	stored := metav1.NewTime(live.Truncate(time.Second).Local())
+	cases := map[string]struct {
+		reason string
+		a, b   v1alpha1.ProviderConfigStatus
+		want   bool
+	}{
+		"LiveTimeAsStored": {
+			reason: "A time the sinks report and the same time read back are stored alike.",
+			a:      v1alpha1.ProviderConfigStatus{LastDelivery: &v1alpha1.DeliveryRecord{Time: stored, Type: "t", Subject: "s"}},
+			b:      v1alpha1.ProviderConfigStatus{LastDelivery: &v1alpha1.DeliveryRecord{Time: metav1.NewTime(live), Type: "t", Subject: "s"}},
+			want:   true,
+		},
+		"EmptyListAsNone": {
+			reason: "An empty list is stored as none.",
+			a:      v1alpha1.ProviderConfigStatus{},
+			b:      v1alpha1.ProviderConfigStatus{UnwatchableKinds: []string{}},
+			want:   true,
+		},
+		"NewerDelivery": {
+			reason: "A later delivery is a change.",
+			a:      v1alpha1.ProviderConfigStatus{LastDelivery: &v1alpha1.DeliveryRecord{Time: metav1.NewTime(at)}},
+			b:      v1alpha1.ProviderConfigStatus{LastDelivery: &v1alpha1.DeliveryRecord{Time: metav1.NewTime(at.Add(time.Second))}},
+		},
+		"MoreDelivered": {
+			reason: "A figure that moved is a change.",
+			a:      v1alpha1.ProviderConfigStatus{Delivered: 1},
+			b:      v1alpha1.ProviderConfigStatus{Delivered: 2},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := sameAsStored(&tc.a, &tc.b); got != tc.want {
+				t.Errorf("\n%s\nsameAsStored(...): want %t, got %t", tc.reason, tc.want, got)
 			}
 		})
 	}
