@@ -600,7 +600,6 @@ func (e *Engine) apply(ctx context.Context, info crdInfo) {
 	}
 	e.startLocked(ctx, info, p)
 	go e.onChange()
-	return
 }
 
 // cannotRead reports a CRD that could not be read. Its kind is kept as it
