@@ -133,6 +133,11 @@ type Facts struct {
 	// CloudState is the cloud's own status value, where the kind has one.
 	// +optional
 	CloudState string `json:"cloudState,omitempty"`
+	// ProviderConfig is the ProviderConfig the managed resource names
+	// (spec.providerConfigRef: kind and name), which cascades may group
+	// clusters by.
+	// +optional
+	ProviderConfig string `json:"providerConfig,omitempty"`
 }
 
 // LedgerEvent is one recorded lifecycle transition. Its id and time never

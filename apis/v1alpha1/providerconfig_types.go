@@ -369,6 +369,95 @@ type Signals struct {
 	// episode. Off when unset.
 	// +optional
 	Flapping *FlapDamping `json:"flapping,omitempty"`
+
+	// Cascade, when set, reports clusters that share a cause and turn
+	// degraded or failed together as one incident: when at least
+	// minClusters of one group do so within window, the sink receives one
+	// incident.detected naming every affected environment, and one
+	// incident.resolved when the last of them recovers. Off when unset.
+	// +optional
+	Cascade *CascadeSignal `json:"cascade,omitempty"`
+}
+
+// CascadeGrouping says which clusters share a cause.
+// +kubebuilder:validation:Enum=ProviderRegion;ProviderConfig
+type CascadeGrouping string
+
+// Cascade groupings.
+const (
+	// CascadeByProviderRegion groups clusters of one provider family in
+	// one region (status.facts.region); clusters that report no region
+	// are in no group.
+	CascadeByProviderRegion CascadeGrouping = "ProviderRegion"
+	// CascadeByProviderConfig groups clusters whose managed resources use
+	// the same ProviderConfig (spec.providerConfigRef), usually the same
+	// cloud account and credentials; clusters that name none are in no
+	// group.
+	CascadeByProviderConfig CascadeGrouping = "ProviderConfig"
+)
+
+// CascadePerCluster says what a sink with cascades receives of the
+// incidents of each cluster.
+// +kubebuilder:validation:Enum=Keep;Omit
+type CascadePerCluster string
+
+// What a sink with cascades receives of per-cluster incidents.
+const (
+	// CascadeKeepPerCluster keeps the per-cluster incidents that
+	// spec.cdevents.incidents asks for, besides the cascades.
+	CascadeKeepPerCluster CascadePerCluster = "Keep"
+	// CascadeOmitPerCluster sends incidents only for cascades; the
+	// environment events of each cluster are sent as usual.
+	CascadeOmitPerCluster CascadePerCluster = "Omit"
+)
+
+// DefaultCascadeWindow is the cascade window of a sink that sets none.
+const DefaultCascadeWindow = 5 * time.Minute
+
+// CascadeSignal says when clusters that share a cause fail together.
+type CascadeSignal struct {
+	// MinClusters is how many clusters of one group must turn degraded or
+	// failed within the window for a cascade.
+	// +kubebuilder:validation:Minimum=2
+	// +kubebuilder:validation:Maximum=10000
+	MinClusters int32 `json:"minClusters"`
+
+	// Window is how close together the incidents of minClusters clusters
+	// must begin. Defaults to 5m.
+	// +optional
+	// +kubebuilder:default="5m"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s') && duration(self) <= duration('24h')",message="window must be between 10s and 24h"
+	Window *metav1.Duration `json:"window,omitempty"`
+
+	// By says which clusters share a cause: ProviderRegion (the default)
+	// or ProviderConfig.
+	// +optional
+	// +kubebuilder:default=ProviderRegion
+	By CascadeGrouping `json:"by,omitempty"`
+
+	// PerCluster says whether the sink still receives the incidents of
+	// each cluster (Keep, the default, as spec.cdevents.incidents asks)
+	// or only the cascades (Omit).
+	// +optional
+	// +kubebuilder:default=Keep
+	PerCluster CascadePerCluster `json:"perCluster,omitempty"`
+}
+
+// WindowDuration is the cascade window, with its default.
+func (c *CascadeSignal) WindowDuration() time.Duration {
+	if c == nil || c.Window == nil || c.Window.Duration <= 0 {
+		return DefaultCascadeWindow
+	}
+	return c.Window.Duration
+}
+
+// Grouping is how clusters are grouped, with its default.
+func (c *CascadeSignal) Grouping() CascadeGrouping {
+	if c == nil || c.By == "" {
+		return CascadeByProviderRegion
+	}
+	return c.By
 }
 
 // FlapDamping says when a cluster is flapping.
@@ -459,6 +548,42 @@ type ErrorRecord struct {
 	Subject string `json:"subject,omitempty"`
 }
 
+// CascadeStage is how far a sink has received a cascade.
+// +kubebuilder:validation:Enum=Detected;Resolved
+type CascadeStage string
+
+// Cascade stages.
+const (
+	// CascadeDetected: the sink accepted the cascade's incident.detected.
+	CascadeDetected CascadeStage = "Detected"
+	// CascadeResolved: the sink accepted its incident.resolved too, or
+	// will never get it.
+	CascadeResolved CascadeStage = "Resolved"
+)
+
+// CascadeRecord is one cascade and what the sink received of it.
+type CascadeRecord struct {
+	// ID of the cascade; its incident events derive their ids from it.
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id"`
+	// Group the cascade's clusters share, such as aws/us-east-1.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Group string `json:"group,omitempty"`
+	// Detected is when the cascade began: the start of the incident that
+	// made its clusters minClusters.
+	Detected metav1.Time `json:"detected"`
+	// Resolved is when the last of its clusters recovered.
+	// +optional
+	Resolved *metav1.Time `json:"resolved,omitempty"`
+	// Clusters is how many clusters it counts.
+	// +optional
+	Clusters int32 `json:"clusters,omitempty"`
+	// Sent is how far the sink has received it.
+	// +optional
+	Sent CascadeStage `json:"sent,omitempty"`
+}
+
 // Condition types and reasons of provider configs, besides Ready and
 // TypeSinkReachable.
 const (
@@ -534,6 +659,16 @@ type ProviderConfigStatus struct {
 	// status never repeats a URL that may embed a token).
 	// +optional
 	SinkEndpoint string `json:"sinkEndpoint,omitempty"`
+
+	// Cascades lists the sink's cascades (see spec.signals.cascade) that
+	// are open, or resolved within the last day, and what the sink has
+	// received of each, so that a restarted provider neither repeats nor
+	// loses one. It is written when a cascade changes, never per event.
+	// +optional
+	// +kubebuilder:validation:MaxItems=64
+	// +listType=map
+	// +listMapKey=id
+	Cascades []CascadeRecord `json:"cascades,omitempty"`
 
 	// DeliveredThrough is the sink's delivery watermark at SinkEndpoint: a
 	// resourceVersion of the ObservedCluster ledgers such that every

@@ -181,6 +181,11 @@ func TestExamples(t *testing.T) {
 			file:   "cdviz-incidents.yaml",
 			want:   []string{"ClusterProviderConfig/cdviz-incidents"},
 		},
+		"CdvizCascades": {
+			reason: "A ClusterProviderConfig sending cascades of clusters to cdviz is valid.",
+			file:   "cdviz-cascades.yaml",
+			want:   []string{"ClusterProviderConfig/cdviz-cascades"},
+		},
 		"KnativeBroker": {
 			reason: "A ClusterProviderConfig for a Knative Broker, with a dead-letter sink and a selector, is valid.",
 			file:   "knative-broker.yaml",
@@ -305,6 +310,30 @@ kind: ClusterProviderConfig
 metadata: {name: nervous}
 spec: {sink: {url: "https://example.com/"}, signals: {flapping: {transitions: 1, window: 10m}}}`,
 			want: "spec.signals.flapping.transitions",
+		},
+		"CascadeOfOne": {
+			reason: "A cascade of one cluster is just an outage.",
+			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: lonely}
+spec: {sink: {url: "https://example.com/"}, signals: {cascade: {minClusters: 1}}}`,
+			want: "spec.signals.cascade.minClusters",
+		},
+		"CascadeUnknownGrouping": {
+			reason: "Clusters are grouped by provider and region or by ProviderConfig, nothing else.",
+			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: zoned}
+spec: {sink: {url: "https://example.com/"}, signals: {cascade: {minClusters: 3, by: Zone}}}`,
+			want: "spec.signals.cascade.by",
+		},
+		"CascadeWindowTooShort": {
+			reason: "A cascade window under ten seconds is refused.",
+			manifest: `apiVersion: cdevents.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata: {name: hasty}
+spec: {sink: {url: "https://example.com/"}, signals: {cascade: {minClusters: 3, window: 1s}}}`,
+			want: "window must be between 10s and 24h",
 		},
 		"UnknownField": {
 			reason: "A misspelt field is refused, not silently dropped.",

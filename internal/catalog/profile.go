@@ -112,6 +112,9 @@ type Profile struct {
 	version      []Path
 	region       []Path
 	cloudState   []Path
+	// providerConfig reads spec.providerConfigRef, which every managed
+	// resource has: cascades group clusters by it.
+	providerConfig []Path
 
 	states map[string]Health
 }
@@ -154,6 +157,16 @@ func Compile(spec v1alpha1.ClusterKindSpec) (*Profile, error) {
 		if *c.dst, err = compilePaths(c.name, c.paths); err != nil {
 			return nil, err
 		}
+	}
+	// Not a user's path: the reference is two short names every managed
+	// resource has, so it is read past the rule that keeps profiles out
+	// of the bulk of a spec.
+	for _, raw := range []string{providerConfigRefKind, providerConfigRefName} {
+		x, err := ParsePath(raw)
+		if err != nil {
+			return nil, errors.Wrapf(err, errFmtPath, "providerConfigRef", raw)
+		}
+		p.providerConfig = append(p.providerConfig, x)
 	}
 	if p.states, err = compileStates(spec.States); err != nil {
 		return nil, err
@@ -312,11 +325,37 @@ func (p *Profile) Facts(content map[string]any) v1alpha1.Facts {
 		KubernetesVersion: bound(First(content, p.version...)),
 		Region:            bound(First(content, p.region...)),
 		CloudState:        bound(First(content, p.cloudState...)),
+		ProviderConfig:    bound(p.providerConfigRef(content)),
 	}
 }
 
-// Paths returns every field path the profile reads, sorted, so callers can
-// tell which fields an object must keep.
+// Paths of the managed resource's ProviderConfig reference.
+const (
+	providerConfigRefKind = "spec.providerConfigRef.kind"
+	providerConfigRefName = "spec.providerConfigRef.name"
+)
+
+// providerConfigRef names the ProviderConfig a managed resource uses, as
+// <kind>/<name> where the reference has a kind (namespaced managed
+// resources of Crossplane v2) and as <name> otherwise; empty when it names
+// none.
+func (p *Profile) providerConfigRef(content map[string]any) string {
+	if len(p.providerConfig) != 2 {
+		return ""
+	}
+	name := p.providerConfig[1].Read(content)
+	if name == "" {
+		return ""
+	}
+	if kind := p.providerConfig[0].Read(content); kind != "" {
+		return kind + "/" + name
+	}
+	return name
+}
+
+// Paths returns every field path the profile's spec names, sorted, so
+// callers can tell which fields an object must keep; every profile also
+// reads spec.providerConfigRef.
 func (p *Profile) Paths() []string {
 	seen := map[string]bool{}
 	for _, ps := range [][]Path{p.externalName, p.cloudID, p.endpoint, p.version, p.region, p.cloudState} {
@@ -354,7 +393,7 @@ func (p *Profile) Trim(content map[string]any) map[string]any {
 			out["status"] = map[string]any{"conditions": conds}
 		}
 	}
-	for _, ps := range [][]Path{p.externalName, p.cloudID, p.endpoint, p.version, p.region, p.cloudState} {
+	for _, ps := range [][]Path{p.externalName, p.cloudID, p.endpoint, p.version, p.region, p.cloudState, p.providerConfig} {
 		for _, x := range ps {
 			v, ok := prune(content, x.segs)
 			if !ok {

@@ -278,7 +278,7 @@ type draft struct {
 	subjectID string
 	// chainID is set on the versions that have context.chainId (0.4+).
 	chainID string
-	data    CustomData
+	data    any
 	// content fills the kind-specific subject content.
 	content func(api.CDEvent)
 }

@@ -69,6 +69,12 @@ type Settings struct {
 	// DeadLetter is the dead-letter sink, if any.
 	DeadLetter *deliver.SinkConfig
 	Retry      deliver.RetryPolicy
+	// Cascade is the sink's cascade signal; nil when it wants none.
+	Cascade *v1alpha1.CascadeSignal
+	// Cascades is what the sink had received of its cascades, from its
+	// config's status. Only a sink added anew reads it; a running sink's
+	// own record is newer.
+	Cascades []v1alpha1.CascadeRecord
 }
 
 // Stats describe one sink's delivery, for its config's status.
@@ -98,6 +104,9 @@ type Stats struct {
 	// NotAllowed is true while the latest attempt was refused by the
 	// egress policy: nothing was sent.
 	NotAllowed bool
+	// Cascades are the sink's cascades and how far it has received each,
+	// for status.cascades.
+	Cascades []v1alpha1.CascadeRecord
 	// Endpoint is the sink endpoint the figures are for, and
 	// DeliveredThrough its delivery watermark there (see
 	// ledger.DeliveredThrough); empty when there is none yet.
@@ -130,6 +139,8 @@ type Dispatcher struct {
 	metrics *deliver.Metrics
 
 	defaultSource string
+	now           func() time.Time
+	cascades      *cascades
 
 	// mu guards sinks and ctx. Never hold it while stopping a sink or
 	// calling the ledger: the ledger calls SinksFor with its own lock held.
@@ -152,7 +163,9 @@ func New(lg *ledger.Ledger, b *cdevent.Builder, opts ...Option) *Dispatcher {
 		sinks:   map[string]*sink{},
 
 		defaultSource: "/crossplane/crossplane",
+		now:           time.Now,
 	}
+	d.cascades = newCascades(d)
 	for _, o := range opts {
 		o(d)
 	}
@@ -167,7 +180,13 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 		d.startLocked(s)
 	}
 	d.mu.Unlock()
+	cascadesDone := make(chan struct{})
+	go func() {
+		defer close(cascadesDone)
+		d.cascades.run(ctx)
+	}()
 	<-ctx.Done()
+	<-cascadesDone
 	d.mu.Lock()
 	sinks := make([]*sink, 0, len(d.sinks))
 	for _, s := range d.sinks {
@@ -227,6 +246,9 @@ func (d *Dispatcher) Apply(st Settings) error {
 		return nil
 	}
 	s := newSink(d, st, sender, dlq)
+	if !ok {
+		s.seedCascades(st.Cascades)
+	}
 	d.sinks[st.ID] = s
 	d.publishRoutesLocked()
 	d.mu.Unlock()
@@ -239,6 +261,9 @@ func (d *Dispatcher) Apply(st Settings) error {
 	if ok {
 		old.stop()
 		s.inherit(old)
+	}
+	if st.Cascade != nil {
+		d.cascades.evaluate(st.ID)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -315,6 +340,7 @@ func (d *Dispatcher) Stats(id string) (Stats, bool) {
 // Recorded wakes every sink that receives a cluster whose ledger changed.
 // It implements ledger.Notifier and never blocks.
 func (d *Dispatcher) Recorded(uid types.UID) {
+	d.cascades.recorded(uid)
 	v, ok := d.ledger.View(uid)
 	if !ok {
 		return

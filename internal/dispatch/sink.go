@@ -42,6 +42,7 @@ func (s Settings) Equal(o Settings) bool {
 		return false
 	}
 	s.Routes, o.Routes = Routes{}, Routes{}
+	s.Cascades, o.Cascades = nil, nil
 	return reflect.DeepEqual(s, o)
 }
 
@@ -67,10 +68,12 @@ type sink struct {
 	mu    sync.Mutex
 	plans map[types.UID]*plan
 	stats Stats
+	// cascades are the sink's cascades, by id.
+	cascades map[string]*cascadeState
 }
 
 func newSink(d *Dispatcher, st Settings, sender, dlq *deliver.Sender) *sink {
-	s := &sink{d: d, settings: st, sender: sender, dlq: dlq, plans: map[types.UID]*plan{}}
+	s := &sink{d: d, settings: st, sender: sender, dlq: dlq, plans: map[types.UID]*plan{}, cascades: map[string]*cascadeState{}}
 	opts := []deliver.OutboxOption{
 		deliver.WithWorkers(d.workers),
 		deliver.WithRetryPolicy(st.Retry),
@@ -115,10 +118,23 @@ func (s *sink) inherit(old *sink) {
 	old.mu.Lock()
 	stats := old.stats
 	plans := old.plans
+	cascades := make(map[string]*cascadeState, len(old.cascades))
+	for id, st := range old.cascades {
+		// A new URL has received nothing of the cascades still open:
+		// they are sent to it again, with the same ids.
+		if s.settings.Endpoint == old.settings.Endpoint || st.record.Sent == v1alpha1.CascadeResolved {
+			cascades[id] = &cascadeState{episode: st.episode, record: *st.record.DeepCopy()}
+		}
+	}
 	old.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats = stats
+	for id, st := range cascades {
+		if _, ok := s.cascades[id]; !ok {
+			s.cascades[id] = st
+		}
+	}
 	if s.settings.Endpoint == old.settings.Endpoint && s.settings.Since.Equal(old.settings.Since) {
 		for uid, p := range plans {
 			if _, ok := s.plans[uid]; !ok {
@@ -135,6 +151,9 @@ func (s *sink) snapshot() Stats {
 	defer s.mu.Unlock()
 	st := s.stats
 	st.Clusters, st.Pending = 0, 0
+	if s.settings.Cascade != nil || len(s.cascades) > 0 {
+		st.Cascades = s.cascadeRecordsLocked()
+	}
 	return st
 }
 
@@ -266,6 +285,9 @@ func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 // never sees the new created before the old deleted. When a record has
 // nothing left to send, the incarnation waiting for it is woken.
 func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, error) {
+	if isCascadeKey(key) {
+		return s.nextCascade(key)
+	}
 	p, ok, err := s.next(ctx, key)
 	if err == nil && !ok {
 		if next, waits := s.d.ledger.Successor(types.UID(key)); waits && s.finished(types.UID(key)) {
@@ -465,6 +487,10 @@ func (s *sink) pending(v ledger.View, e v1alpha1.LedgerEvent, replay bool) (deli
 // deliver.Source. The figures are counted per event, by the observer
 // methods.
 func (s *sink) Done(key string, p deliver.Pending, _ deliver.Outcome) {
+	if isCascadeKey(key) {
+		s.cascadeDone(key, p.Seq)
+		return
+	}
 	s.d.ledger.SetCursor(types.UID(key), s.settings.ID, ledger.Cursor{Delivered: p.Seq, Endpoint: s.settings.Endpoint, ID: p.ID})
 }
 

@@ -131,6 +131,7 @@ func (lg *Ledger) ForgetSink(sink string) {
 	key := SinkKey(sink)
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
+	delete(lg.persisted, key)
 	for _, r := range lg.records {
 		for i := range r.cursors {
 			if r.cursors[i].sink == key {

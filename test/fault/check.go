@@ -262,3 +262,84 @@ func Table(rows []Row) string {
 	}
 	return b.String()
 }
+
+// IsCascade says whether an event is a cascade's incident: its subject is
+// a cascade's, not a cluster's.
+func IsCascade(g Got) bool {
+	return strings.HasPrefix(g.Type, "dev.cdevents.incident.") && strings.Contains(g.SubjectID, "/cascades/")
+}
+
+// CheckCascades checks the cascade incidents a sink received against the
+// number of cascades the driver caused: each must arrive as one detected
+// and one resolved incident (two transitions), the resolved not before the
+// detected, every resend with the identical id and timestamp, and the
+// CloudEvents id and time equal to the CDEvents context's. A missing
+// incident is lost, an extra cascade or an incident of another type
+// invented, an incident with a second id or timestamp a bad duplicate.
+func CheckCascades(got []Got, want int) Result {
+	type seen struct {
+		id string
+		ts int64
+	}
+	res := Result{Transitions: 2 * want}
+	bySubject := map[string]map[string]map[seen]int{}
+	var subjects []string
+	for _, g := range got {
+		res.Received++
+		if g.CEID != g.ID || !g.Time.Equal(g.Timestamp) {
+			res.BadDuplicates++
+			res.Problems = append(res.Problems, fmt.Sprintf("%s of cascade %s: CloudEvents id/time %s %s differ from the context's %s %s", g.Type, g.SubjectID, g.CEID, stamp(g.Time), g.ID, stamp(g.Timestamp)))
+		}
+		types, ok := bySubject[g.SubjectID]
+		if !ok {
+			types = map[string]map[seen]int{}
+			bySubject[g.SubjectID] = types
+			subjects = append(subjects, g.SubjectID)
+		}
+		if types[g.Type] == nil {
+			types[g.Type] = map[seen]int{}
+		}
+		types[g.Type][seen{g.ID, g.Timestamp.UnixNano()}]++
+	}
+	if len(subjects) < want {
+		res.Lost += 2 * (want - len(subjects))
+		res.Problems = append(res.Problems, fmt.Sprintf("lost: %d cascades received (%v), want %d", len(subjects), subjects, want))
+	}
+	if len(subjects) > want {
+		res.Invented += len(subjects) - want
+		res.Problems = append(res.Problems, fmt.Sprintf("invented: %d cascades received (%v), want %d", len(subjects), subjects, want))
+	}
+	for _, subj := range subjects {
+		var detected, resolved int64
+		for typ, ids := range bySubject[subj] {
+			for k, n := range ids {
+				res.Duplicates += n - 1
+				switch {
+				case strings.HasPrefix(typ, "dev.cdevents.incident.detected."):
+					detected = k.ts
+				case strings.HasPrefix(typ, "dev.cdevents.incident.resolved."):
+					resolved = k.ts
+				default:
+					res.Invented++
+					res.Problems = append(res.Problems, fmt.Sprintf("invented: cascade %s: unexpected %s", subj, typ))
+				}
+			}
+			if len(ids) > 1 {
+				res.BadDuplicates += len(ids) - 1
+				res.Problems = append(res.Problems, fmt.Sprintf("bad duplicate: cascade %s: %s arrived with %d ids or timestamps: %v", subj, typ, len(ids), ids))
+			}
+		}
+		switch {
+		case detected == 0:
+			res.Lost++
+			res.Problems = append(res.Problems, fmt.Sprintf("lost: cascade %s never detected", subj))
+		case resolved == 0:
+			res.Lost++
+			res.Problems = append(res.Problems, fmt.Sprintf("lost: cascade %s never resolved", subj))
+		case resolved < detected:
+			res.Invented++
+			res.Problems = append(res.Problems, fmt.Sprintf("invented: cascade %s resolved at %s, before it was detected at %s", subj, stamp(time.Unix(0, resolved)), stamp(time.Unix(0, detected))))
+		}
+	}
+	return res
+}

@@ -348,3 +348,63 @@ func TestForSink(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckCascades(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const subject = "/fault/cascades/upjet-aws/us-east-1/1767323045"
+	inc := func(kind, subj, id string, ts time.Time) Got {
+		return Got{ID: id, CEID: id, Timestamp: ts, Time: ts, Type: "dev.cdevents.incident." + kind + ".0.3.0", SubjectID: subj}
+	}
+	detected := inc("detected", subject, "d", t0)
+	resolved := inc("resolved", subject, "r", t0.Add(time.Minute))
+	type counts struct{ Transitions, Received, Lost, Invented, Duplicates, BadDuplicates int }
+	cases := map[string]struct {
+		reason string
+		got    []Got
+		want   counts
+	}{
+		"Exact": {
+			reason: "One detected and one resolved incident make a cascade exact.",
+			got:    []Got{detected, resolved},
+			want:   counts{Transitions: 2, Received: 2},
+		},
+		"Resent": {
+			reason: "Resends with the identical id and timestamp are harmless duplicates.",
+			got:    []Got{detected, detected, resolved, resolved},
+			want:   counts{Transitions: 2, Received: 4, Duplicates: 2},
+		},
+		"NeverResolved": {
+			reason: "A cascade without its resolved incident lost it.",
+			got:    []Got{detected},
+			want:   counts{Transitions: 2, Received: 1, Lost: 1},
+		},
+		"NoCascade": {
+			reason: "A cascade never received lost both incidents.",
+			want:   counts{Transitions: 2, Lost: 2},
+		},
+		"Restamped": {
+			reason: "A detected incident sent again with another timestamp is a bad duplicate.",
+			got:    []Got{detected, inc("detected", subject, "d", t0.Add(time.Second)), resolved},
+			want:   counts{Transitions: 2, Received: 3, BadDuplicates: 1},
+		},
+		"Second": {
+			reason: "A second cascade where the driver caused one is invented.",
+			got:    []Got{detected, resolved, inc("detected", subject+"9", "d2", t0), inc("resolved", subject+"9", "r2", t0.Add(time.Minute))},
+			want:   counts{Transitions: 2, Received: 4, Invented: 1},
+		},
+		"ResolvedFirst": {
+			reason: "A cascade resolved before it was detected is invented.",
+			got:    []Got{inc("detected", subject, "d", t0.Add(time.Hour)), resolved},
+			want:   counts{Transitions: 2, Received: 2, Invented: 1},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := CheckCascades(tc.got, 1)
+			got := counts{r.Transitions, r.Received, r.Lost, r.Invented, r.Duplicates, r.BadDuplicates}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\nCheckCascades(...): -want, +got:\n%s\nproblems: %v", tc.reason, diff, r.Problems)
+			}
+		})
+	}
+}

@@ -183,6 +183,9 @@ var (
 	// OutOfSync loses Synced briefly, then for a Settle, while Ready
 	// stays True: one outOfSync for a threshold shorter than Settle.
 	OutOfSync = Program{"created", "ready", StepUnsynced, StepResynced, StepUnsynced, StepSettle, StepResynced, "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
+	// Outage degrades, stays degraded for a Settle, and recovers: clusters
+	// of one region running it together are one cascade.
+	Outage = Program{"created", "ready", "degraded", StepSettle, "recovered", "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
 )
 
 // DriverConfig tunes a Driver.

@@ -226,6 +226,9 @@ func ApplyConfig(ctx context.Context, dyn dynamic.Interface, scenario string, s 
 		if f := sig.Flapping; f != nil {
 			signals["flapping"] = map[string]any{"transitions": int64(f.Transitions), "window": f.Window.String()}
 		}
+		if c := sig.Cascade; c != nil {
+			signals["cascade"] = map[string]any{"minClusters": int64(c.MinClusters), "window": c.Window.String(), "by": "ProviderRegion"}
+		}
 		spec["signals"] = signals
 	}
 	ri := dyn.Resource(ClusterProviderConfigs)

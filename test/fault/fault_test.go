@@ -173,6 +173,7 @@ func TestFault(t *testing.T) {
 		{"crd-churn", s.crdChurn},
 		{"sink", s.sinkFaults},
 		{"flapping", s.flapping},
+		{"cascade", s.cascade},
 	}
 	want := selected()
 	for _, sc := range scenarios {
@@ -944,4 +945,69 @@ func (s *suite) flapping(t *testing.T, ctx context.Context) {
 	s.checkFor(t, scenario+"/plain", DefaultSignals(), func() string {
 		return fmt.Sprintf("SIGKILL×%d within episodes; no signals set", kills)
 	}, d, plainSink)
+}
+
+// (h) A cascade across SIGKILLs. Six clusters of one region degrade within
+// seconds of each other, stay degraded for a minute and recover; a sink
+// asks for cascades of at least three clusters within five minutes. The provider is
+// killed every few seconds throughout, so restarts fall before the cascade
+// is detected, while it is open, and around its resolution. The sink must
+// receive one detected and one resolved incident, each always with the
+// same id and timestamp, besides every cluster's own transitions.
+func (s *suite) cascade(t *testing.T, ctx context.Context) {
+	const scenario = "cascade"
+	sig := DefaultSignals()
+	sig.Cascade = &Cascade{MinClusters: 3, Window: 5 * time.Minute}
+	sink := s.sink(t)
+	sink.CascadesApart()
+	if err := ApplyConfig(ctx, s.dyn, scenario, SinkSpec{URL: sink.URL(), Signals: &sig}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = DeleteConfig(ctx, s.dyn, scenario) }()
+	proxy := s.proxy(t)
+	p := s.provider(t, proxy, scenario)
+	startOrFail(t, p)
+
+	// Every cluster stays degraded long enough for the last to degrade
+	// before the first recovers, however the kills delay them: one
+	// cascade.
+	d := s.driver(scenario, func(c *DriverConfig) { c.Settle = time.Minute })
+	plans := Plans("h", []Kind{UpjetEKS("")}, 6, func(int) []Program { return []Program{Outage} })
+	done := make(chan struct{})
+	go func() { d.Run(ctx, plans, 3*time.Second); close(done) }()
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
+	kills := 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-time.After(3*time.Second + time.Duration(rnd.Int64N(int64(5*time.Second)))):
+			p.Kill()
+			kills++
+			startOrFail(t, p)
+		}
+	}
+	faults := func() string {
+		return fmt.Sprintf("SIGKILL×%d during a cascade of 6 clusters (3 within 5m make one)", kills)
+	}
+	s.check(t, scenario+"/clusters", faults, d, sink)
+
+	// The cascade's incidents are checked apart: they come after the
+	// clusters' own events, so wait for those first.
+	deadline := time.Now().Add(drainTimeout)
+	for time.Now().Before(deadline) && CheckCascades(sink.Cascades(), 1).Lost > 0 {
+		time.Sleep(500 * time.Millisecond)
+	}
+	r := CheckCascades(sink.Cascades(), 1)
+	s.mu.Lock()
+	s.rows = append(s.rows, Row{Scenario: scenario + "/incidents", Faults: faults(), Result: r})
+	s.mu.Unlock()
+	t.Logf("%s/incidents: %d incidents received, %d lost, %d invented, %d duplicates (same id+ts), %d bad duplicates",
+		scenario, r.Received, r.Lost, r.Invented, r.Duplicates, r.BadDuplicates)
+	for _, pr := range r.Problems {
+		t.Logf("%s/incidents: %s", scenario, pr)
+	}
+	if r.Failed() {
+		t.Errorf("%s/incidents: not exact: %d lost, %d invented, %d bad duplicates (reproduce: FAULT_SCENARIOS=%s make test.fault)", scenario, r.Lost, r.Invented, r.BadDuplicates, scenario)
+	}
 }

@@ -52,6 +52,14 @@ type Signals struct {
 	Flapping *Damping
 	// OutOfSyncAfter is the sink's outOfSync threshold.
 	OutOfSyncAfter time.Duration
+	// Cascade is the sink's cascade setting; nil when it asks for none.
+	Cascade *Cascade
+}
+
+// Cascade is spec.signals.cascade, grouped by provider and region.
+type Cascade struct {
+	MinClusters int
+	Window      time.Duration
 }
 
 // DefaultSignals are those of a sink that sets none.

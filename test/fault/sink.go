@@ -68,6 +68,28 @@ type Sink struct {
 	// notBefore is when each id may be retried after a Retry-After.
 	notBefore map[string]time.Time
 	early     int
+	// cascadesApart keeps cascade incidents out of Received: the sink
+	// asks for them, and CheckCascades checks them.
+	cascadesApart bool
+}
+
+// CascadesApart says the sink asks for cascades: Received leaves their
+// incidents out, Cascades returns them.
+func (s *Sink) CascadesApart() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cascadesApart = true
+}
+
+// Cascades returns every accepted cascade incident.
+func (s *Sink) Cascades() []Got {
+	var out []Got
+	for _, g := range s.received() {
+		if IsCascade(g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // NewSink starts a plain HTTP sink on a free loopback port.
@@ -245,8 +267,27 @@ func (s *Sink) EarlyRetries() int {
 // Errors returns every event that failed schema validation or parsing.
 func (s *Sink) Errors() []string { return s.rec.Errors() }
 
-// Received returns every accepted event as the checker reads it.
+// Received returns every accepted event as the checker reads it, but
+// cascade incidents when the sink keeps them apart.
 func (s *Sink) Received() []Got {
+	s.mu.Lock()
+	apart := s.cascadesApart
+	s.mu.Unlock()
+	all := s.received()
+	if !apart {
+		return all
+	}
+	out := all[:0]
+	for _, g := range all {
+		if !IsCascade(g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// received returns every accepted event as the checker reads it.
+func (s *Sink) received() []Got {
 	rs := s.rec.Received()
 	out := make([]Got, 0, len(rs))
 	for _, r := range rs {

@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -380,6 +381,11 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 		s.DeliveredThrough = stats.DeliveredThrough
 	}
 	s.MatchedClusters, s.SelectorErrors = stats.MatchedClusters, stats.SelectorErrors
+	// Changes only when a cascade begins, ends or reaches the sink: a
+	// status write per cascade change, never per event.
+	if !sameCascades(s.Cascades, stats.Cascades) {
+		s.Cascades = stats.Cascades
+	}
 	if stats.Dropped > s.Dropped {
 		r.record.Event(pc.(client.Object), event.Warning(reasonDropped, errors.Errorf("%d event(s) given up since the provider started; the latest %s", stats.Dropped, stats.LastDrop)))
 	}
@@ -416,6 +422,16 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 		return
 	}
 	pc.SetConditions(c)
+}
+
+// sameCascades compares cascade records by their meaning: times read back
+// from the API server are in another location than those of the ledger,
+// and must not make every status refresh a write.
+func sameCascades(a, b []v1alpha1.CascadeRecord) bool {
+	return slices.EqualFunc(a, b, func(x, y v1alpha1.CascadeRecord) bool {
+		return x.ID == y.ID && x.Group == y.Group && x.Detected.Equal(&y.Detected) && x.Resolved.Equal(y.Resolved) &&
+			x.Clusters == y.Clusters && x.Sent == y.Sent
+	})
 }
 
 func lastError(s dispatch.Stats) string {
@@ -545,6 +561,16 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 	if c := spec.CDEvents; c != nil {
 		st.Events = cdevent.Options{SpecVersion: c.SpecVersion, Source: c.Source, Incidents: c.Incidents}
 	}
+	if sig := spec.Signals; sig != nil && sig.Cascade != nil {
+		st.Cascade = sig.Cascade.DeepCopy()
+		if sig.Cascade.PerCluster == v1alpha1.CascadeOmitPerCluster {
+			// Incidents only for cascades.
+			st.Events.Incidents = false
+		}
+	}
+	// What the sink had received of its cascades before this provider
+	// started; a sink already running keeps its own, newer record.
+	st.Cascades = status.Cascades
 	sink, err := r.sink(ctx, ns, spec.Sink)
 	if err != nil {
 		return st, err

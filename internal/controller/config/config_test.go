@@ -483,3 +483,40 @@ func TestSameAsStored(t *testing.T) {
 		})
 	}
 }
+
+func TestSameCascades(t *testing.T) {
+	detected := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	rec := func(at time.Time, sent v1alpha1.CascadeStage) []v1alpha1.CascadeRecord {
+		return []v1alpha1.CascadeRecord{{ID: "c", Group: "aws/us-east-1", Detected: metav1.NewTime(at), Clusters: 3, Sent: sent}}
+	}
+	cases := map[string]struct {
+		reason string
+		a, b   []v1alpha1.CascadeRecord
+		want   bool
+	}{
+		"OtherLocation": {
+			reason: "A time read back from the API server is the same time in another location: no status write.",
+			a:      rec(detected.In(time.FixedZone("X", 3600)), v1alpha1.CascadeDetected),
+			b:      rec(detected, v1alpha1.CascadeDetected),
+			want:   true,
+		},
+		"Sent": {
+			reason: "A cascade that reached the sink changes the status.",
+			a:      rec(detected, v1alpha1.CascadeDetected),
+			b:      rec(detected, v1alpha1.CascadeResolved),
+		},
+		"NoneAndEmpty": {
+			reason: "No cascades is no cascades.",
+			a:      nil,
+			b:      []v1alpha1.CascadeRecord{},
+			want:   true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := sameCascades(tc.a, tc.b); got != tc.want {
+				t.Errorf("\n%s\nsameCascades(...): want %t, got %t", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
