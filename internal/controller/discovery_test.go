@@ -261,3 +261,48 @@ func TestClusterKind(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestClusterKindWatchingFollowsItsCRD declares a kind before its CRD is
+// installed: its Watching status turns true once the CRD is installed, and
+// false once it is deleted, told by discovery rather than found by the
+// ClusterKind controller's periodic check, which comes only every few
+// minutes.
+func TestClusterKindWatchingFollowsItsCRD(t *testing.T) {
+	ctx := context.Background()
+	kube := kubeClient(t)
+	startProvider(t)
+	gk := schema.GroupKind{Group: "database.digitalocean.crossplane.io", Kind: "Cluster"}
+	ck := &v1alpha1.ClusterKind{ObjectMeta: metav1.ObjectMeta{Name: "installed-later"}, Spec: v1alpha1.ClusterKindSpec{
+		Group: gk.Group, Kind: gk.Kind, Provider: "digitalocean",
+	}}
+	if err := kube.Create(ctx, ck); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.Delete(ctx, ck) })
+	watching := func(want bool, within time.Duration) error {
+		return testkit.Eventually(within, func() error {
+			got := &v1alpha1.ClusterKind{}
+			if err := kube.Get(ctx, types.NamespacedName{Name: ck.Name}, got); err != nil {
+				return err
+			}
+			if got.GetCondition("Ready").Status != corev1.ConditionTrue || got.Status.Watching != want {
+				return fmt.Errorf("ClusterKind Ready %s watching %t, want watching %t", got.GetCondition("Ready").Status, got.Status.Watching, want)
+			}
+			return nil
+		})
+	}
+	if err := watching(false, waitLong); err != nil {
+		t.Fatalf("before its CRD exists: %v", err)
+	}
+	// Well within the periodic check, so only discovery's word can make it.
+	const told = 15 * time.Second
+	crd := installCRD(t, gk.Group, gk.Kind)
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	if err := watching(true, told); err != nil {
+		t.Fatalf("CRD installed: %v", err)
+	}
+	uninstallCRD(t, crd)
+	if err := watching(false, told); err != nil {
+		t.Fatalf("CRD deleted: %v", err)
+	}
+}

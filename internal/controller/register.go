@@ -291,9 +291,18 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 		return nil, errors.Wrap(err, "cannot register delivery lag metrics")
 	}
 
+	// Discovery tells the ClusterKind controller when the kinds it watches
+	// change; changes that come while one is pending are told once.
+	kindsChanged := make(chan struct{}, 1)
 	eng, err := discovery.New(lcfg, cat, lg,
 		discovery.WithLogger(log.WithValues("component", "discovery")),
 		discovery.WithRegisterer(o.Registerer),
+		discovery.WithOnChange(func() {
+			select {
+			case kindsChanged <- struct{}{}:
+			default:
+			}
+		}),
 	)
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot create discovery")
@@ -335,7 +344,7 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	if err := config.Setup(mgr, o.Options, d, eng, policy, config.WithReconciled(gate.reconciled)); err != nil {
 		return nil, err
 	}
-	if err := clusterkind.Setup(mgr, o.Options, cat, eng); err != nil {
+	if err := clusterkind.Setup(mgr, o.Options, cat, eng, kindsChanged); err != nil {
 		return nil, errors.Wrap(err, "cannot set up ClusterKind controller")
 	}
 	return &Pipeline{Catalog: cat, Ledger: lg, Dispatcher: d, Discovery: eng}, nil

@@ -287,15 +287,37 @@ func (e *Engine) readNext() bool {
 }
 
 // Resync re-evaluates every known CRD against the catalog, after a
-// ClusterKind was added, changed or removed.
+// ClusterKind was added, changed or removed. Only CRDs of groups the
+// catalog did not cover before are read from the API server: the others
+// were read when they last changed (the CRD watch queues a read for every
+// change), and what that read found is applied again. So declaring a
+// thousand kinds, one ClusterKind at a time, costs a read per kind, not a
+// read of every cluster kind's CRD per ClusterKind.
 func (e *Engine) Resync() {
+	groups := e.groups()
 	e.mu.Lock()
-	names := make([]string, 0, len(e.names))
+	var read, cached []string
 	for n := range e.names {
-		names = append(names, n)
+		_, known := e.crds[n]
+		switch {
+		case !groups[crdGroup(n)]:
+			// A group that leaves the catalog is no longer followed:
+			// whatever its CRDs become meanwhile is read again if it
+			// comes back.
+			delete(e.crds, n)
+			delete(e.unreadable, n)
+		case known:
+			cached = append(cached, n)
+		default:
+			read = append(read, n)
+		}
 	}
+	e.unreadableG.Set(float64(len(e.unreadable)))
 	e.mu.Unlock()
-	for _, n := range names {
+	for _, n := range cached {
+		e.reapply(n)
+	}
+	for _, n := range read {
 		if err := e.reconcileCRD(n); err != nil {
 			e.reads.AddRateLimited(n)
 		}
@@ -308,7 +330,23 @@ func (e *Engine) Resync() {
 		}
 	}
 	e.mu.Unlock()
+	e.sweepMissingKinds()
 	e.onChange()
+}
+
+// reapply makes the watch of one CRD's kind match what the last read of the
+// CRD found and the catalog as it is now.
+func (e *Engine) reapply(name string) {
+	e.rmu.Lock()
+	defer e.rmu.Unlock()
+	e.mu.Lock()
+	ctx := e.ctx
+	info, ok := e.crds[name]
+	e.mu.Unlock()
+	if !ok || ctx == nil {
+		return
+	}
+	e.apply(ctx, info)
 }
 
 // Watching lists the kinds being watched, sorted.
@@ -402,16 +440,29 @@ func (e *Engine) ofCatalog(name string) bool {
 	return slices.Contains(e.catalog.Groups(), crdGroup(name))
 }
 
+// groups is the set of the catalog's groups, for checking many CRDs at
+// once: with a thousand declared kinds, listing the catalog's groups again
+// for each CRD would cost more than reading it.
+func (e *Engine) groups() map[string]bool {
+	gs := e.catalog.Groups()
+	out := make(map[string]bool, len(gs))
+	for _, g := range gs {
+		out[g] = true
+	}
+	return out
+}
+
 // listed records the CRD names of a full list and queues the catalog ones
 // for reading. Names that are no longer listed are read too, so the read
 // that finds them gone is what stops their kinds.
 func (e *Engine) listed(present map[string]bool) {
+	groups := e.groups()
 	e.mu.Lock()
 	var queue []string
 	for n := range e.names {
 		if !present[n] {
 			delete(e.names, n)
-			if e.ofCatalog(n) {
+			if groups[crdGroup(n)] {
 				queue = append(queue, n)
 			}
 		}
@@ -419,7 +470,7 @@ func (e *Engine) listed(present map[string]bool) {
 	first := !e.crdsListed
 	for n := range present {
 		e.names[n] = true
-		if e.ofCatalog(n) {
+		if groups[crdGroup(n)] {
 			queue = append(queue, n)
 			if first {
 				e.unread[n] = true
@@ -502,18 +553,28 @@ func (e *Engine) reconcileCRD(name string) error {
 	e.mu.Lock()
 	e.names[name] = true
 	e.crds[name] = info
+	e.mu.Unlock()
+	e.apply(ctx, info)
+	return nil
+}
+
+// apply makes the watch of a CRD's kind match the CRD as read and the
+// catalog. e.rmu must be held.
+func (e *Engine) apply(ctx context.Context, info crdInfo) {
+	e.mu.Lock()
 	p, known := e.catalog.Lookup(info.gk)
 	w, running := e.watches[info.gk]
 	switch {
 	case !known || !info.established || info.gvr.Version == "":
 		if running {
 			e.stopLocked(info.gk)
+			go e.onChange()
 		}
 		e.mu.Unlock()
-		return nil
+		return
 	case running && w.gvr == info.gvr && w.profile == p:
 		e.mu.Unlock()
-		return nil
+		return
 	case running:
 		// The storage version or the profile changed: list again with it.
 		e.stopLocked(info.gk)
@@ -531,15 +592,14 @@ func (e *Engine) reconcileCRD(name string) error {
 		e.forbidden[info.gk] = reason
 		e.watched.WithLabelValues(info.gk.Group, info.gk.Kind).Set(0)
 		go e.onChange()
-		return nil
+		return
 	}
 	delete(e.forbidden, info.gk)
 	if _, ok := e.watches[info.gk]; ok {
-		return nil
+		return
 	}
 	e.startLocked(ctx, info, p)
 	go e.onChange()
-	return nil
 }
 
 // cannotRead reports a CRD that could not be read. Its kind is kept as it
@@ -640,7 +700,7 @@ func (e *Engine) crdGone(name string) {
 // While any CRD of the group cannot be read, it might be the kind's, so
 // the kind is left alone.
 func (e *Engine) sweepMissingKinds() {
-	groups := e.catalog.Groups()
+	groups := e.groups()
 	e.mu.Lock()
 	if !e.crdsListed {
 		e.mu.Unlock()
@@ -652,13 +712,13 @@ func (e *Engine) sweepMissingKinds() {
 	}
 	unsure := map[string]bool{}
 	for n := range e.names {
-		if _, read := e.crds[n]; !read && slices.Contains(groups, crdGroup(n)) {
+		if _, read := e.crds[n]; !read && groups[crdGroup(n)] {
 			unsure[crdGroup(n)] = true
 		}
 	}
 	e.mu.Unlock()
 	for _, gk := range e.ledger.Kinds() {
-		if present[gk] || unsure[gk.Group] || !slices.Contains(groups, gk.Group) {
+		if present[gk] || unsure[gk.Group] || !groups[gk.Group] {
 			continue
 		}
 		e.log.Debug("The CRD of a recorded cluster kind is gone", "group", gk.Group, "kind", gk.Kind)

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -131,11 +132,13 @@ type Requests struct {
 	mu     sync.Mutex
 	counts map[string]int64
 	took   map[string][]time.Duration
+	// others counts OtherWrites by method and resource path.
+	others map[string]int64
 }
 
 // NewRequests returns an empty counter.
 func NewRequests() *Requests {
-	return &Requests{counts: map[string]int64{}, took: map[string][]time.Duration{}}
+	return &Requests{counts: map[string]int64{}, took: map[string][]time.Duration{}, others: map[string]int64{}}
 }
 
 // Request classes.
@@ -150,6 +153,10 @@ const (
 	OtherWrites = "other-writes"
 	// Reads are gets, lists and watches.
 	Reads = "reads"
+	// Watches counts the watches among Reads, apart: each starts a
+	// long-running request, and renewing them is most of what an idle
+	// provider asks.
+	Watches = "watches"
 )
 
 // Wrap is a rest.Config WrapTransport that counts every request.
@@ -157,6 +164,12 @@ func (c *Requests) Wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFn(func(r *http.Request) (*http.Response, error) {
 		class := Classify(r.Method, r.URL.Path, peek(r))
 		c.add(class)
+		if IsWatch(r.URL) {
+			c.add(Watches)
+		}
+		if class == OtherWrites {
+			c.addOther(r.Method + " " + r.URL.Path)
+		}
 		begin := time.Now()
 		resp, err := rt.RoundTrip(r)
 		if class != Reads {
@@ -188,6 +201,19 @@ func (c *Requests) add(class string) {
 	c.mu.Lock()
 	c.counts[class]++
 	c.mu.Unlock()
+}
+
+func (c *Requests) addOther(what string) {
+	c.mu.Lock()
+	c.others[what]++
+	c.mu.Unlock()
+}
+
+// Others returns the OtherWrites so far by method and path.
+func (c *Requests) Others() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.others)
 }
 
 func (c *Requests) tookFor(class string, d time.Duration) {

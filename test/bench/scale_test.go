@@ -34,8 +34,9 @@ import (
 )
 
 // The scale runs take many minutes and run only when asked for:
-// BENCH_SCALE=restart,burst (or all) selects them, BENCH_SCALE_CLUSTERS
-// sizes their fleets (default 10000).
+// BENCH_SCALE=restart,burst,startup,kinds (or all) selects them,
+// BENCH_SCALE_CLUSTERS sizes their fleets (default 10000); the kinds run
+// has its own sizes (see scalekinds_test.go).
 const (
 	envScale               = "BENCH_SCALE"
 	envScaleClusters       = "BENCH_SCALE_CLUSTERS"

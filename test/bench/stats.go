@@ -29,8 +29,9 @@ limitations under the License.
 // load with nothing watching, with a stateless watcher (Watcher) and with
 // the provider, and prints their figures side by side;
 // BENCH_COMPARE_CLUSTERS, BENCH_COMPARE_RATE and BENCH_COMPARE_SECONDS size
-// it. BENCH_SCALE=restart,burst (or all) adds the scale runs, sized by
-// BENCH_SCALE_CLUSTERS. The environment tunes the others:
+// it. BENCH_SCALE=restart,burst,startup,kinds (or all) adds the scale runs,
+// sized by BENCH_SCALE_CLUSTERS, and for kinds by BENCH_SCALE_KINDS and
+// BENCH_SCALE_KIND_OBJECTS. The environment tunes the others:
 // BENCH_REPLAY_CLUSTERS sets the replay fleet's size (default 10000),
 // BENCH_SECONDS the length of the timed write phases (default 20),
 // BENCH_PROFILE_DIR a directory for pprof profiles of the replay fleet's

@@ -32,7 +32,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/controller"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
@@ -48,6 +52,7 @@ import (
 const (
 	errGetClusterKind = "cannot get ClusterKind"
 	errUpdateStatus   = "cannot update ClusterKind status"
+	errFollow         = "cannot follow the kinds discovery watches"
 )
 
 // Condition reasons.
@@ -63,9 +68,14 @@ const (
 // takes effect.
 const msgAllHonored = "every declared state takes effect"
 
-// How often the Watching status is refreshed: a kind's CRD may be installed
-// any time after its ClusterKind.
-const refreshEvery = 30 * time.Second
+// How often the Watching status is checked again without being told:
+// discovery tells the controller whenever the kinds it watches change (a
+// kind's CRD may be installed any time after its ClusterKind), so this is
+// only a safety net. Every reconcile passes the provider's global rate
+// limiter (--max-reconcile-rate): polling a thousand ClusterKinds every
+// 30 s would take more than that whole budget, and every other controller
+// would wait behind them.
+const refreshEvery = 10 * time.Minute
 
 // Watcher is the discovery side: it re-reads CRDs when profiles change.
 type Watcher interface {
@@ -84,15 +94,79 @@ type Reconciler struct {
 	applied map[string]int64 // generation of each ClusterKind in the catalog
 }
 
-// Setup adds the ClusterKind controller.
-func Setup(mgr ctrl.Manager, o controller.Options, c *catalog.Catalog, w Watcher) error {
+// Setup adds the ClusterKind controller. A receive on changed, when not nil,
+// tells it that the kinds discovery watches changed: the ClusterKinds whose
+// Watching status no longer says what discovery does are reconciled then.
+func Setup(mgr ctrl.Manager, o controller.Options, c *catalog.Catalog, w Watcher, changed <-chan struct{}) error {
 	name := "clusterkind"
 	r := &Reconciler{kube: mgr.GetClient(), catalog: c, watcher: w, log: o.Logger.WithValues("controller", name), applied: map[string]int64{}}
+	stale := make(chan event.TypedGenericEvent[*v1alpha1.ClusterKind])
+	if changed != nil {
+		if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+			r.follow(ctx, changed, stale)
+			return nil
+		})); err != nil {
+			return errors.Wrap(err, errFollow)
+		}
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		WithOptions(o.ForControllerRuntime()).
 		For(&v1alpha1.ClusterKind{}).
+		WatchesRawSource(source.Channel(stale, &handler.TypedEnqueueRequestForObject[*v1alpha1.ClusterKind]{})).
 		Complete(ratelimiter.NewReconciler(name, r, o.GlobalRateLimiter))
+}
+
+// followEvery is the least time between two checks for stale ClusterKinds:
+// a thousand kinds declared at once change the watched kinds a thousand
+// times, and one check after a burst of changes sees them all.
+const followEvery = time.Second
+
+// follow passes on, each time the watched kinds change, the ClusterKinds
+// whose Watching status is stale, until ctx is done.
+func (r *Reconciler) follow(ctx context.Context, changed <-chan struct{}, stale chan<- event.TypedGenericEvent[*v1alpha1.ClusterKind]) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changed:
+		}
+		t.Reset(followEvery)
+		for _, ck := range r.stale(ctx) {
+			select {
+			case <-ctx.Done():
+				return
+			case stale <- event.TypedGenericEvent[*v1alpha1.ClusterKind]{Object: ck}:
+			}
+		}
+	}
+}
+
+// stale lists the ClusterKinds whose Watching status differs from what
+// discovery does. It reads the manager's cache, not the API server.
+func (r *Reconciler) stale(ctx context.Context) []*v1alpha1.ClusterKind {
+	l := &v1alpha1.ClusterKindList{}
+	// Read only: the cache's objects need no copy.
+	if err := r.kube.List(ctx, l, client.UnsafeDisableDeepCopy); err != nil {
+		r.log.Debug("Cannot list ClusterKinds to refresh their status", "error", err)
+		return nil
+	}
+	var out []*v1alpha1.ClusterKind
+	for i := range l.Items {
+		ck := &l.Items[i]
+		valid := ck.GetCondition(xpv2.TypeReady).Status == corev1.ConditionTrue
+		if ck.Status.Watching != (valid && r.watcher.IsWatching(schema.GroupKind{Group: ck.Spec.Group, Kind: ck.Spec.Kind})) {
+			out = append(out, ck)
+		}
+	}
+	return out
 }
 
 // forget removes a deleted ClusterKind's profile.

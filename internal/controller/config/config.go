@@ -26,9 +26,11 @@ limitations under the License.
 package config
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -327,7 +329,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	}
 	r.report(pc, id)
 
-	if !reflect.DeepEqual(before, pc.GetStatus()) {
+	if !sameAsStored(before, pc.GetStatus()) {
 		if err := r.kube.Status().Update(ctx, pc.(client.Object)); err != nil {
 			return reconcile.Result{}, errors.Wrap(err, errUpdateStatus)
 		}
@@ -337,12 +339,33 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	return reconcile.Result{RequeueAfter: statusRefreshEvery}, nil
 }
 
+// sameAsStored says whether two statuses are stored alike by the API
+// server. Compared field by field they differ where nothing the API server
+// keeps does: a time the sinks report carries nanoseconds and a monotonic
+// clock reading, one read back is whole seconds; an empty list is stored
+// as none. Such a difference must not rewrite an unchanged status at every
+// refresh.
+func sameAsStored(a, b *v1alpha1.ProviderConfigStatus) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	if errA != nil || errB != nil {
+		return reflect.DeepEqual(a, b)
+	}
+	return bytes.Equal(ja, jb)
+}
+
 // report copies delivery figures into status, and raises an event when the
 // sink starts or stops failing.
 func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	s := pc.GetStatus()
 	if _, cluster := pc.(*v1alpha1.ClusterProviderConfig); cluster && r.kinds != nil {
-		s.UnwatchableKinds = r.kinds.Unwatchable()
+		// None is nil, as read back from the API server: an empty list
+		// would differ from it and rewrite an unchanged status at every
+		// refresh.
+		s.UnwatchableKinds = nil
+		if u := r.kinds.Unwatchable(); len(u) > 0 {
+			s.UnwatchableKinds = u
+		}
 	}
 	stats, ok := r.sinks.Stats(id)
 	if !ok {

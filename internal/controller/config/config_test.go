@@ -38,6 +38,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
+	"github.com/crossplane-contrib/provider-cdevents/internal/dispatch"
 )
 
 // secretReader serves one Secret per namespace/name with every key the
@@ -392,6 +393,96 @@ func FuzzTenantSettings(f *testing.F) {
 }
 
 func testNow() time.Time { return time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC) }
+
+type unwatchable []string
+
+func (u unwatchable) Unwatchable() []string { return u }
+
+// noSinks knows no sink: report then reports the kinds only.
+type noSinks struct{}
+
+func (noSinks) Apply(dispatch.Settings) error       { return nil }
+func (noSinks) Remove(string)                       {}
+func (noSinks) Stats(string) (dispatch.Stats, bool) { return dispatch.Stats{}, false }
+func (noSinks) Persisted(string, string, string)    {}
+
+func TestReportUnwatchableKinds(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		kinds  unwatchable
+		before []string
+		want   []string
+	}{
+		"NoneIsNil": {
+			reason: "With every kind watched the list is nil, as the API server returns an empty one: the status is unchanged and not written again.",
+			kinds:  unwatchable{},
+		},
+		"Listed": {
+			reason: "Kinds the provider may not watch are listed.",
+			kinds:  unwatchable{"eks.aws.upbound.io/Cluster"},
+			want:   []string{"eks.aws.upbound.io/Cluster"},
+		},
+		"Cleared": {
+			reason: "Kinds watched again are no longer listed.",
+			kinds:  unwatchable{},
+			before: []string{"eks.aws.upbound.io/Cluster"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			pc := &v1alpha1.ClusterProviderConfig{}
+			pc.Status.UnwatchableKinds = tc.before
+			r := &Reconciler{kinds: tc.kinds, sinks: noSinks{}}
+			r.report(pc, "ClusterProviderConfig/x")
+			if diff := cmp.Diff(tc.want, pc.Status.UnwatchableKinds); diff != "" {
+				t.Errorf("\n%s\nreport(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestSameAsStored(t *testing.T) {
+	at := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
+	// What a sink reports: nanoseconds and a monotonic clock reading.
+	live := time.Now()
+	// What the API server gives back: whole seconds, local time.
+	stored := metav1.NewTime(live.Truncate(time.Second).Local())
+	cases := map[string]struct {
+		reason string
+		a, b   v1alpha1.ProviderConfigStatus
+		want   bool
+	}{
+		"LiveTimeAsStored": {
+			reason: "A time the sinks report and the same time read back are stored alike.",
+			a:      v1alpha1.ProviderConfigStatus{LastDelivery: &v1alpha1.DeliveryRecord{Time: stored, Type: "t", Subject: "s"}},
+			b:      v1alpha1.ProviderConfigStatus{LastDelivery: &v1alpha1.DeliveryRecord{Time: metav1.NewTime(live), Type: "t", Subject: "s"}},
+			want:   true,
+		},
+		"EmptyListAsNone": {
+			reason: "An empty list is stored as none.",
+			a:      v1alpha1.ProviderConfigStatus{},
+			b:      v1alpha1.ProviderConfigStatus{UnwatchableKinds: []string{}},
+			want:   true,
+		},
+		"NewerDelivery": {
+			reason: "A later delivery is a change.",
+			a:      v1alpha1.ProviderConfigStatus{LastDelivery: &v1alpha1.DeliveryRecord{Time: metav1.NewTime(at)}},
+			b:      v1alpha1.ProviderConfigStatus{LastDelivery: &v1alpha1.DeliveryRecord{Time: metav1.NewTime(at.Add(time.Second))}},
+		},
+		"MoreDelivered": {
+			reason: "A figure that moved is a change.",
+			a:      v1alpha1.ProviderConfigStatus{Delivered: 1},
+			b:      v1alpha1.ProviderConfigStatus{Delivered: 2},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := sameAsStored(&tc.a, &tc.b); got != tc.want {
+				t.Errorf("\n%s\nsameAsStored(...): want %t, got %t", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
 
 func TestSameCascades(t *testing.T) {
 	detected := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
