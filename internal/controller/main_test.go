@@ -61,6 +61,25 @@ func installCRD(t *testing.T, group, kind string) *apiextensionsv1.CustomResourc
 	if err != nil {
 		t.Fatalf("fixtures.CRD(%s, %s): %v", group, kind, err)
 	}
+	// An earlier test may have deleted a CRD of this name without waiting
+	// for it to go: installing over one still being deleted races with
+	// its removal.
+	kube := kubeClient(t)
+	if err := testkit.Eventually(time.Minute, func() error {
+		got := &apiextensionsv1.CustomResourceDefinition{}
+		err := kube.Get(context.Background(), client.ObjectKey{Name: crd.GetName()}, got)
+		switch {
+		case kerrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return err
+		case got.GetDeletionTimestamp() != nil:
+			return fmt.Errorf("CRD %s is still being deleted", crd.GetName())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := envtest.InstallCRDs(cfg, envtest.CRDInstallOptions{CRDs: []*apiextensionsv1.CustomResourceDefinition{crd}, MaxTime: time.Minute}); err != nil {
 		t.Fatalf("envtest.InstallCRDs(%s): %v", crd.GetName(), err)
 	}
