@@ -35,12 +35,20 @@ import (
 // refuseLedgerWrites is a REST config whose writes to ObservedClusters the
 // API server never receives: they fail as a write lost in a crash would.
 func refuseLedgerWrites(refused *atomic.Int64) *rest.Config {
+	return refuseLedgerWritesWhile(func() bool { return true }, refused)
+}
+
+// refuseLedgerWritesWhile is refuseLedgerWrites while refuse says so;
+// refused, when set, counts the writes refused.
+func refuseLedgerWritesWhile(refuse func() bool, refused *atomic.Int64) *rest.Config {
 	c := rest.CopyConfig(cfg)
 	c.QPS, c.Burst = -1, 0
 	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return roundTripFn(func(r *http.Request) (*http.Response, error) {
-			if r.Method != http.MethodGet && strings.Contains(r.URL.Path, "/observedclusters") {
-				refused.Add(1)
+			if refuse() && r.Method != http.MethodGet && strings.Contains(r.URL.Path, "/observedclusters") {
+				if refused != nil {
+					refused.Add(1)
+				}
 				return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
 					Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}`)), Request: r}, nil
 			}

@@ -19,38 +19,17 @@ package controller_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
-
-// ledgerWritesUntil is a REST config whose writes to ObservedClusters fail,
-// as writes lost in a crash would, once cut is set.
-func ledgerWritesUntil(cut *atomic.Bool) *rest.Config {
-	c := rest.CopyConfig(cfg)
-	c.QPS, c.Burst = -1, 0
-	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFn(func(r *http.Request) (*http.Response, error) {
-			if cut.Load() && r.Method != http.MethodGet && strings.Contains(r.URL.Path, "/observedclusters") {
-				return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
-					Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}`)), Request: r}, nil
-			}
-			return rt.RoundTrip(r)
-		})
-	})
-	return c
-}
 
 // TestWatermarkSparesProgressWrites: transitions recorded before they are
 // sent (here cloud-state degradations) leave the sink's progress on them
@@ -66,7 +45,7 @@ func TestWatermarkSparesProgressWrites(t *testing.T) {
 	var cut atomic.Bool
 	// No periodic progress flush within the test: only the watermark may
 	// persist what the ledger writes did not carry.
-	first := startProvider(t, testkit.WithLedgerConfig(ledgerWritesUntil(&cut)), testkit.WithFlushInterval(time.Hour))
+	first := startProvider(t, testkit.WithLedgerConfig(refuseLedgerWritesWhile(cut.Load, nil)), testkit.WithFlushInterval(time.Hour))
 
 	pc := clusterProviderConfig("watermark", sink.URL(), selectLabel("watermark"), fastRetry)
 	createConfig(ctx, t, pc)
