@@ -259,16 +259,9 @@ func (c *cascades) update(ctx context.Context, uid types.UID) error {
 	if cl == nil {
 		cl = &cascadeCluster{}
 	}
-	var events []v1alpha1.LedgerEvent
-	from := max(scanned+1, v.FirstSeq)
-	for seq := from; seq <= v.RecordedSeq; seq++ {
-		e, found, err := c.d.ledger.Event(ctx, uid, seq)
-		if err != nil {
-			return errors.Wrap(err, errReadLedger)
-		}
-		if found {
-			events = append(events, e)
-		}
+	events, err := c.d.ledger.Events(ctx, uid, scanned+1, v.RecordedSeq)
+	if err != nil {
+		return errors.Wrap(err, errReadLedger)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

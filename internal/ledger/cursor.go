@@ -182,6 +182,45 @@ func (lg *Ledger) Event(ctx context.Context, uid types.UID, seq int64) (v1alpha1
 	return v1alpha1.LedgerEvent{}, false, nil
 }
 
+// Events returns a record's recorded events with seqs from to to that its
+// log still holds: from memory when it has them all, otherwise from one
+// read of the ledger, never one read per event.
+func (lg *Ledger) Events(ctx context.Context, uid types.UID, from, to int64) ([]v1alpha1.LedgerEvent, error) {
+	lg.mu.Lock()
+	r, ok := lg.records[uid]
+	if !ok {
+		lg.mu.Unlock()
+		return nil, nil
+	}
+	from, to = max(from, r.firstSeq), min(to, r.lastSeq)
+	if from > to {
+		lg.mu.Unlock()
+		return nil, nil
+	}
+	out := make([]v1alpha1.LedgerEvent, 0, to-from+1)
+	for _, e := range r.events {
+		if e.Seq >= from && e.Seq <= to {
+			out = append(out, e)
+		}
+	}
+	name := r.ledgerName()
+	lg.mu.Unlock()
+	if int64(len(out)) == to-from+1 {
+		return out, nil
+	}
+	events, err := lg.Log(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	out = out[:0]
+	for _, e := range events {
+		if e.Seq >= from && e.Seq <= to {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // Log reads a ledger's event log from the API server.
 func (lg *Ledger) Log(ctx context.Context, ledgerName string) ([]v1alpha1.LedgerEvent, error) {
 	oc := &v1alpha1.ObservedCluster{}

@@ -18,6 +18,7 @@ package ledger
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -414,6 +415,62 @@ func TestAdoptSkipsRecorded(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("\n%s\nafter adopt: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// countingReader counts the reads of ledgers.
+type countingReader struct {
+	client.Reader
+	gets int
+}
+
+func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	c.gets++
+	return c.Reader.Get(ctx, key, obj, opts...)
+}
+
+// TestEventsReadsOnce: events no longer held in memory are read back with
+// one read of the ledger, however many are asked for.
+func TestEventsReadsOnce(t *testing.T) {
+	ctx := context.Background()
+	uid := types.UID("uid-events")
+	var logged []v1alpha1.LedgerEvent
+	for seq := int64(1); seq <= 3; seq++ {
+		logged = append(logged, v1alpha1.LedgerEvent{Seq: seq, ID: fmt.Sprintf("e%d", seq), Lifecycle: v1alpha1.LifecycleReady})
+	}
+	lg := newTestLedger(t, ledgerOf(uid, "prod", nil, logged...))
+	if err := lg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reads := &countingReader{Reader: lg.reader}
+	lg.reader = reads
+	cases := map[string]struct {
+		reason   string
+		from, to int64
+		want     []string
+	}{
+		"All":      {reason: "Every event asked for comes back, in order.", from: 1, to: 3, want: []string{"e1", "e2", "e3"}},
+		"PastLast": {reason: "Seqs past the recorded log are not there yet.", from: 2, to: 9, want: []string{"e2", "e3"}},
+		"None":     {reason: "Nothing asked for, nothing read.", from: 4, to: 9},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			before := reads.gets
+			evs, err := lg.Events(ctx, uid, tc.from, tc.to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range evs {
+				got = append(got, e.ID)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\nEvents(..., %d, %d): -want, +got:\n%s", tc.reason, tc.from, tc.to, diff)
+			}
+			if n := reads.gets - before; n > 1 {
+				t.Errorf("\n%s\nEvents(..., %d, %d) read the ledger %d times, want at most once", tc.reason, tc.from, tc.to, n)
 			}
 		})
 	}
