@@ -1,0 +1,111 @@
+/*
+Copyright 2026 The Crossplane Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+)
+
+// BenchmarkLedgerWriteBySize reports what one ledger write costs the API
+// server (kube-apiserver and etcd CPU) by how many events the ledger holds:
+// 200 ledgers each of 16, 8, 4 and 1 events, written 2,000 times in turn
+// the way the provider writes a transition (a JSON patch that tests the
+// last seq, appends an event and drops the oldest). It tells how much of
+// the control plane's cost per transition is the ledger's history.
+func BenchmarkLedgerWriteBySize(b *testing.B) {
+	ctx := context.Background()
+	kube := kubeClient(b)
+	const ledgers, writes = 200, 2000
+	for _, size := range []int{16, 8, 4, 1} {
+		names := make([]string, ledgers)
+		for i := range names {
+			names[i] = fmt.Sprintf("size-%d-%d-%d", size, i, time.Now().UnixNano())
+			if err := sizedLedger(ctx, kube, names[i], size); err != nil {
+				b.Fatal(err)
+			}
+		}
+		time.Sleep(2 * time.Second)
+		cp0 := ChildrenCPU()
+		for w := range writes {
+			seq := int64(size + 1 + w/ledgers)
+			ops := []map[string]any{
+				{"op": "test", "path": "/status/lastSeq", "value": seq - 1},
+				{"op": "add", "path": "/status/events/-", "value": sizedEvent(seq)},
+				{"op": "remove", "path": "/status/events/0"},
+				{"op": "add", "path": "/status/lastSeq", "value": seq},
+				{"op": "add", "path": "/status/phase", "value": "Ready"},
+			}
+			if err := patchLedger(ctx, kube, names[w%ledgers], types.JSONPatchType, ops); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ms := float64((ChildrenCPU() - cp0).Microseconds()) / 1000 / writes
+		b.ReportMetric(ms, fmt.Sprintf("controlplane-ms/write-%d-events", size))
+		b.Logf("ledger of %2d events: kube-apiserver and etcd CPU per write %.2f ms (%d writes); load %s", size, ms, writes, LoadAvg())
+	}
+}
+
+func sizedLedger(ctx context.Context, kube client.Client, name string, size int) error {
+	oc := &v1alpha1.ObservedCluster{}
+	oc.SetName(name)
+	if err := kube.Create(ctx, oc); err != nil {
+		return err
+	}
+	events := make([]v1alpha1.LedgerEvent, 0, size)
+	for seq := 1; seq <= size; seq++ {
+		events = append(events, sizedEvent(int64(seq)))
+	}
+	return patchLedger(ctx, kube, name, types.MergePatchType, map[string]any{"status": map[string]any{
+		"events": events, "lastSeq": size, "phase": "Ready",
+		"resourceRef": v1alpha1.ResourceRef{APIVersion: "eks.aws.upbound.io/v1beta2", Kind: "Cluster", Name: name, UID: types.UID(name)},
+		"environment": v1alpha1.Environment{ID: "/crossplane/eks.aws.upbound.io/Cluster/" + name, Name: name},
+		"sinks":       []v1alpha1.SinkCursor{{Sink: ledger.SinkKey("ClusterProviderConfig/bench"), Endpoint: "0123456789abcdef", DeliveredSeq: int64(size)}},
+	}})
+}
+
+func patchLedger(ctx context.Context, kube client.Client, name string, pt types.PatchType, patch any) error {
+	b, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(v1alpha1.ObservedClusterGroupVersionKind)
+	m.SetName(name)
+	return kube.Status().Patch(ctx, m, client.RawPatch(pt, b))
+}
+
+// sizedEvent is a degraded event as the provider records a cloud-state
+// failure.
+func sizedEvent(seq int64) v1alpha1.LedgerEvent {
+	at := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, int(seq), 0, time.UTC))
+	return v1alpha1.LedgerEvent{
+		Seq: seq, ID: ledger.EventID("bench", v1alpha1.LifecycleDegraded, at.Time, ""), Lifecycle: v1alpha1.LifecycleDegraded,
+		Type: ledger.EventType(v1alpha1.LifecycleDegraded), Time: at, Reason: "CloudState", Message: "cloud state FAILED",
+		KubernetesVersion: "1.31", Ready: "True", Synced: "True",
+	}
+}
