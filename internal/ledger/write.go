@@ -321,17 +321,12 @@ type patchOp struct {
 // JSON patch. It never sends the whole event log: only what changed. It
 // returns the resourceVersion written.
 func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
-	var ops []patchOp
-	switch {
-	case s.lastSeq > 0:
-		// Guard against a concurrent writer: the log must end where we
-		// think it does.
-		ops = append(ops, patchOp{Op: "test", Path: "/status/lastSeq", Value: s.lastSeq})
-	case s.guard != "":
-		// An empty log has no lastSeq to test: the ledger must be as
-		// it was last read or written.
-		ops = append(ops, patchOp{Op: "test", Path: "/metadata/resourceVersion", Value: s.guard})
+	if s.lastSeq == 0 {
+		return lg.patchEmpty(ctx, s)
 	}
+	// Guard against a concurrent writer: the log must end where we think
+	// it does.
+	ops := []patchOp{{Op: "test", Path: "/status/lastSeq", Value: s.lastSeq}}
 	if s.firstSeq == 0 && len(s.events) > 0 {
 		ops = append(ops, patchOp{Op: "add", Path: "/status/events", Value: s.events})
 	} else {
@@ -376,6 +371,31 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	if s.sinks != nil {
 		set("sinks", s.sinks)
 	}
+	b, err := json.Marshal(ops)
+	if err != nil {
+		return "", errors.Wrap(err, errMarshalPatch)
+	}
+	m := ref(s.name)
+	if err := lg.kube.Status().Patch(ctx, m, client.RawPatch(types.JSONPatchType, b)); err != nil {
+		return "", errors.Wrap(err, errPatchLedger)
+	}
+	return m.GetResourceVersion(), nil
+}
+
+// patchEmpty writes the whole status of a ledger whose log is empty. Such a
+// ledger may have no status at all: a writer that died between creating it
+// and writing its status leaves it so, and a patch of the status's fields
+// would then fail for ever on the missing parent. An empty log has no
+// lastSeq to test, so the write is guarded by the resourceVersion the
+// ledger had when last read or written: whatever it holds was seen.
+func (lg *Ledger) patchEmpty(ctx context.Context, s snapshot) (string, error) {
+	var ops []patchOp
+	if s.guard != "" {
+		ops = append(ops, patchOp{Op: "test", Path: "/metadata/resourceVersion", Value: s.guard})
+	}
+	st := s.status
+	st.Events = st.Events[min(s.prune, len(st.Events)):]
+	ops = append(ops, patchOp{Op: "add", Path: "/status", Value: st})
 	b, err := json.Marshal(ops)
 	if err != nil {
 		return "", errors.Wrap(err, errMarshalPatch)

@@ -78,3 +78,45 @@ func TestWriteRetriesAfterFailure(t *testing.T) {
 		t.Errorf("record after the retried write (firstSeq, lastSeq, unrecorded): -want, +got:\n%s", diff)
 	}
 }
+
+// TestWriteLedgerWithoutStatus: a writer that died between creating a
+// ledger and writing its status leaves a ledger with no status at all. The
+// next writer adopts it and records its transitions there, rather than
+// failing for ever on the missing status.
+func TestWriteLedgerWithoutStatus(t *testing.T) {
+	s := runtime.NewScheme()
+	if err := v1alpha1.SchemeBuilder.AddToScheme(s); err != nil {
+		t.Fatal(err)
+	}
+	uid := types.UID("uid-1")
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := &Record{
+		uid: uid, kind: kindOf(schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, "", ""), objName: "prod",
+		detected:   packState(normalize.State{Phase: v1alpha1.PhaseProvisioning, Created: true}),
+		unrecorded: []pending{{Transition: normalize.Transition{Lifecycle: v1alpha1.LifecycleCreated, Time: t0}}},
+		dirty:      true,
+	}
+	bare := &v1alpha1.ObservedCluster{}
+	bare.SetName(r.ledgerName())
+	kube := fake.NewClientBuilder().WithScheme(s).WithStatusSubresource(&v1alpha1.ObservedCluster{}).WithObjects(bare).Build()
+	lg := New(kube, kube)
+	lg.records[uid] = r
+
+	if err := lg.write(context.Background(), uid); err != nil {
+		t.Fatalf("write(...): %v", err)
+	}
+	got := &v1alpha1.ObservedCluster{}
+	if err := kube.Get(context.Background(), types.NamespacedName{Name: r.ledgerName()}, got); err != nil {
+		t.Fatal(err)
+	}
+	var lifecycles []v1alpha1.Lifecycle
+	for _, e := range got.Status.Events {
+		lifecycles = append(lifecycles, e.Lifecycle)
+	}
+	if diff := cmp.Diff([]v1alpha1.Lifecycle{v1alpha1.LifecycleCreated}, lifecycles); diff != "" {
+		t.Errorf("ledger's events: -want, +got:\n%s", diff)
+	}
+	if diff := cmp.Diff([]any{int64(1), uid}, []any{got.Status.LastSeq, got.Status.ResourceRef.UID}); diff != "" {
+		t.Errorf("ledger's (lastSeq, resourceRef.uid): -want, +got:\n%s", diff)
+	}
+}
