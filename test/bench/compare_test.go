@@ -234,7 +234,9 @@ func BenchmarkVersusStatelessWatcher(b *testing.B) {
 	if err := w.Start(dynClient(b)); err != nil {
 		b.Fatalf("baseline watcher: %v", err)
 	}
+	waitAPIServerProfile := startAPIServerProfile(b, "cpu-compare-apiserver-watcher.pprof", secs)
 	base := comparePhase(b, "stateless watcher", fl, names, rate, secs, ws, nil)
+	waitAPIServerProfile()
 	w.Stop()
 
 	ps := NewSink(WithValidator(validator(b), validateEvery))
@@ -259,8 +261,10 @@ func BenchmarkVersusStatelessWatcher(b *testing.B) {
 		b.Logf("%v", err)
 	}
 	stopProfile := startCPUProfile(b, "cpu-compare-provider.pprof")
+	waitAPIServerProfile = startAPIServerProfile(b, "cpu-compare-apiserver.pprof", secs)
 	prov := comparePhase(b, "provider-cdevents", fl, names, rate, secs, ps, p)
 	stopProfile()
+	waitAPIServerProfile()
 	checkSink(b, ps)
 	reportWarnings(b, p.warns)
 

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -639,4 +640,37 @@ func startCPUProfile(b *testing.B, name string) func() {
 		_ = f.Close()
 		b.Logf("profile written to %s", path)
 	}
+}
+
+// startAPIServerProfile profiles kube-apiserver's CPU for the next secs
+// seconds into the directory BENCH_PROFILE_DIR names, if any, through its
+// /debug/pprof endpoint; the returned function waits for the profile.
+func startAPIServerProfile(b *testing.B, name string, secs int) func() {
+	b.Helper()
+	if os.Getenv(envProfileDir) == "" {
+		return func() {}
+	}
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		b.Logf("cannot profile kube-apiserver: %v", err)
+		return func() {}
+	}
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", strings.TrimSuffix(cfg.Host, "/"), secs)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		writeProfile(b, name, func(w io.Writer) error {
+			resp, err := hc.Get(url) //nolint:noctx // Bounded by the profile's own length.
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return errors.Errorf("kube-apiserver answered %s", resp.Status)
+			}
+			_, err = io.Copy(w, resp.Body)
+			return err
+		})
+	}()
+	return func() { <-done }
 }
