@@ -367,9 +367,14 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 // the cluster has them, so that the transitions and the delivery progress
 // that follows them land in one write, and at the latest after the
 // coalescing window, so that a sink that is down or slow does not hold
-// back the record. lg.mu must be held.
+// back the record. A transition stamped with the newest time the object
+// carries, or one that must be recorded first, is written at once: the
+// former would be found again with another time if the object were
+// written again before a crash's restart, so its window is kept to the
+// write's own latency, and its progress is left to the sink's delivery
+// watermark. lg.mu must be held.
 func (lg *Ledger) scheduleWrite(r *Record) {
-	if !lg.early || lg.coalesce <= 0 || len(r.unrecorded) == 0 || r.exposed() < len(r.unrecorded) || lg.delivered(r) {
+	if !lg.early || lg.coalesce <= 0 || len(r.unrecorded) == 0 || !r.timedByObject() || lg.delivered(r) {
 		lg.queue.Add(r.uid)
 		return
 	}

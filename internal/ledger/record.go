@@ -495,16 +495,30 @@ func (r *Record) view(controlPlane string) View {
 
 // exposed is how many of the transitions on their way to the ledger may be
 // sent before their write lands: those in front of the first whose time
-// the object does not record (see normalize.Transition.TimedByObject).
-// Events of a cluster go out in order, so one that must be recorded first
-// holds back those behind it until the write lands.
+// the provider worked out from its records (see
+// normalize.Transition.TimedByRecords). Events of a cluster go out in
+// order, so one that must be recorded first holds back those behind it
+// until the write lands.
 func (r *Record) exposed() int {
 	for i, t := range r.unrecorded {
-		if !t.TimedByObject() {
+		if t.TimedByRecords() {
 			return i
 		}
 	}
 	return len(r.unrecorded)
+}
+
+// timedByObject says whether every transition on its way to the ledger
+// carries a time the object records for it, so that its write may wait for
+// the sinks to carry their progress too: a crash while it waits costs no
+// other id (see normalize.Transition.TimedByObject).
+func (r *Record) timedByObject() bool {
+	for _, t := range r.unrecorded {
+		if !t.TimedByObject() {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Record) cursor(sink string) (*cursor, bool) {

@@ -293,13 +293,18 @@ func TestExposed(t *testing.T) {
 			want:       2,
 		},
 		"HeldBehindOneRecordedFirst": {
-			reason:     "An upgrade is recorded before it is sent, and holds back what follows it, so the cluster's events stay in order.",
-			unrecorded: []pending{at(v1alpha1.LifecycleReady, ""), at(v1alpha1.LifecycleUpgraded, "1.31"), at(v1alpha1.LifecycleDegraded, "")},
+			reason:     "deleted is recorded before it is sent, and holds back what follows it, so the cluster's events stay in order.",
+			unrecorded: []pending{at(v1alpha1.LifecycleReady, ""), at(v1alpha1.LifecycleDeleted, ""), at(v1alpha1.LifecycleCreated, "")},
 			want:       1,
 		},
-		"CloudStateFirst": {
-			reason:     "A degradation told by the cloud state is recorded first.",
-			unrecorded: []pending{at(v1alpha1.LifecycleDegraded, "FAILED")},
+		"CloudStateAndUpgradeSentEarly": {
+			reason:     "A degradation told by the cloud state and an upgrade are found again from the object, so they are sent while their write is in flight.",
+			unrecorded: []pending{at(v1alpha1.LifecycleDegraded, "FAILED"), at(v1alpha1.LifecycleUpgraded, "1.31")},
+			want:       2,
+		},
+		"FlappingFirst": {
+			reason:     "flapping is worked out from recorded history and recorded first.",
+			unrecorded: []pending{at(v1alpha1.LifecycleFlapping, "3/1m0s"), at(v1alpha1.LifecycleDegraded, "")},
 			want:       0,
 		},
 	}

@@ -358,13 +358,32 @@ func (e *emitter) add(l v1alpha1.Lifecycle, at time.Time, why cause) {
 // provider forgets it before its ledger write lands, is found again from
 // the object with the same time and id for as long as the object shows
 // it; any other could be found again later with another time, and so
-// another id, so it is recorded before it is sent.
+// another id, so its ledger write goes out at once instead of waiting to
+// carry its delivery progress.
 func (t Transition) TimedByObject() bool {
-	switch t.Lifecycle { //nolint:exhaustive // The others are recorded first.
+	switch t.Lifecycle { //nolint:exhaustive // The others are not timed by the object.
 	case v1alpha1.LifecycleCreated, v1alpha1.LifecycleReady, v1alpha1.LifecycleDegraded,
 		v1alpha1.LifecycleRecovered, v1alpha1.LifecycleFailed, v1alpha1.LifecycleDeleting:
 		return t.Value == ""
 	case v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync:
+		return true
+	}
+	return false
+}
+
+// TimedByRecords says whether the transition's time is one the provider
+// worked out from what it recorded (deleted, stamped with the newest time
+// the ledger holds; flapping and stable, from the recorded recent
+// transitions) rather than one read from the object. Only such a
+// transition must be recorded before it is sent: forgotten in a crash, it
+// would be worked out again from a ledger that lacks it, with another
+// time. Every other transition is found again from the object: with the
+// same time if the object records it (TimedByObject), and with the newest
+// time the object carries otherwise, the same unless the object was
+// written again in between.
+func (t Transition) TimedByRecords() bool {
+	switch t.Lifecycle { //nolint:exhaustive // The others are read from the object.
+	case v1alpha1.LifecycleDeleted, v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable:
 		return true
 	}
 	return false

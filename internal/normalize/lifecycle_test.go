@@ -925,3 +925,39 @@ func TestTimedByObject(t *testing.T) {
 		})
 	}
 }
+
+func TestTimedByRecords(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		t      Transition
+		want   bool
+	}{
+		"DegradedByCloudState": {
+			reason: "degraded by a cloud state is found again from the object.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleDegraded, Value: "FAILED"},
+			want:   false,
+		},
+		"Upgraded": {
+			reason: "upgraded is found again from the object's version.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleUpgraded, Value: "1.31"},
+			want:   false,
+		},
+		"Deleted": {
+			reason: "deleted carries the newest time the ledger recorded of the object.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleDeleted},
+			want:   true,
+		},
+		"Stable": {
+			reason: "stable is worked out from the recorded recent transitions.",
+			t:      Transition{Lifecycle: v1alpha1.LifecycleStable, Value: "3/1m0s"},
+			want:   true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, tc.t.TimedByRecords()); diff != "" {
+				t.Errorf("\n%s\nTimedByRecords(): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
