@@ -17,10 +17,13 @@ limitations under the License.
 package controller_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +31,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/rest"
 
+	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
@@ -195,5 +199,99 @@ func TestSentBeforeRecorded(t *testing.T) {
 	})
 	if err != nil {
 		t.Errorf("with ledger writes landing again: %v", err)
+	}
+}
+
+// TestLedgerLeftWithoutStatus: a ledger is created, then its status
+// written. When the status write fails right after the create (an API
+// error, or a crash between the two), the ledger exists with no status at
+// all; the provider must still record the cluster there.
+func TestLedgerLeftWithoutStatus(t *testing.T) {
+	ctx := context.Background()
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	sink := startSink(t)
+	kube := kubeClient(t)
+
+	// Refuse the first status write after each ledger's create.
+	var mu sync.Mutex
+	created := map[string]bool{}
+	var refused atomic.Int64
+	c := rest.CopyConfig(cfg)
+	c.QPS, c.Burst = -1, 0
+	c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFn(func(r *http.Request) (*http.Response, error) {
+			p := r.URL.Path
+			if !strings.Contains(p, "/observedclusters") {
+				return rt.RoundTrip(r)
+			}
+			if r.Method == http.MethodPatch && strings.HasSuffix(p, "/status") {
+				parts := strings.Split(p, "/")
+				name := parts[len(parts)-2]
+				mu.Lock()
+				first := created[name]
+				delete(created, name)
+				mu.Unlock()
+				if first {
+					refused.Add(1)
+					return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
+						Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}`)), Request: r}, nil
+				}
+			}
+			resp, err := rt.RoundTrip(r)
+			if err == nil && r.Method == http.MethodPost && resp.StatusCode == http.StatusCreated {
+				oc := &v1alpha1.ObservedCluster{}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body = io.NopCloser(bytes.NewReader(body))
+				if json.Unmarshal(body, oc) == nil {
+					mu.Lock()
+					created[oc.GetName()] = true
+					mu.Unlock()
+				}
+			}
+			return resp, err
+		})
+	})
+	startProvider(t, testkit.WithLedgerConfig(c))
+
+	pc := clusterProviderConfig("nostatus", sink.URL(), selectLabel("nostatus"), fastRetry)
+	if err := kube.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kube.Delete(ctx, pc) })
+
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	const name = "nostatus-a"
+	a, err := eks.Create(ctx, name, map[string]any{"region": "eu-west-1"}, map[string]string{"test": "nostatus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := fleetsim.Lifecycle{C: eks, Name: name}
+	if err := l.CreateRequested(ctx, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ready(ctx, t0.Add(10*time.Minute), "1.30"); err != nil {
+		t.Fatal(err)
+	}
+	err = testkit.Eventually(waitLong, func() error {
+		oc, err := ledgerOfObject(ctx, t, a.GetUID())
+		if err != nil {
+			return err
+		}
+		var got []v1alpha1.Lifecycle
+		for _, e := range oc.Status.Events {
+			got = append(got, e.Lifecycle)
+		}
+		if len(got) != 2 {
+			return errorf("ledger holds %v, want created and ready", got)
+		}
+		return nil
+	})
+	if refused.Load() == 0 {
+		t.Fatalf("no status write after a create was refused")
+	}
+	if err != nil {
+		t.Fatalf("after the status write following the ledger's create was refused: %v", err)
 	}
 }
