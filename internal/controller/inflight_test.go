@@ -53,13 +53,18 @@ func refuseLedgerWritesWhile(refuse func() bool, refused *atomic.Int64) *rest.Co
 				if refused != nil {
 					refused.Add(1)
 				}
-				return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
-					Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}`)), Request: r}, nil
+				return unavailable(r), nil
 			}
 			return rt.RoundTrip(r)
 		})
 	})
 	return c
+}
+
+// unavailable is the API server's answer to a request it cannot serve now.
+func unavailable(r *http.Request) *http.Response {
+	return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}`)), Request: r}
 }
 
 type roundTripFn func(*http.Request) (*http.Response, error)
@@ -234,8 +239,7 @@ func TestLedgerLeftWithoutStatus(t *testing.T) {
 				mu.Unlock()
 				if first {
 					refused.Add(1)
-					return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
-						Body: io.NopCloser(strings.NewReader(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"ServiceUnavailable","code":503}`)), Request: r}, nil
+					return unavailable(r), nil
 				}
 			}
 			resp, err := rt.RoundTrip(r)

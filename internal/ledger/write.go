@@ -371,15 +371,7 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	if s.sinks != nil {
 		set("sinks", s.sinks)
 	}
-	b, err := json.Marshal(ops)
-	if err != nil {
-		return "", errors.Wrap(err, errMarshalPatch)
-	}
-	m := ref(s.name)
-	if err := lg.kube.Status().Patch(ctx, m, client.RawPatch(types.JSONPatchType, b)); err != nil {
-		return "", errors.Wrap(err, errPatchLedger)
-	}
-	return m.GetResourceVersion(), nil
+	return lg.jsonPatch(ctx, s.name, ops)
 }
 
 // patchEmpty writes the whole status of a ledger whose log is empty. Such a
@@ -396,11 +388,17 @@ func (lg *Ledger) patchEmpty(ctx context.Context, s snapshot) (string, error) {
 	st := s.status
 	st.Events = st.Events[min(s.prune, len(st.Events)):]
 	ops = append(ops, patchOp{Op: "add", Path: "/status", Value: st})
+	return lg.jsonPatch(ctx, s.name, ops)
+}
+
+// jsonPatch applies ops to a ledger's status and returns the
+// resourceVersion written.
+func (lg *Ledger) jsonPatch(ctx context.Context, name string, ops []patchOp) (string, error) {
 	b, err := json.Marshal(ops)
 	if err != nil {
 		return "", errors.Wrap(err, errMarshalPatch)
 	}
-	m := ref(s.name)
+	m := ref(name)
 	if err := lg.kube.Status().Patch(ctx, m, client.RawPatch(types.JSONPatchType, b)); err != nil {
 		return "", errors.Wrap(err, errPatchLedger)
 	}

@@ -875,88 +875,62 @@ func TestDeclaredStates(t *testing.T) {
 	}
 }
 
-func TestTimedByObject(t *testing.T) {
+// TestTimedBy sorts transitions into the three kinds of time they carry:
+// one the object records for them, the newest time the object carries, and
+// one the provider worked out from its records.
+func TestTimedBy(t *testing.T) {
+	type want struct{ Object, Records bool }
 	cases := map[string]struct {
 		reason string
 		t      Transition
-		want   bool
+		want   want
 	}{
 		"ReadyAtItsCondition": {
 			reason: "ready carries Ready's lastTransitionTime: found again with it after a crash.",
 			t:      Transition{Lifecycle: v1alpha1.LifecycleReady},
-			want:   true,
+			want:   want{Object: true},
 		},
 		"DegradedAtItsCondition": {
 			reason: "degraded by Ready turning False carries the condition's time.",
 			t:      Transition{Lifecycle: v1alpha1.LifecycleDegraded},
-			want:   true,
+			want:   want{Object: true},
 		},
 		"DegradedByCloudState": {
-			reason: "degraded by a cloud state carries the newest time the object happens to carry, which a later write moves.",
+			reason: "degraded by a cloud state carries the newest time the object happens to carry, which a later write moves; it is still found again from the object.",
 			t:      Transition{Lifecycle: v1alpha1.LifecycleDegraded, Value: "FAILED"},
-			want:   false,
+			want:   want{},
 		},
 		"Upgraded": {
-			reason: "upgraded carries the newest time the object carries.",
+			reason: "upgraded carries the newest time the object carries, and is found again from the object's version.",
 			t:      Transition{Lifecycle: v1alpha1.LifecycleUpgraded, Value: "1.31"},
-			want:   false,
+			want:   want{},
 		},
 		"OutOfSync": {
 			reason: "outOfSync carries Synced's time plus the threshold; its value is the threshold.",
 			t:      Transition{Lifecycle: v1alpha1.LifecycleOutOfSync, Value: "10m0s"},
-			want:   true,
+			want:   want{Object: true},
 		},
 		"Deleted": {
 			reason: "deleted carries the newest time the ledger recorded of the object.",
 			t:      Transition{Lifecycle: v1alpha1.LifecycleDeleted},
-			want:   false,
+			want:   want{Records: true},
 		},
 		"Flapping": {
 			reason: "flapping is worked out from the recorded recent transitions.",
 			t:      Transition{Lifecycle: v1alpha1.LifecycleFlapping, Value: "3/1m0s"},
-			want:   false,
-		},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, tc.t.TimedByObject()); diff != "" {
-				t.Errorf("\n%s\nTimedByObject(): -want, +got:\n%s", tc.reason, diff)
-			}
-		})
-	}
-}
-
-func TestTimedByRecords(t *testing.T) {
-	cases := map[string]struct {
-		reason string
-		t      Transition
-		want   bool
-	}{
-		"DegradedByCloudState": {
-			reason: "degraded by a cloud state is found again from the object.",
-			t:      Transition{Lifecycle: v1alpha1.LifecycleDegraded, Value: "FAILED"},
-			want:   false,
-		},
-		"Upgraded": {
-			reason: "upgraded is found again from the object's version.",
-			t:      Transition{Lifecycle: v1alpha1.LifecycleUpgraded, Value: "1.31"},
-			want:   false,
-		},
-		"Deleted": {
-			reason: "deleted carries the newest time the ledger recorded of the object.",
-			t:      Transition{Lifecycle: v1alpha1.LifecycleDeleted},
-			want:   true,
+			want:   want{Records: true},
 		},
 		"Stable": {
 			reason: "stable is worked out from the recorded recent transitions.",
 			t:      Transition{Lifecycle: v1alpha1.LifecycleStable, Value: "3/1m0s"},
-			want:   true,
+			want:   want{Records: true},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, tc.t.TimedByRecords()); diff != "" {
-				t.Errorf("\n%s\nTimedByRecords(): -want, +got:\n%s", tc.reason, diff)
+			got := want{Object: tc.t.TimedByObject(), Records: tc.t.TimedByRecords()}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\n(TimedByObject(), TimedByRecords()): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -659,8 +659,14 @@ func startAPIServerProfile(b *testing.B, name string, secs int) func() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs+60)*time.Second)
+		defer cancel()
 		writeProfile(b, name, func(w io.Writer) error {
-			resp, err := hc.Get(url) //nolint:noctx // Bounded by the profile's own length.
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := hc.Do(req)
 			if err != nil {
 				return err
 			}
