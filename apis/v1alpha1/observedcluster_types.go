@@ -419,7 +419,10 @@ type ObservedClusterStatus struct {
 // An ObservedCluster is the provider's ledger for one Kubernetes cluster
 // managed by Crossplane, whichever provider manages it. Together they form
 // one inventory: kubectl get observedclusters. The provider creates and
-// updates them; users only read them.
+// updates them; users only read them, and find one cluster's ledger by its
+// selectable fields, such as kubectl get observedclusters --field-selector
+// status.resourceRef.name=NAME (ledgers carry no labels, so that the API
+// server keeps no managed fields for them).
 // +kubebuilder:printcolumn:name="PROVIDER",type="string",JSONPath=".status.provider"
 // +kubebuilder:printcolumn:name="KIND",type="string",JSONPath=".status.shortKind"
 // +kubebuilder:printcolumn:name="CLUSTER",type="string",JSONPath=".status.environment.name"
@@ -430,6 +433,13 @@ type ObservedClusterStatus struct {
 // +kubebuilder:printcolumn:name="OBJECT",type="string",JSONPath=".status.resourceRef.name",priority=1
 // +kubebuilder:printcolumn:name="ENDPOINT",type="string",JSONPath=".status.environment.uri",priority=1
 // +kubebuilder:printcolumn:name="AGE",type="date",JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:selectablefield:JSONPath=".status.resourceRef.uid"
+// +kubebuilder:selectablefield:JSONPath=".status.resourceRef.name"
+// +kubebuilder:selectablefield:JSONPath=".status.resourceRef.namespace"
+// +kubebuilder:selectablefield:JSONPath=".status.resourceRef.kind"
+// +kubebuilder:selectablefield:JSONPath=".status.group"
+// +kubebuilder:selectablefield:JSONPath=".status.provider"
+// +kubebuilder:selectablefield:JSONPath=".status.phase"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,categories={crossplane,cdevents},shortName=oc
 type ObservedCluster struct {

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
@@ -38,15 +39,13 @@ import (
 func ledgerOf(ctx context.Context, t *testing.T, name string) (*v1alpha1.ObservedCluster, error) {
 	t.Helper()
 	l := &v1alpha1.ObservedClusterList{}
-	if err := kubeClient(t).List(ctx, l); err != nil {
+	if err := kubeClient(t).List(ctx, l, client.MatchingFields{"status.resourceRef.name": name}); err != nil {
 		return nil, err
 	}
-	for i := range l.Items {
-		if l.Items[i].Status.ResourceRef.Name == name {
-			return &l.Items[i], nil
-		}
+	if len(l.Items) == 0 {
+		return nil, fmt.Errorf("no ledger for %s", name)
 	}
-	return nil, fmt.Errorf("no ledger for %s", name)
+	return &l.Items[0], nil
 }
 
 func waitPhase(ctx context.Context, t *testing.T, name string, want v1alpha1.Phase) *v1alpha1.ObservedCluster {

@@ -30,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
@@ -429,15 +430,13 @@ func TestReplicasAgree(t *testing.T) {
 func ledgerOfObject(ctx context.Context, t *testing.T, uid types.UID) (*v1alpha1.ObservedCluster, error) {
 	t.Helper()
 	l := &v1alpha1.ObservedClusterList{}
-	if err := kubeClient(t).List(ctx, l); err != nil {
+	if err := kubeClient(t).List(ctx, l, client.MatchingFields{"status.resourceRef.uid": string(uid)}); err != nil {
 		return nil, err
 	}
-	for i := range l.Items {
-		if l.Items[i].Status.ResourceRef.UID == uid {
-			return &l.Items[i], nil
-		}
+	if len(l.Items) == 0 {
+		return nil, fmt.Errorf("no ledger for uid %s", uid)
 	}
-	return nil, fmt.Errorf("no ledger for uid %s", uid)
+	return &l.Items[0], nil
 }
 
 func newestManagedFieldsTime(mfs []metav1.ManagedFieldsEntry) time.Time {

@@ -41,16 +41,6 @@ const (
 	errMarshalPatch = "cannot marshal ObservedCluster patch"
 )
 
-// Labels on every ObservedCluster, so users and tools can find the ledger of
-// an object with a label selector.
-const (
-	LabelGroup     = "cdevents.crossplane.io/group"
-	LabelKind      = "cdevents.crossplane.io/kind"
-	LabelNamespace = "cdevents.crossplane.io/namespace"
-	LabelName      = "cdevents.crossplane.io/name"
-	LabelUID       = "cdevents.crossplane.io/uid"
-)
-
 // snapshot is what one ledger write sends, taken under the lock so that
 // observations arriving meanwhile wait for the next write.
 type snapshot struct {
@@ -70,7 +60,6 @@ type snapshot struct {
 	incident   *metav1.Time
 	incidentID string
 	lastID     string
-	labels     map[string]string
 	// guard is the resourceVersion a write to a ledger whose log is
 	// empty must find, since there is no lastSeq to test.
 	guard string
@@ -163,12 +152,6 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 		state:    r.detected.state(),
 		consumed: len(r.unrecorded),
 		pruned:   r.pruned,
-		labels: map[string]string{
-			LabelGroup: r.gk().Group, LabelKind: r.gk().Kind, LabelName: truncateLabel(r.objName), LabelUID: string(r.uid),
-		},
-	}
-	if r.namespace != "" {
-		s.labels[LabelNamespace] = r.namespace
 	}
 	if r.lastSeq == 0 {
 		s.guard = lg.guards[uid]
@@ -276,21 +259,21 @@ func (lg *Ledger) lowestCursor(r *Record) int64 {
 	return low
 }
 
-func truncateLabel(v string) string {
-	if len(v) > 63 {
-		return v[:63]
-	}
-	return v
-}
-
 // create creates a record's ledger and writes its status in full. It
 // returns the resourceVersion written. A ledger that already exists belongs
 // to another writer (or to an earlier attempt whose answer was lost): create
 // then fails with AlreadyExists, and the caller adopts it.
+//
+// The ledger is created with nothing but its name, so that the API server
+// never tracks its managed fields: it tracks none for an object created
+// with none and updated without server-side apply. They would be a third
+// of a ledger's size, and their upkeep a quarter of what every ledger write
+// costs kube-apiserver; only the provider writes ledgers, so they would say
+// nothing. Users find the ledger of an object with the ObservedCluster's
+// selectable fields (status.resourceRef) rather than labels.
 func (lg *Ledger) create(ctx context.Context, s snapshot) (string, error) {
 	oc := &v1alpha1.ObservedCluster{}
 	oc.SetName(s.name)
-	oc.SetLabels(s.labels)
 	if err := lg.kube.Create(ctx, oc); err != nil {
 		return "", errors.Wrap(err, errCreateLedger)
 	}
