@@ -374,7 +374,7 @@ func (lg *Ledger) Observe(p *catalog.Profile, gk schema.GroupKind, obs normalize
 // write's own latency, and its progress is left to the sink's delivery
 // watermark. lg.mu must be held.
 func (lg *Ledger) scheduleWrite(r *Record) {
-	if !lg.early || lg.coalesce <= 0 || len(r.unrecorded) == 0 || !r.timedByObject() || lg.delivered(r) {
+	if !lg.early || lg.coalesce <= 0 || len(r.unrecorded) == 0 || r.exposed() < len(r.unrecorded) || !r.timedByObject() || lg.delivered(r) {
 		lg.queue.Add(r.uid)
 		return
 	}

@@ -499,7 +499,17 @@ func (r *Record) view(controlPlane string) View {
 // normalize.Transition.TimedByRecords). Events of a cluster go out in
 // order, so one that must be recorded first holds back those behind it
 // until the write lands.
+//
+// None while nothing of the cluster is recorded: its first write creates
+// the ledger, then writes its status, and a crash between the two leaves a
+// ledger that names no object. Were the object deleted before the restart,
+// nothing would tell the successor that the cluster existed, and whatever
+// had been sent of it (a created, a ready) would never be followed by its
+// deleted.
 func (r *Record) exposed() int {
+	if r.lastSeq == 0 {
+		return 0
+	}
 	for i, t := range r.unrecorded {
 		if t.TimedByRecords() {
 			return i

@@ -280,37 +280,48 @@ func TestExposed(t *testing.T) {
 	}
 	cases := map[string]struct {
 		reason     string
+		recorded   int64 // the ledger's last seq; 0 before its first write
 		unrecorded []pending
 		want       int
 	}{
 		"Nothing": {
-			reason: "Nothing on its way, nothing to send early.",
-			want:   0,
+			reason:   "Nothing on its way, nothing to send early.",
+			recorded: 2,
+			want:     0,
+		},
+		"NothingRecordedYet": {
+			reason:     "A cluster's first events wait for its ledger's first write, even those the object records the time of.",
+			unrecorded: []pending{at(v1alpha1.LifecycleCreated, ""), at(v1alpha1.LifecycleReady, "")},
+			want:       0,
 		},
 		"AllTimedByTheObject": {
 			reason:     "Transitions the object records the time of are all sent while their write is in flight.",
-			unrecorded: []pending{at(v1alpha1.LifecycleCreated, ""), at(v1alpha1.LifecycleReady, "")},
+			recorded:   2,
+			unrecorded: []pending{at(v1alpha1.LifecycleReady, ""), at(v1alpha1.LifecycleDeleting, "")},
 			want:       2,
 		},
 		"HeldBehindOneRecordedFirst": {
 			reason:     "deleted is recorded before it is sent, and holds back what follows it, so the cluster's events stay in order.",
+			recorded:   2,
 			unrecorded: []pending{at(v1alpha1.LifecycleReady, ""), at(v1alpha1.LifecycleDeleted, ""), at(v1alpha1.LifecycleCreated, "")},
 			want:       1,
 		},
 		"CloudStateAndUpgradeSentEarly": {
 			reason:     "A degradation told by the cloud state and an upgrade are found again from the object, so they are sent while their write is in flight.",
+			recorded:   2,
 			unrecorded: []pending{at(v1alpha1.LifecycleDegraded, "FAILED"), at(v1alpha1.LifecycleUpgraded, "1.31")},
 			want:       2,
 		},
 		"FlappingFirst": {
 			reason:     "flapping is worked out from recorded history and recorded first.",
+			recorded:   2,
 			unrecorded: []pending{at(v1alpha1.LifecycleFlapping, "3/1m0s"), at(v1alpha1.LifecycleDegraded, "")},
 			want:       0,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			r := &Record{unrecorded: tc.unrecorded}
+			r := &Record{lastSeq: tc.recorded, unrecorded: tc.unrecorded}
 			if diff := cmp.Diff(tc.want, r.exposed()); diff != "" {
 				t.Errorf("\n%s\nexposed(): -want, +got:\n%s", tc.reason, diff)
 			}
