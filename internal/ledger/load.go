@@ -19,7 +19,9 @@ package ledger
 import (
 	"context"
 	"sort"
+	"time"
 
+	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,12 +39,16 @@ const pageSize = 500
 // was recorded before the restart rather than treated as new.
 func (lg *Ledger) Load(ctx context.Context) error {
 	n := 0
+	var strays []stray
 	err := lg.EachLedger(ctx, func(oc *v1alpha1.ObservedCluster) {
 		lg.mu.Lock()
 		defer lg.mu.Unlock()
 		st := oc.Status
 		uid := st.ResourceRef.UID
 		if uid == "" {
+			if lg.now().Sub(oc.GetCreationTimestamp().Time) >= strayAge {
+				strays = append(strays, stray{name: oc.GetName(), rv: oc.GetResourceVersion()})
+			}
 			return
 		}
 		r, ok := lg.records[uid]
@@ -80,12 +86,46 @@ func (lg *Ledger) Load(ctx context.Context) error {
 	notify := lg.notify
 	lg.mu.Unlock()
 	lg.log.Debug("Loaded ledgers", "count", n)
+	lg.removeStrays(ctx, strays)
 	// Sinks configured before the ledgers were read learn about them now:
 	// some may owe events from before the restart.
 	for _, uid := range uids {
 		notify.Recorded(uid)
 	}
 	return nil
+}
+
+// strayAge is how old a ledger without status must be before it is taken
+// for a stray: its writer creates it and writes its status at once, and
+// retries that write for as long as the API server refuses it, so a younger
+// one may still be written.
+const strayAge = 10 * time.Minute
+
+// A stray is a ledger left without status: a writer died between creating
+// it and writing its status.
+type stray struct{ name, rv string }
+
+// removeStrays deletes the ledgers left without status. They name no object
+// and hold nothing, and nothing of their cluster was sent, since a
+// cluster's first events wait for its ledger's first write: were its object
+// still there, its record would only fail to create its ledger and adopt
+// this one. A stray written meanwhile (its resourceVersion moved) is left
+// alone, and a failure costs nothing but a row that stays until the next
+// start.
+func (lg *Ledger) removeStrays(ctx context.Context, strays []stray) {
+	for _, s := range strays {
+		oc := &v1alpha1.ObservedCluster{}
+		oc.SetName(s.name)
+		err := lg.kube.Delete(ctx, oc, client.Preconditions{ResourceVersion: &s.rv})
+		switch {
+		case kerrors.IsNotFound(err) || kerrors.IsConflict(err):
+			// Removed or written by another writer since it was listed.
+		case err != nil:
+			lg.log.Info("Cannot remove a ledger left without status; it stays until the next start", "ledger", s.name, "error", err)
+		default:
+			lg.log.Info("Removed a ledger left without status by a writer that stopped between creating it and writing it; it named no cluster and held nothing", "ledger", s.name)
+		}
+	}
 }
 
 // EachLedger lists every ObservedCluster page by page, so that memory stays
