@@ -29,8 +29,8 @@ import (
 )
 
 // TestLedgerObject checks what the API server stores of a ledger written
-// many times: no managed fields, whose upkeep would cost every ledger write
-// a quarter more, and fields users select a cluster's ledger by.
+// many times: no managed fields, whose upkeep would add 30 to 50% to what
+// every ledger write costs, and fields users select a cluster's ledger by.
 func TestLedgerObject(t *testing.T) {
 	ctx := context.Background()
 	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
