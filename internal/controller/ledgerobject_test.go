@@ -60,7 +60,7 @@ func TestLedgerObject(t *testing.T) {
 		t.Fatalf("ledger holds %d events, want created, ready and degraded", got)
 	}
 	if len(oc.ManagedFields) != 0 {
-		t.Errorf("ledger written %d times carries managed fields: %+v", len(oc.Status.Events), oc.ManagedFields)
+		t.Errorf("ledger holding %d events carries managed fields: %+v", len(oc.Status.Events), oc.ManagedFields)
 	}
 
 	obj, err := eks.Get(ctx, name)

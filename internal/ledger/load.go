@@ -86,12 +86,12 @@ func (lg *Ledger) Load(ctx context.Context) error {
 	notify := lg.notify
 	lg.mu.Unlock()
 	lg.log.Debug("Loaded ledgers", "count", n)
-	lg.removeStrays(ctx, strays)
 	// Sinks configured before the ledgers were read learn about them now:
 	// some may owe events from before the restart.
 	for _, uid := range uids {
 		notify.Recorded(uid)
 	}
+	lg.removeStrays(ctx, strays)
 	return nil
 }
 
@@ -100,6 +100,10 @@ func (lg *Ledger) Load(ctx context.Context) error {
 // retries that write for as long as the API server refuses it, so a younger
 // one may still be written.
 const strayAge = 10 * time.Minute
+
+// strayDeleteTimeout bounds each stray's removal, so that an API server
+// that does not answer holds up the start by little.
+const strayDeleteTimeout = 10 * time.Second
 
 // A stray is a ledger left without status: a writer died between creating
 // it and writing its status.
@@ -116,7 +120,9 @@ func (lg *Ledger) removeStrays(ctx context.Context, strays []stray) {
 	for _, s := range strays {
 		oc := &v1alpha1.ObservedCluster{}
 		oc.SetName(s.name)
-		err := lg.kube.Delete(ctx, oc, client.Preconditions{ResourceVersion: &s.rv})
+		dctx, cancel := context.WithTimeout(ctx, strayDeleteTimeout)
+		err := lg.kube.Delete(dctx, oc, client.Preconditions{ResourceVersion: &s.rv})
+		cancel()
 		switch {
 		case kerrors.IsNotFound(err) || kerrors.IsConflict(err):
 			// Removed or written by another writer since it was listed.

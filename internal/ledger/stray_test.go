@@ -24,10 +24,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 )
@@ -68,17 +66,13 @@ func TestLoadRemovesStrays(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			s := runtime.NewScheme()
-			if err := v1alpha1.SchemeBuilder.AddToScheme(s); err != nil {
-				t.Fatal(err)
-			}
-			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.ledger).WithStatusSubresource(&v1alpha1.ObservedCluster{}).Build()
-			lg := New(kube, kube, WithControlPlaneName("test"), WithClock(func() time.Time { return now }))
+			lg := newTestLedger(t, tc.ledger)
+			lg.now = func() time.Time { return now }
 			if err := lg.Load(context.Background()); err != nil {
 				t.Fatalf("Load: %v", err)
 			}
 			l := &v1alpha1.ObservedClusterList{}
-			if err := kube.List(context.Background(), l); err != nil {
+			if err := lg.kube.List(context.Background(), l); err != nil {
 				t.Fatal(err)
 			}
 			var got []string
@@ -96,13 +90,10 @@ func TestLoadRemovesStrays(t *testing.T) {
 // A stray written after it was listed is no stray: the delete's
 // precondition leaves it alone.
 func TestRemoveStraysSparesWritten(t *testing.T) {
-	s := runtime.NewScheme()
-	if err := v1alpha1.SchemeBuilder.AddToScheme(s); err != nil {
-		t.Fatal(err)
-	}
 	oc := &v1alpha1.ObservedCluster{}
 	oc.SetName("written")
-	kube := fake.NewClientBuilder().WithScheme(s).WithObjects(oc).WithStatusSubresource(&v1alpha1.ObservedCluster{}).Build()
+	lg := newTestLedger(t, oc)
+	kube := lg.kube
 	ctx := context.Background()
 	listed := &v1alpha1.ObservedCluster{}
 	if err := kube.Get(ctx, client.ObjectKey{Name: "written"}, listed); err != nil {
@@ -113,7 +104,6 @@ func TestRemoveStraysSparesWritten(t *testing.T) {
 	if err := kube.Status().Update(ctx, written); err != nil {
 		t.Fatal(err)
 	}
-	lg := New(kube, kube, WithControlPlaneName("test"))
 	lg.removeStrays(ctx, []stray{{name: "written", rv: listed.GetResourceVersion()}})
 	if err := kube.Get(ctx, client.ObjectKey{Name: "written"}, &v1alpha1.ObservedCluster{}); err != nil {
 		t.Errorf("a ledger written after it was listed as a stray was removed: %v", err)
