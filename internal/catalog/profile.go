@@ -371,6 +371,19 @@ func (p *Profile) Paths() []string {
 	return out
 }
 
+// FieldPaths returns the keys of every path the profile reads, its
+// providerConfigRef's included, so that a decoder can keep those fields
+// and skip the rest of an object.
+func (p *Profile) FieldPaths() [][]string {
+	var out [][]string
+	for _, ps := range [][]Path{p.externalName, p.cloudID, p.endpoint, p.version, p.region, p.cloudState, p.providerConfig} {
+		for _, x := range ps {
+			out = append(out, x.Segments())
+		}
+	}
+	return out
+}
+
 // Trim returns a copy of an object's content reduced to what the provider
 // reads from it: apiVersion, kind, the identifying metadata (no
 // managedFields, only crossplane.io annotations), status.conditions with

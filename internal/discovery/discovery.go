@@ -83,8 +83,8 @@ const (
 
 // DefaultListPageSize is how many objects one list request of a cluster
 // kind returns. Each page is reduced to what normalization reads before the
-// next is fetched, so a full list costs a page of whole objects in memory,
-// however large the fleet.
+// next is fetched, so a full list costs one page in memory, however large
+// the fleet.
 const DefaultListPageSize = 500
 
 // A Ledger records what the watches see. The ledger package implements it.
@@ -129,8 +129,11 @@ type crdInfo struct {
 // Engine runs discovery: one watch of CRD metadata, and one watch per
 // cluster kind.
 type Engine struct {
-	dyn      dynamic.Interface
-	meta     metadata.Interface
+	dyn  dynamic.Interface
+	meta metadata.Interface
+	// source makes the client that lists and watches a kind; by default
+	// one that decodes only what the kind's profile reads.
+	source   func(gvr schema.GroupVersionResource, p *catalog.Profile) (lister, error)
 	kube     kubernetes.Interface
 	catalog  *catalog.Catalog
 	ledger   Ledger
@@ -180,8 +183,13 @@ func New(cfg *rest.Config, c *catalog.Catalog, l Ledger, opts ...Option) (*Engin
 	if err != nil {
 		return nil, errors.Wrap(err, errNewClient)
 	}
+	pk, err := newPickers(cfg)
+	if err != nil {
+		return nil, errors.Wrap(err, errNewClient)
+	}
 	e := &Engine{
 		dyn:        dyn,
+		source:     pk.forKind,
 		meta:       md,
 		kube:       kube,
 		catalog:    c,
@@ -776,7 +784,14 @@ func (e *Engine) startLocked(ctx context.Context, info crdInfo, p *catalog.Profi
 	restarts := e.restarts.WithLabelValues(info.gk.Group, info.gk.Kind)
 	restarts.Add(0) // Shown from the start, so a dashboard sees the kind.
 	gate := newRetryGate(e.log.WithValues("kind", info.gk.String()), e.failures.WithLabelValues(info.gk.Group, info.gk.Kind))
-	w := newKindWatch(ctx, e.dyn.Resource(info.gvr), info, p, e.ledger, e.log, gate, e.pageSize, restarts)
+	src, err := e.source(info.gvr, p)
+	if err != nil {
+		// Never expected: the picking client needs nothing the dynamic
+		// client does not. Watch with whole objects rather than not at all.
+		e.log.Info("Cannot make the picking client of a cluster kind; decoding whole objects", "group", info.gk.Group, "kind", info.gk.Kind, "error", err)
+		src = e.dyn.Resource(info.gvr)
+	}
+	w := newKindWatch(ctx, src, info, p, e.ledger, e.log, gate, e.pageSize, restarts)
 	e.watches[info.gk] = w
 	e.watched.WithLabelValues(info.gk.Group, info.gk.Kind).Set(1)
 	e.log.Debug("Watching a cluster kind", "group", info.gk.Group, "kind", info.gk.Kind, "version", info.gvr.Version)

@@ -113,6 +113,9 @@ func TestResyncReadsEachCRDOnce(t *testing.T) {
 				t.Fatalf("New: %v", err)
 			}
 			e.dyn, e.kube, e.ctx = dyn, kube, ctx
+			e.source = func(gvr schema.GroupVersionResource, _ *catalog.Profile) (lister, error) {
+				return dyn.Resource(gvr), nil
+			}
 			e.crdsListed = true
 			for _, o := range objs {
 				e.names[o.(*unstructured.Unstructured).GetName()] = true //nolint:forcetypeassert // Built above.

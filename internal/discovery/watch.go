@@ -27,7 +27,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/logging"
@@ -58,7 +57,7 @@ type kindWatch struct {
 // made again behind gate, so the reflector sees only answers that mean
 // something. restarts, when not nil, counts every watch after the first:
 // each one replaces a watch the API server ended or cut.
-func newKindWatch(ctx context.Context, ri dynamic.ResourceInterface, info crdInfo, p *catalog.Profile, l Ledger, log logging.Logger, gate *retryGate, pageSize int64, restarts prometheus.Counter) *kindWatch {
+func newKindWatch(ctx context.Context, ri lister, info crdInfo, p *catalog.Profile, l Ledger, log logging.Logger, gate *retryGate, pageSize int64, restarts prometheus.Counter) *kindWatch {
 	wctx, cancel := context.WithCancel(ctx)
 	w := &kindWatch{
 		gvr:       info.gvr,
@@ -136,8 +135,9 @@ func (*pagedListWatch) IsWatchListSemanticsUnSupported() bool { return true }
 
 // listObserved lists every object of a resource a page at a time and
 // reduces each to its observation before the next page is fetched: however
-// large the fleet and its objects, the list holds a page of whole objects
-// and one compact observation per object. It answers the reflector's list
+// large the fleet and its objects, the list holds one page (its JSON, and
+// of each object what the profile reads, when ri is a pickingClient) and
+// one compact observation per object. It answers the reflector's list
 // in one piece: the reflector's own pager would hold every page whole
 // until the last arrived.
 //
@@ -153,7 +153,7 @@ func (*pagedListWatch) IsWatchListSemanticsUnSupported() bool { return true }
 // again, be told it is too old again, and go round until etcd compacts it
 // away, minutes later, seeing none of the changes meanwhile. So such a
 // relist asks for NotOlderThan, which pages just as well.
-func listObserved(ctx context.Context, ri dynamic.ResourceInterface, p *catalog.Profile, pageSize int64, o metav1.ListOptions) (*observedList, error) {
+func listObserved(ctx context.Context, ri lister, p *catalog.Profile, pageSize int64, o metav1.ListOptions) (*observedList, error) {
 	opts := metav1.ListOptions{
 		LabelSelector:        o.LabelSelector,
 		FieldSelector:        o.FieldSelector,

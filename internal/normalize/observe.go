@@ -36,6 +36,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
+	"github.com/crossplane-contrib/provider-cdevents/internal/jsonpick"
 )
 
 // Condition types, reasons and annotations that Crossplane managed
@@ -135,6 +136,31 @@ type Observation struct {
 	// object rather than of when the provider looked. It does not need
 	// managedFields: an object trimmed of them still has a Latest.
 	Latest time.Time
+}
+
+// Fields returns the fields of an object that Observe reads through
+// profile p, and its resourceVersion, which a watch needs: an object
+// decoded keeping only these observes exactly as the whole object does.
+func Fields(p *catalog.Profile) *jsonpick.Fields {
+	f := &jsonpick.Fields{}
+	f.Keep("apiVersion")
+	f.Keep("kind")
+	for _, k := range []string{"uid", "name", "namespace", "resourceVersion", "labels", "creationTimestamp", "deletionTimestamp", "generation"} {
+		f.Keep("metadata", k)
+	}
+	for _, a := range []string{AnnotationCreatePending, AnnotationCreateSucceeded, AnnotationCreateFailed, AnnotationPaused} {
+		f.Keep("metadata", "annotations", a)
+	}
+	f.Keep("metadata", "managedFields", "time")
+	for _, k := range []string{"type", "status", "reason", "message", "lastTransitionTime"} {
+		f.Keep("status", "conditions", k)
+	}
+	if p != nil {
+		for _, path := range p.FieldPaths() {
+			f.Keep(path...)
+		}
+	}
+	return f
 }
 
 // Observe reads the observation of u through profile p. It never panics:
