@@ -26,7 +26,7 @@ test: controlplane ## Run unit and envtest tests (builds the local control plane
 # The scale runs (BENCH_SCALE=restart,burst,startup,kinds, or all) take
 # minutes each on top of the default run: give them a longer BENCH_TIMEOUT,
 # such as 90m for all of them.
-BENCH_TIMEOUT ?= 30m
+BENCH_TIMEOUT ?= 45m
 
 .PHONY: bench
 bench: controlplane ## Run the delivery benchmarks and print their figures; BENCH_SCALE=restart,burst,startup,kinds (or all) adds the scale runs.

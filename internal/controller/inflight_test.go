@@ -158,7 +158,7 @@ func TestSentBeforeRecorded(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !sink.WaitFor(waitLong, func([]testkit.Received) bool { return len(sentFor(sink, name)["ready"]) == 1 }) {
-		t.Fatalf("with every ledger write refused: got %v, want created and ready (errors %v)", sentFor(sink, name), sink.Errors())
+		t.Fatalf("with every ledger write refused: got %v, want ready sent while its write is refused (errors %v)", sentFor(sink, name), sink.Errors())
 	}
 	before := sentFor(sink, name)
 	if err := third.Stop(); err != nil {

@@ -25,6 +25,7 @@ import (
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
@@ -37,6 +38,7 @@ const (
 	errFmtReady     = "cannot write ready status of cluster %s"
 	errFmtState     = "cannot write cloud state of cluster %s"
 	errFmtUnknown   = "cluster %s was not created by this fleet"
+	errAdopt        = "cannot list the fleet's clusters"
 	errFmtDeleteAll = "cannot delete every %s"
 	errFmtStillLeft = "%d %s left after deleting them all"
 )
@@ -177,6 +179,23 @@ func (f *Fleet) remember(name string, u *unstructured.Unstructured) {
 		f.objs[name] = u
 		f.mu.Unlock()
 	}
+}
+
+// Adopt reads the fleet's existing objects (those with its labels) and
+// keeps them, so that a fleet created by another process can be changed
+// with one write per change, as the fleet that created it would. It
+// returns how many it adopted.
+func (f *Fleet) Adopt(ctx context.Context) (int, error) {
+	l, err := f.res.List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(f.template.Labels).String()})
+	if err != nil {
+		return 0, errors.Wrap(err, errAdopt)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range l.Items {
+		f.objs[l.Items[i].GetName()] = &l.Items[i]
+	}
+	return len(l.Items), nil
 }
 
 // SetCloudState writes the cloud state of one cluster with a single status

@@ -40,6 +40,9 @@ var cfg *rest.Config //nolint:gochecknoglobals // Set once by TestMain, as envte
 // unit tests of the helpers need none, and `go test ./...` should not pay
 // for one.
 func TestMain(m *testing.M) {
+	if os.Getenv(envLoadDriver) != "" {
+		os.Exit(runLoadDriver())
+	}
 	flag.Parse()
 	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
 		os.Exit(m.Run())

@@ -34,8 +34,8 @@ import (
 )
 
 // ProcessCPU is the user and system CPU time this process has used. The
-// benchmark process hosts the provider, the writers' API client and the
-// sink, so a difference of two readings is their sum.
+// benchmark process hosts the provider and the sink, and in most runs the
+// writers' API client, so a difference of two readings is their sum.
 func ProcessCPU() time.Duration {
 	ru := syscall.Rusage{}
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -45,10 +45,12 @@ func ProcessCPU() time.Duration {
 }
 
 // ChildrenCPU is the CPU time used so far by this process's running
-// children: the local control plane's kube-apiserver and etcd. It reads
-// /proc, so it is zero where there is none.
+// children: the local control plane's kube-apiserver and etcd, not a load
+// driver run from this same binary. It reads /proc, so it is zero where
+// there is none.
 func ChildrenCPU() time.Duration {
 	me := strconv.Itoa(os.Getpid())
+	self, _ := os.Readlink("/proc/self/exe")
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	tick := clockTick()
 	var total time.Duration
@@ -58,11 +60,28 @@ func ChildrenCPU() time.Duration {
 			continue
 		}
 		ppid, ticks, ok := parseStat(string(b))
-		if ok && ppid == me {
-			total += time.Duration(ticks) * tick
+		if !ok || ppid != me {
+			continue
 		}
+		if exe, _ := os.Readlink(filepath.Join(filepath.Dir(p), "exe")); self != "" && exe == self {
+			continue
+		}
+		total += time.Duration(ticks) * tick
 	}
 	return total
+}
+
+// ChildCPU is the CPU time used so far by one running child process.
+func ChildCPU(pid int) time.Duration {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	_, ticks, ok := parseStat(string(b))
+	if !ok {
+		return 0
+	}
+	return time.Duration(ticks) * clockTick()
 }
 
 // parseStat reads the parent pid and the user plus system clock ticks
