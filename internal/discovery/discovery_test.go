@@ -44,7 +44,9 @@ import (
 
 var (
 	upjetEKS = schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}
-	gke      = schema.GroupKind{Group: "container.gcp.crossplane.io", Kind: "Cluster"}
+	// upjetEKSResource is the fixture CRD's storage version of upjet EKS clusters.
+	upjetEKSResource = schema.GroupVersionResource{Group: "eks.aws.upbound.io", Version: "v1beta2", Resource: "clusters"}
+	gke              = schema.GroupKind{Group: "container.gcp.crossplane.io", Kind: "Cluster"}
 )
 
 // recorder is a Ledger that records what it is told.

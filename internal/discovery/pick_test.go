@@ -34,13 +34,10 @@ import (
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/apimachinery/pkg/runtime/serializer/streaming"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/dynamic"
 	restwatch "k8s.io/client-go/rest/watch"
 
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
 	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
-	"github.com/crossplane-contrib/provider-cdevents/internal/testenv"
-	"github.com/crossplane-contrib/provider-cdevents/test/fixtures"
 )
 
 // TestPickingClient lists and watches upjet EKS clusters on a real API
@@ -48,21 +45,11 @@ import (
 // must observe every object exactly as the dynamic client's whole objects
 // do, keep none of the rest, and keep the API server's errors' reasons.
 func TestPickingClient(t *testing.T) {
-	env, cfg, err := testenv.Start(fixtures.CRDDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	cfg, ri, p := upjetEKSEnv(t)
+	gvr := upjetEKSResource
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gvr := schema.GroupVersionResource{Group: upjetEKS.Group, Version: "v1beta2", Resource: "clusters"}
-	ri := dyn.Resource(gvr)
-	p, _ := catalog.New().Lookup(upjetEKS)
 	pk, err := newPickers(cfg)
 	if err != nil {
 		t.Fatal(err)

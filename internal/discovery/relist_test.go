@@ -26,8 +26,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
 	"github.com/crossplane-contrib/provider-cdevents/internal/catalog"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testenv"
@@ -41,21 +41,9 @@ import (
 // the past and the reflector would go round in that past until etcd
 // compacts it.
 func TestRelistSeesNewerState(t *testing.T) {
-	env, cfg, err := testenv.Start(fixtures.CRDDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
+	_, ri, p := upjetEKSEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gvr := schema.GroupVersionResource{Group: upjetEKS.Group, Version: "v1beta2", Resource: "clusters"}
-	ri := dyn.Resource(gvr)
-	p, _ := catalog.New().Lookup(upjetEKS)
 
 	const n, pageSize = 5, 2
 	for i := range n {
@@ -110,4 +98,22 @@ func TestRelistSeesNewerState(t *testing.T) {
 	if rv, _ := strconv.ParseInt(l.ResourceVersion, 10, 64); rv < changed {
 		t.Errorf("list resource version %s, want at least %d (the last change)", l.ResourceVersion, changed)
 	}
+}
+
+// upjetEKSEnv starts a real API server with the fixture CRDs, stopped when
+// the test ends, and returns its config, the upjet EKS clusters' resource
+// and their profile.
+func upjetEKSEnv(t *testing.T) (*rest.Config, dynamic.ResourceInterface, *catalog.Profile) {
+	t.Helper()
+	env, cfg, err := testenv.Start(fixtures.CRDDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := catalog.New().Lookup(upjetEKS)
+	return cfg, dyn.Resource(upjetEKSResource), p
 }
