@@ -147,8 +147,12 @@ func (f *frameReader) scan() (int, error) {
 }
 
 // fill reads more of the stream, moving what is left of the buffer to its
-// start and growing it when full.
+// start and growing it when full. A buffer grown for a large event is let
+// go once that event is returned, so that a watch does not keep it.
 func (f *frameReader) fill() error {
+	if f.start == f.end && len(f.buf) > 4*readChunk {
+		f.buf, f.start, f.end = nil, 0, 0
+	}
 	if f.start > 0 {
 		f.end = copy(f.buf, f.buf[f.start:f.end])
 		f.start = 0
@@ -157,7 +161,7 @@ func (f *frameReader) fill() error {
 		if f.end+readChunk > maxFrameBytes {
 			return errors.New(errFrameTooLarge)
 		}
-		grown := make([]byte, max(2*len(f.buf), f.end+readChunk))
+		grown := make([]byte, min(max(2*len(f.buf), f.end+readChunk), maxFrameBytes))
 		copy(grown, f.buf[:f.end])
 		f.buf = grown
 	}

@@ -85,7 +85,7 @@ func newPickers(cfg *rest.Config) (*pickers, error) {
 		return nil, err
 	}
 	s := runtime.NewScheme()
-	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
+	metav1.AddToGroupVersion(s, metav1.Unversioned)
 	return &pickers{cfg: c, client: hc, params: runtime.NewParameterCodec(s)}, nil
 }
 
@@ -129,7 +129,7 @@ type pickingClient struct {
 // List lists one page, as the dynamic client's List does: items without
 // a kind of their own take the list's.
 func (c *pickingClient) List(ctx context.Context, opts metav1.ListOptions) (*unstructured.UnstructuredList, error) {
-	res := c.rest.Get().AbsPath(c.path...).SpecificallyVersionedParams(&opts, c.params, schema.GroupVersion{Version: "v1"}).Do(ctx)
+	res := c.rest.Get().AbsPath(c.path...).SpecificallyVersionedParams(&opts, c.params, metav1.Unversioned).Do(ctx)
 	if err := res.Error(); err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (c *pickingClient) List(ctx context.Context, opts metav1.ListOptions) (*uns
 // does.
 func (c *pickingClient) Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 	opts.Watch = true
-	return c.rest.Get().AbsPath(c.path...).SpecificallyVersionedParams(&opts, c.params, schema.GroupVersion{Version: "v1"}).Watch(ctx)
+	return c.rest.Get().AbsPath(c.path...).SpecificallyVersionedParams(&opts, c.params, metav1.Unversioned).Watch(ctx)
 }
 
 // pickingSerializer is the client's only serializer: JSON, whose objects

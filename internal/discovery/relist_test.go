@@ -26,6 +26,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -78,6 +79,16 @@ func TestRelistSeesNewerState(t *testing.T) {
 			t.Fatal(err)
 		}
 		changed, _ = strconv.ParseInt(u.GetResourceVersion(), 10, 64)
+	}
+	// A reflector relists long after the changes; here they are
+	// milliseconds old, and a busy API server's watch cache, which serves
+	// lists from a version, may not hold them yet. Wait until it does.
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := ri.List(ctx, metav1.ListOptions{ResourceVersion: strconv.FormatInt(changed, 10), ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan, Limit: 1})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("the API server's cache never reached resource version %d: %v", changed, err)
 	}
 
 	l, err := listObserved(ctx, ri, p, pageSize, metav1.ListOptions{ResourceVersion: old})
