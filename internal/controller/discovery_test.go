@@ -50,16 +50,26 @@ func ledgerOf(ctx context.Context, t *testing.T, name string) (*v1alpha1.Observe
 
 func waitPhase(ctx context.Context, t *testing.T, name string, want v1alpha1.Phase) *v1alpha1.ObservedCluster {
 	t.Helper()
+	return waitLedger(ctx, t, name, func(oc *v1alpha1.ObservedCluster) error {
+		if oc.Status.Phase != want {
+			return fmt.Errorf("%s: phase %s, want %s", name, oc.Status.Phase, want)
+		}
+		return nil
+	})
+}
+
+// waitLedger waits until the ledger of name passes check. An event reaches
+// the sink while its ledger write may still be in flight, so what a ledger
+// shows after an event arrived is waited for, not read once.
+func waitLedger(ctx context.Context, t *testing.T, name string, check func(*v1alpha1.ObservedCluster) error) *v1alpha1.ObservedCluster {
+	t.Helper()
 	var oc *v1alpha1.ObservedCluster
 	if err := testkit.Eventually(waitLong, func() error {
 		var err error
 		if oc, err = ledgerOf(ctx, t, name); err != nil {
 			return err
 		}
-		if oc.Status.Phase != want {
-			return fmt.Errorf("%s: phase %s, want %s", name, oc.Status.Phase, want)
-		}
-		return nil
+		return check(oc)
 	}); err != nil {
 		t.Fatal(err)
 	}

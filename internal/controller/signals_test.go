@@ -313,10 +313,12 @@ func TestSignalsOutOfSync(t *testing.T) {
 	}); err != nil {
 		t.Error(err)
 	}
-	oc := waitPhase(ctx, t, name, v1alpha1.PhaseReady)
-	if len(oc.Status.OutOfSync) != 0 {
-		t.Errorf("status.outOfSync after inSync: %v", oc.Status.OutOfSync)
-	}
+	oc := waitLedger(ctx, t, name, func(got *v1alpha1.ObservedCluster) error {
+		if got.Status.Phase != v1alpha1.PhaseReady || len(got.Status.OutOfSync) != 0 {
+			return fmt.Errorf("after inSync: phase %s, status.outOfSync %v; want Ready and none", got.Status.Phase, got.Status.OutOfSync)
+		}
+		return nil
+	})
 	checkLinks(t, sink, name, cdevent.ChainID(oc.Status.ResourceRef.UID))
 	if errs := sink.Errors(); len(errs) > 0 {
 		t.Errorf("sink saw invalid events: %v", errs)
@@ -395,10 +397,12 @@ func TestSignalsPaused(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLifecycles(t, sink, name, []string{"created", "ready", "paused"})
-	oc := waitPhase(ctx, t, name, v1alpha1.PhaseReady)
-	if !oc.Status.Paused {
-		t.Errorf("ledger status.paused: want true")
-	}
+	waitLedger(ctx, t, name, func(oc *v1alpha1.ObservedCluster) error {
+		if oc.Status.Phase != v1alpha1.PhaseReady || !oc.Status.Paused {
+			return fmt.Errorf("after paused: phase %s, status.paused %t; want Ready and true", oc.Status.Phase, oc.Status.Paused)
+		}
+		return nil
+	})
 
 	if err := eks.Update(ctx, name, func(u *unstructured.Unstructured) {
 		a := u.GetAnnotations()
