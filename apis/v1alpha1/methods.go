@@ -76,3 +76,13 @@ func (pc *ProviderConfig) GetSpec() *ProviderConfigSpec { return &pc.Spec }
 
 // GetStatus of this ProviderConfig.
 func (pc *ProviderConfig) GetStatus() *ProviderConfigStatus { return &pc.Status }
+
+// History is every event a ledger holds, oldest first: the events pruning
+// kept for replays, then the log. Replays read it, so that a cluster with a
+// long history still replays from its created event.
+func (s *ObservedClusterStatus) History() []LedgerEvent {
+	if len(s.PinnedEvents) == 0 {
+		return s.Events
+	}
+	return append(append(make([]LedgerEvent, 0, len(s.PinnedEvents)+len(s.Events)), s.PinnedEvents...), s.Events...)
+}

@@ -372,12 +372,21 @@ type ObservedClusterStatus struct {
 	LastSeq int64 `json:"lastSeq,omitempty"`
 
 	// Events is the bounded log of recorded transitions, oldest first. Of
-	// the events every sink has received only the newest 16 are kept, as
-	// history; events a sink still needs are pruned only when the log
-	// holds 100.
+	// the events every sink has received, the newest 8 to 16 are kept as
+	// history (once 16 have gathered, all but the newest 8 are pruned);
+	// events a sink still needs are pruned only when the log holds 100.
 	// +optional
 	// +kubebuilder:validation:MaxItems=200
 	Events []LedgerEvent `json:"events,omitempty"`
+
+	// PinnedEvents are events pruned from the log that a new sink's
+	// Current replay still needs, oldest first: the created event, the
+	// latest event that put the cluster in its phase, and the signals
+	// still open. However long its history, a cluster can be brought to
+	// its present state.
+	// +optional
+	// +kubebuilder:validation:MaxItems=200
+	PinnedEvents []LedgerEvent `json:"pinnedEvents,omitempty"`
 
 	// Pruned counts events removed from a full log before every sink had
 	// them. It stays zero unless a sink is unreachable for a very long

@@ -602,6 +602,13 @@ func (in *ObservedClusterStatus) DeepCopyInto(out *ObservedClusterStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.PinnedEvents != nil {
+		in, out := &in.PinnedEvents, &out.PinnedEvents
+		*out = make([]LedgerEvent, len(*in))
+		for i := range *in {
+			(*in)[i].DeepCopyInto(&(*out)[i])
+		}
+	}
 	if in.LatestObjectTime != nil {
 		in, out := &in.LatestObjectTime, &out.LatestObjectTime
 		*out = (*in).DeepCopy()

@@ -144,6 +144,74 @@ func TestReplayPolicies(t *testing.T) {
 	}
 }
 
+// TestReplayOfLongHistory adds sinks to a cluster whose delivered history
+// is longer than its ledger keeps: a Current replay must still bring a new
+// sink to the present (created, then the event that set the phase), and an
+// All replay must still begin with created, however many events came
+// between.
+func TestReplayOfLongHistory(t *testing.T) {
+	ctx := context.Background()
+	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
+	t.Cleanup(func() { uninstallCRD(t, crd) })
+	startProvider(t)
+	eks := fleetsim.NewClusters(dynClient(t), fleetsim.UpjetEKS, "Cluster", "")
+	name := readyClusters(ctx, t, eks, "history", "history", 1)[0]
+	const upgrades = 30
+	for i := range upgrades {
+		if err := (fleetsim.Lifecycle{C: eks, Name: name}).CloudState(ctx, "ACTIVE", fmt.Sprintf("1.%d", 32+i)); err != nil {
+			t.Fatal(err)
+		}
+		want := int64(3 + i)
+		waitLedger(ctx, t, name, func(oc *v1alpha1.ObservedCluster) error {
+			if oc.Status.LastSeq != want {
+				return fmt.Errorf("lastSeq %d, want %d", oc.Status.LastSeq, want)
+			}
+			return nil
+		})
+	}
+	oc := waitLedger(ctx, t, name, func(oc *v1alpha1.ObservedCluster) error {
+		if len(oc.Status.Events) == 0 || oc.Status.Events[0].Seq == 1 {
+			return fmt.Errorf("the log still holds created: %d events", len(oc.Status.Events))
+		}
+		return nil
+	})
+	logged := len(oc.Status.Events)
+	if len(oc.Status.PinnedEvents) == 0 || oc.Status.PinnedEvents[0].Lifecycle != v1alpha1.LifecycleCreated {
+		t.Errorf("the ledger pins %v, want its created event first", oc.Status.PinnedEvents)
+	}
+	if logged > 16 {
+		t.Errorf("the log holds %d delivered events, want at most 16", logged)
+	}
+	time.Sleep(time.Second) // The sinks below are added strictly after the ledger.
+
+	current, all := startSink(t), startSink(t)
+	createConfig(ctx, t, clusterProviderConfig("history-current", current.URL(), selectLabel("history")))
+	createConfig(ctx, t, clusterProviderConfig("history-all", all.URL(), selectLabel("history"), func(sp *v1alpha1.ProviderConfigSpec) {
+		sp.Replay = v1alpha1.ReplayAll
+	}))
+	if !current.WaitFor(waitLong, func(rs []testkit.Received) bool { return len(rs) >= 2 }) {
+		t.Fatalf("Current: got %v", current.Lifecycles(name))
+	}
+	if !all.WaitFor(waitLong, func(rs []testkit.Received) bool { return len(rs) >= logged+1 }) {
+		t.Fatalf("All: got %v, want created and the %d events of the log", all.Lifecycles(name), logged)
+	}
+	time.Sleep(time.Second)
+	if diff := cmp.Diff([]string{"created", "upgraded"}, current.Lifecycles(name)); diff != "" {
+		t.Errorf("Current for a cluster with a long history: -want, +got:\n%s", diff)
+	}
+	var last testkit.Received
+	for _, r := range current.Received() {
+		last = r
+	}
+	if got, want := last.Summary.KubernetesVersion, fmt.Sprintf("1.%d", 32+upgrades-1); got != want {
+		t.Errorf("Current replayed the upgrade to %q, want the latest, %q", got, want)
+	}
+	got := all.Lifecycles(name)
+	if len(got) != logged+1 || got[0] != "created" {
+		t.Errorf("All for a cluster with a long history: got %v, want created and the %d events of the log", got, logged)
+	}
+}
+
 // TestTenantIsolation: a namespaced ProviderConfig receives only its own
 // namespace's namespaced clusters and cannot read another namespace's
 // Secret; bearer credentials reach the sink and never its status.

@@ -214,7 +214,7 @@ func (c *cascades) seed(ctx context.Context) error {
 	err := c.d.ledger.EachLedger(ctx, func(oc *v1alpha1.ObservedCluster) {
 		uid := oc.Status.ResourceRef.UID
 		scanned[uid] = oc.Status.LastSeq
-		inc := cascade.Track(nil, string(uid), oc.Status.Events)
+		inc := cascade.Track(nil, string(uid), oc.Status.History())
 		inc = cascade.Reopen(inc, string(uid), oc.Status.OpenIncident)
 		if len(inc) == 0 {
 			return

@@ -17,7 +17,6 @@ limitations under the License.
 package dispatch
 
 import (
-	"maps"
 	"reflect"
 	"slices"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
 	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
+	"github.com/crossplane-contrib/provider-cdevents/internal/replay"
 )
 
 // Routes decides which clusters and lifecycles one sink receives: the
@@ -59,11 +59,6 @@ func (r Routes) OutOfSyncThreshold() time.Duration {
 		return v1alpha1.DefaultOutOfSyncAfter
 	}
 	return r.OutOfSyncAfter
-}
-
-// dampingOf is the damping a flapping or stable event was recorded for.
-func dampingOf(f *v1alpha1.FlapRecord) normalize.Damping {
-	return normalize.Damping{Transitions: int(f.Transitions), Window: f.Window.Duration}
 }
 
 // WantsOutOfSync says whether the sink receives outOfSync or inSync events.
@@ -127,7 +122,7 @@ func (r Routes) Accepts(v ledger.View, e v1alpha1.LedgerEvent, prev v1alpha1.Lif
 			return false, nil
 		}
 	case v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable:
-		if e.Flapping == nil || !r.damped(dampingOf(e.Flapping).Key()) {
+		if e.Flapping == nil || !r.damped(replay.DampingOf(e.Flapping).Key()) {
 			return false, nil
 		}
 	case v1alpha1.LifecycleDegraded, v1alpha1.LifecycleRecovered:
@@ -200,45 +195,18 @@ func phaseLifecycle(p v1alpha1.Phase) v1alpha1.Lifecycle {
 	return ""
 }
 
-// phaseSetters are the lifecycles that put a cluster in each phase.
-var phaseSetters = map[v1alpha1.Phase][]v1alpha1.Lifecycle{ //nolint:gochecknoglobals // A constant table.
-	v1alpha1.PhaseProvisioning: {v1alpha1.LifecycleCreated},
-	v1alpha1.PhaseReady:        {v1alpha1.LifecycleReady, v1alpha1.LifecycleRecovered, v1alpha1.LifecycleUpgraded},
-	v1alpha1.PhaseDegraded:     {v1alpha1.LifecycleDegraded},
-	v1alpha1.PhaseFailed:       {v1alpha1.LifecycleFailed},
-	v1alpha1.PhaseDeleting:     {v1alpha1.LifecycleDeleting},
-}
-
-// phaseAfter is the phase a cluster is in after events: the phase the last
-// event that sets one puts it in; Pending before any.
-func phaseAfter(events []v1alpha1.LedgerEvent) v1alpha1.Phase {
-	phase := v1alpha1.PhasePending
-	for _, e := range events {
-		if e.Lifecycle == v1alpha1.LifecycleDeleted {
-			phase = v1alpha1.PhaseDeleted
-			continue
-		}
-		for p, ls := range phaseSetters {
-			if slices.Contains(ls, e.Lifecycle) && (e.Lifecycle != v1alpha1.LifecycleCreated || phase == v1alpha1.PhasePending) {
-				phase = p
-			}
-		}
-	}
-	return phase
-}
-
 // ReplayPlan lists the seqs a sink that has never received a cluster gets,
-// under its replay policy, given the ledger's event log and the cluster's
-// phase. Every later event follows normally.
+// under its replay policy, given the ledger's events (its log, and before
+// it the events its pruning kept for replays) and the cluster's phase.
+// Every later event follows normally.
 //
 //   - None: nothing.
-//   - All: every event still in the log.
-//   - Current: what brings a consumer to today's state: the created event,
-//     the latest event that put the cluster in its current phase, and the
-//     signals still open (a paused without its resumed, each outOfSync
-//     without its inSync, each flapping without its stable; the sink keeps
-//     those of its own settings). A deleted cluster does not exist today,
-//     so it gets nothing.
+//   - All: every event the ledger still holds.
+//   - Current: what brings a consumer to today's state (replay.Current):
+//     the created event, the latest event that put the cluster in its
+//     current phase, and the signals still open (the sink keeps those of
+//     its own settings). A deleted cluster does not exist today, so it gets
+//     nothing.
 func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, phase v1alpha1.Phase) []int64 {
 	switch policy {
 	case v1alpha1.ReplayNone:
@@ -250,52 +218,5 @@ func ReplayPlan(policy v1alpha1.ReplayPolicy, events []v1alpha1.LedgerEvent, pha
 		}
 		return out
 	}
-	if phase == v1alpha1.PhaseDeleted {
-		return nil
-	}
-	var created, current, paused int64
-	outOfSync := map[time.Duration]int64{}
-	flapping := map[string]int64{}
-	for _, e := range events {
-		if e.Lifecycle == v1alpha1.LifecycleCreated && created == 0 {
-			created = e.Seq
-		}
-		if slices.Contains(phaseSetters[phase], e.Lifecycle) {
-			current = e.Seq
-		}
-		switch e.Lifecycle { //nolint:exhaustive // Only signals that stay open.
-		case v1alpha1.LifecyclePaused:
-			paused = e.Seq
-		case v1alpha1.LifecycleResumed:
-			paused = 0
-		case v1alpha1.LifecycleOutOfSync, v1alpha1.LifecycleInSync:
-			if e.OutOfSyncAfter == nil {
-				continue
-			}
-			if e.Lifecycle == v1alpha1.LifecycleOutOfSync {
-				outOfSync[e.OutOfSyncAfter.Duration] = e.Seq
-			} else {
-				delete(outOfSync, e.OutOfSyncAfter.Duration)
-			}
-		case v1alpha1.LifecycleFlapping, v1alpha1.LifecycleStable:
-			if e.Flapping == nil {
-				continue
-			}
-			if k := dampingOf(e.Flapping).Key(); e.Lifecycle == v1alpha1.LifecycleFlapping {
-				flapping[k] = e.Seq
-			} else {
-				delete(flapping, k)
-			}
-		}
-	}
-	// In log order: a sink's cursor only moves forward.
-	var out []int64
-	open := append(slices.Collect(maps.Values(outOfSync)), slices.Collect(maps.Values(flapping))...)
-	for _, seq := range append([]int64{created, current, paused}, open...) {
-		if seq > 0 {
-			out = append(out, seq)
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return replay.Current(events, phase)
 }

@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,6 +34,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
 	"github.com/crossplane-contrib/provider-cdevents/internal/filter"
 	"github.com/crossplane-contrib/provider-cdevents/internal/ledger"
+	"github.com/crossplane-contrib/provider-cdevents/internal/replay"
 )
 
 // Equal says whether two settings reach and shape a sink the same way.
@@ -189,15 +191,7 @@ func (s *sink) prepareReplay(ctx context.Context) error {
 		if _, ok := s.progress(uid); ok {
 			return
 		}
-		p := s.plan(uid, oc.Status.Events, oc.Status.Phase, oc.Status.LastSeq)
-		p.events = map[int64]v1alpha1.LedgerEvent{}
-		for _, e := range oc.Status.Events {
-			for _, seq := range p.seqs {
-				if e.Seq == seq {
-					p.events[seq] = e
-				}
-			}
-		}
+		p := s.plan(uid, oc.Status.History(), oc.Status.Phase, oc.Status.LastSeq)
 		s.mu.Lock()
 		if _, exists := s.plans[uid]; !exists {
 			s.plans[uid] = p
@@ -228,22 +222,31 @@ func (s *sink) carried(uid types.UID) (int64, bool) {
 	return c.Delivered, true
 }
 
-// plan is the Current replay of one cluster: what brings the sink to the
-// cluster's state, then every later event. After a URL change it covers
-// only the events the previous URL accepted, and the ones it had not
-// follow.
+// plan is the replay of one cluster, given every event its ledger holds:
+// what brings the sink to the cluster's state, then every later event.
+// After a URL change it covers only the events the previous URL accepted,
+// and the ones it had not follow. The plan keeps the bodies of the events
+// it replays, which it was given: the oldest may be pinned events, which
+// the ledger does not keep in memory.
 func (s *sink) plan(uid types.UID, events []v1alpha1.LedgerEvent, phase v1alpha1.Phase, last int64) *plan {
-	carry, ok := s.carried(uid)
-	if !ok {
-		return &plan{seqs: ReplayPlan(s.settings.Replay, events, phase), end: last}
+	p := &plan{end: last}
+	if carry, ok := s.carried(uid); ok {
+		var had []v1alpha1.LedgerEvent
+		for _, e := range events {
+			if e.Seq <= carry {
+				had = append(had, e)
+			}
+		}
+		events, phase, p.end = had, replay.PhaseAfter(had), carry
 	}
-	var had []v1alpha1.LedgerEvent
+	p.seqs = ReplayPlan(s.settings.Replay, events, phase)
+	p.events = make(map[int64]v1alpha1.LedgerEvent, len(p.seqs))
 	for _, e := range events {
-		if e.Seq <= carry {
-			had = append(had, e)
+		if _, ok := slices.BinarySearch(p.seqs, e.Seq); ok {
+			p.events[e.Seq] = e
 		}
 	}
-	return &plan{seqs: ReplayPlan(s.settings.Replay, had, phaseAfter(had)), end: carry}
+	return p
 }
 
 // begin decides where a sink starts on a cluster it has no progress on.
@@ -260,7 +263,11 @@ func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 		// to the ledger is new, and sent.
 		return v.RecordedSeq, nil
 	case v1alpha1.ReplayAll:
-		return max(v.FirstSeq-1, 0), nil
+		if v.FirstSeq <= 1 {
+			// The log holds the whole history: no pinned event
+			// precedes it.
+			return max(v.FirstSeq-1, 0), nil
+		}
 	}
 	s.mu.Lock()
 	_, planned := s.plans[v.UID]

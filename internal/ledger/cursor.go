@@ -221,13 +221,14 @@ func (lg *Ledger) Events(ctx context.Context, uid types.UID, from, to int64) ([]
 	return out, nil
 }
 
-// Log reads a ledger's event log from the API server.
+// Log reads every event a ledger holds from the API server, oldest first:
+// the events pruning kept for replays, then its log.
 func (lg *Ledger) Log(ctx context.Context, ledgerName string) ([]v1alpha1.LedgerEvent, error) {
 	oc := &v1alpha1.ObservedCluster{}
 	if err := lg.reader.Get(ctx, types.NamespacedName{Name: ledgerName}, oc); err != nil {
 		return nil, errors.Wrap(err, errGetLedger)
 	}
-	return oc.Status.Events, nil
+	return oc.Status.History(), nil
 }
 
 // Flush persists the delivery progress changed since the last flush that

@@ -56,9 +56,11 @@ const (
 	// a cluster that flaps for days while a sink is unreachable.
 	DefaultMaxEvents = 100
 	// DefaultKeepEvents is how much history a ledger keeps of events every
-	// sink has received. Every write of a ledger costs in proportion to
-	// its size, so delivered history is kept short.
-	DefaultKeepEvents = 16
+	// sink has received: between this many and twice as many (see
+	// pruneCount), besides the events replays need (see pinned). Every
+	// write of a ledger costs in proportion to its size, so delivered
+	// history is kept short.
+	DefaultKeepEvents = 8
 	// DefaultCachedEvents is how many undelivered event bodies a record
 	// keeps in memory; older ones are read back from the API server.
 	DefaultCachedEvents = 8
@@ -120,7 +122,7 @@ func WithClock(now func() time.Time) Option { return func(lg *Ledger) { lg.now =
 func WithMaxEvents(n int) Option { return func(lg *Ledger) { lg.maxEvents = n } }
 
 // WithKeepEvents sets how many delivered events each ledger keeps as
-// history.
+// history, at least; up to twice as many gather between prunes.
 func WithKeepEvents(n int) Option { return func(lg *Ledger) { lg.keepEvents = max(n, 1) } }
 
 // WithWriters sets the number of concurrent ledger writers.

@@ -234,7 +234,7 @@ func TestTrackIncident(t *testing.T) {
 }
 
 func TestPruneCount(t *testing.T) {
-	lg := &Ledger{maxEvents: 100, keepEvents: 16}
+	lg := &Ledger{maxEvents: 100, keepEvents: 8}
 	type args struct{ first, last, low int64 }
 	cases := map[string]struct {
 		reason string
@@ -242,18 +242,22 @@ func TestPruneCount(t *testing.T) {
 		want   int
 	}{
 		"Short": {
-			reason: "A log within the kept history is left alone.",
-			args:   args{first: 1, last: 16, low: 16},
+			reason: "A log of fewer than twice the kept history is left alone, so that each prune, which reads the ledger, covers many writes.",
+			args:   args{first: 1, last: 15, low: 15},
 		},
 		"DeliveredHistory": {
-			reason: "Delivered events beyond the kept history are pruned.",
-			args:   args{first: 1, last: 20, low: 20},
-			want:   4,
+			reason: "Once twice the kept history has gathered, delivered events beyond it are pruned.",
+			args:   args{first: 1, last: 16, low: 16},
+			want:   8,
 		},
 		"OnlyDelivered": {
 			reason: "Events some sink still needs are kept, even beyond the history.",
+			args:   args{first: 1, last: 30, low: 10},
+			want:   10,
+		},
+		"SmallBatch": {
+			reason: "Fewer delivered events than the kept history wait until more are delivered.",
 			args:   args{first: 1, last: 30, low: 2},
-			want:   2,
 		},
 		"NothingDelivered": {
 			reason: "A sink that has nothing yet keeps everything below the hard bound.",
@@ -324,6 +328,91 @@ func TestExposed(t *testing.T) {
 			r := &Record{lastSeq: tc.recorded, unrecorded: tc.unrecorded}
 			if diff := cmp.Diff(tc.want, r.exposed()); diff != "" {
 				t.Errorf("\n%s\nexposed(): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestPinned(t *testing.T) {
+	ev := func(seq int64, l v1alpha1.Lifecycle) v1alpha1.LedgerEvent {
+		return v1alpha1.LedgerEvent{Seq: seq, Lifecycle: l}
+	}
+	upgrades := func(from, to int64) []v1alpha1.LedgerEvent {
+		var out []v1alpha1.LedgerEvent
+		for seq := from; seq <= to; seq++ {
+			out = append(out, ev(seq, v1alpha1.LifecycleUpgraded))
+		}
+		return out
+	}
+	after := 5 * time.Minute
+	type args struct {
+		events []v1alpha1.LedgerEvent
+		first  int64
+		phase  v1alpha1.Phase
+	}
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   []int64
+	}{
+		"CreatedOutlivesTheLog": {
+			reason: "Created, and the event that set the phase when it is pruned too, outlive a prune.",
+			args: args{
+				events: append([]v1alpha1.LedgerEvent{ev(1, v1alpha1.LifecycleCreated), ev(2, v1alpha1.LifecycleReady), ev(3, v1alpha1.LifecycleDegraded)}, upgrades(4, 20)...),
+				first:  13,
+				phase:  v1alpha1.PhaseDegraded,
+			},
+			want: []int64{1, 3},
+		},
+		"PhaseSetterInTheLog": {
+			reason: "An event the log keeps is not pinned: only what the prune removes is.",
+			args: args{
+				events: append([]v1alpha1.LedgerEvent{ev(1, v1alpha1.LifecycleCreated), ev(2, v1alpha1.LifecycleReady)}, upgrades(3, 20)...),
+				first:  13,
+				phase:  v1alpha1.PhaseReady,
+			},
+			want: []int64{1},
+		},
+		"SupersededPinsGo": {
+			reason: "An event pinned earlier that no replay needs any more goes with the next prune: the ready of a cluster degraded since.",
+			args: args{
+				events: append([]v1alpha1.LedgerEvent{ev(1, v1alpha1.LifecycleCreated), ev(2, v1alpha1.LifecycleReady), ev(10, v1alpha1.LifecycleDegraded)}, upgrades(11, 30)...),
+				first:  23,
+				phase:  v1alpha1.PhaseDegraded,
+			},
+			want: []int64{1, 10},
+		},
+		"OpenSignals": {
+			reason: "Signals still open are pinned; closed ones are not.",
+			args: args{
+				events: append([]v1alpha1.LedgerEvent{
+					ev(1, v1alpha1.LifecycleCreated), ev(2, v1alpha1.LifecycleReady), ev(3, v1alpha1.LifecyclePaused),
+					{Seq: 4, Lifecycle: v1alpha1.LifecycleOutOfSync, OutOfSyncAfter: &metav1.Duration{Duration: after}},
+					{Seq: 5, Lifecycle: v1alpha1.LifecycleOutOfSync, OutOfSyncAfter: &metav1.Duration{Duration: time.Minute}},
+					{Seq: 6, Lifecycle: v1alpha1.LifecycleInSync, OutOfSyncAfter: &metav1.Duration{Duration: time.Minute}},
+				}, upgrades(7, 20)...),
+				first: 13,
+				phase: v1alpha1.PhaseReady,
+			},
+			want: []int64{1, 3, 4},
+		},
+		"Deleted": {
+			reason: "A deleted cluster is never replayed: nothing is pinned.",
+			args: args{
+				events: append(append([]v1alpha1.LedgerEvent{ev(1, v1alpha1.LifecycleCreated)}, upgrades(2, 20)...), ev(21, v1alpha1.LifecycleDeleted)),
+				first:  14,
+				phase:  v1alpha1.PhaseDeleted,
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var got []int64
+			for _, e := range pinned(tc.args.events, tc.args.first, tc.args.phase) {
+				got = append(got, e.Seq)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("\n%s\npinned(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

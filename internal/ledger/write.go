@@ -19,6 +19,7 @@ package ledger
 import (
 	"context"
 	"encoding/json"
+	"slices"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +30,7 @@ import (
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/normalize"
+	"github.com/crossplane-contrib/provider-cdevents/internal/replay"
 )
 
 // Error strings.
@@ -200,18 +202,49 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 // seqs first..last, when every sink has received up to low. Events every
 // sink has are kept only as recent history (keepEvents), which keeps each
 // ledger, and so each write of it, small; events some sink still needs are
-// dropped only beyond the hard bound (maxEvents).
+// dropped only beyond the hard bound (maxEvents). A prune reads the ledger
+// (to pin what replays need, see pinned), so delivered history is pruned
+// only once at least keepEvents can go at once: a long-lived ledger holds
+// keepEvents to twice as many, and is read once per keepEvents writes.
 func (lg *Ledger) pruneCount(first, last, low int64) int {
 	size := int(last - first + 1)
 	delivered := max(int(min(low, last)-first+1), 0)
 	prune := 0
-	if size > lg.keepEvents {
+	if size >= 2*lg.keepEvents {
 		prune = min(size-lg.keepEvents, delivered)
+		if prune < lg.keepEvents {
+			prune = 0
+		}
 	}
 	if size-prune > lg.maxEvents {
 		prune = size - lg.maxEvents
 	}
 	return prune
+}
+
+// pinned is what of a ledger's events, oldest first, must outlive a prune
+// that leaves the log beginning at first: those below first that a Current
+// replay of the cluster in its phase needs (replay.Current). A sink added
+// later is then brought to the cluster's present state however long its
+// history: without them, it would never get the created event of a
+// cluster that made more transitions than the log keeps.
+func pinned(events []v1alpha1.LedgerEvent, first int64, phase v1alpha1.Phase) []v1alpha1.LedgerEvent {
+	needed := replay.Current(events, phase)
+	var out []v1alpha1.LedgerEvent
+	for _, e := range events {
+		if e.Seq >= first {
+			break
+		}
+		if _, ok := slices.BinarySearch(needed, e.Seq); ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// samePins says whether two lists of pinned events hold the same seqs.
+func samePins(a, b []v1alpha1.LedgerEvent) bool {
+	return slices.EqualFunc(a, b, func(x, y v1alpha1.LedgerEvent) bool { return x.Seq == y.Seq })
 }
 
 // ref names a ledger for writes whose answer only needs metadata: the API
@@ -310,6 +343,15 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	// Guard against a concurrent writer: the log must end where we think
 	// it does.
 	ops := []patchOp{{Op: "test", Path: "/status/lastSeq", Value: s.lastSeq}}
+	if s.prune > 0 {
+		pins, changed, err := lg.pinsAfterPrune(ctx, s)
+		if err != nil {
+			return "", err
+		}
+		if changed {
+			ops = append(ops, patchOp{Op: "add", Path: "/status/pinnedEvents", Value: nonNilSlice(pins)})
+		}
+	}
 	if s.firstSeq == 0 && len(s.events) > 0 {
 		ops = append(ops, patchOp{Op: "add", Path: "/status/events", Value: s.events})
 	} else {
@@ -357,6 +399,37 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	return lg.jsonPatch(ctx, s.name, ops)
 }
 
+// pinsAfterPrune reads a ledger about to be pruned, since the events a
+// prune removes were delivered and are no longer in memory, and says which
+// events it must pin (see pinned) and whether they differ from those it
+// pins now. A ledger that is not where the write expects it (another
+// writer moved it) fails as a conflict, and is read back like one.
+func (lg *Ledger) pinsAfterPrune(ctx context.Context, s snapshot) ([]v1alpha1.LedgerEvent, bool, error) {
+	oc := &v1alpha1.ObservedCluster{}
+	if err := lg.reader.Get(ctx, types.NamespacedName{Name: s.name}, oc); err != nil {
+		return nil, false, errors.Wrap(err, errGetLedger)
+	}
+	st := oc.Status
+	if st.LastSeq != s.lastSeq || firstSeqOf(st.Events) != s.firstSeq {
+		return nil, false, errors.Wrap(kerrors.NewConflict(v1alpha1.ObservedClusterGroupVersionKind.GroupVersion().WithResource("observedclusters").GroupResource(), s.name,
+			errors.Errorf("its log holds seqs %d to %d, not %d to %d", firstSeqOf(st.Events), st.LastSeq, s.firstSeq, s.lastSeq)), errPatchLedger)
+	}
+	history := append(st.History(), s.events...)
+	first := s.firstSeq
+	if first == 0 {
+		first = firstSeqOf(s.events)
+	}
+	pins := pinned(history, first+int64(s.prune), s.state.Phase)
+	return pins, !samePins(pins, st.PinnedEvents), nil
+}
+
+func firstSeqOf(events []v1alpha1.LedgerEvent) int64 {
+	if len(events) == 0 {
+		return 0
+	}
+	return events[0].Seq
+}
+
 // patchEmpty writes the whole status of a ledger whose log is empty. Such a
 // ledger may have no status at all: a writer that died between creating it
 // and writing its status leaves it so, and a patch of the status's fields
@@ -369,6 +442,9 @@ func (lg *Ledger) patchEmpty(ctx context.Context, s snapshot) (string, error) {
 		ops = append(ops, patchOp{Op: "test", Path: "/metadata/resourceVersion", Value: s.guard})
 	}
 	st := s.status
+	if s.prune > 0 {
+		st.PinnedEvents = pinned(st.Events, firstSeqOf(st.Events)+int64(s.prune), s.state.Phase)
+	}
 	st.Events = st.Events[min(s.prune, len(st.Events)):]
 	ops = append(ops, patchOp{Op: "add", Path: "/status", Value: st})
 	return lg.jsonPatch(ctx, s.name, ops)

@@ -40,7 +40,8 @@ import (
 // of 4 events are measured twice more, alternately with and without
 // managed fields (created with labels, as the provider once created them,
 // and with nothing but a name, as it does now), since their upkeep is a
-// cost of every write that grows with what the ledger holds.
+// cost of every write that grows with what the ledger holds. Last, what
+// reading a ledger of 16 events costs, as a prune of its history does.
 func BenchmarkLedgerWriteBySize(b *testing.B) {
 	ctx := context.Background()
 	const writes = 2000
@@ -58,6 +59,36 @@ func BenchmarkLedgerWriteBySize(b *testing.B) {
 		b.ReportMetric(ms, metric)
 		b.Logf("ledger of %2d events, %s: kube-apiserver and etcd CPU per write %.2f ms (%d writes); load %s", r.size, what, ms, writes, LoadAvg())
 	}
+	// A prune reads the ledger first (to keep what replays need), once
+	// per pruning of a long-lived ledger's history.
+	ms := ledgerReadCost(ctx, b, 16, writes)
+	b.ReportMetric(ms, "controlplane-ms/read-16-events")
+	b.Logf("ledger of 16 events: kube-apiserver and etcd CPU per read %.2f ms (%d reads); load %s", ms, writes, LoadAvg())
+}
+
+// ledgerReadCost reads 200 ledgers of size events n times in turn, as a
+// prune does, and returns the control plane's CPU per read, in
+// milliseconds.
+func ledgerReadCost(ctx context.Context, b *testing.B, size, n int) float64 {
+	b.Helper()
+	kube := kubeClient(b)
+	const ledgers = 200
+	names := make([]string, ledgers)
+	for i := range names {
+		names[i] = fmt.Sprintf("read-%d-%d-%d", size, i, time.Now().UnixNano())
+		if err := sizedLedger(ctx, kube, names[i], size, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	time.Sleep(2 * time.Second)
+	cp0 := ChildrenCPU()
+	for r := range n {
+		oc := &v1alpha1.ObservedCluster{}
+		if err := kube.Get(ctx, types.NamespacedName{Name: names[r%ledgers]}, oc); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return float64((ChildrenCPU() - cp0).Microseconds()) / 1000 / float64(n)
 }
 
 // ledgerWriteCost writes n transitions the provider's way to 200 ledgers of
