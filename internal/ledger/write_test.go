@@ -18,6 +18,7 @@ package ledger
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -118,5 +119,110 @@ func TestWriteLedgerWithoutStatus(t *testing.T) {
 	}
 	if diff := cmp.Diff([]any{int64(1), uid}, []any{got.Status.LastSeq, got.Status.ResourceRef.UID}); diff != "" {
 		t.Errorf("ledger's (lastSeq, resourceRef.uid): -want, +got:\n%s", diff)
+	}
+}
+
+// TestPrunePins: a write that prunes delivered history reads the ledger
+// and moves the events a Current replay needs out of the log into
+// pinnedEvents; one that finds the log moved by another writer fails as a
+// conflict and writes nothing.
+func TestPrunePins(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	stored := func(lastSeq int64) *v1alpha1.ObservedCluster {
+		oc := &v1alpha1.ObservedCluster{}
+		oc.SetName("eks-prod-history")
+		oc.Status.LastSeq = lastSeq
+		for seq := int64(1); seq <= lastSeq; seq++ {
+			l := v1alpha1.LifecycleUpgraded
+			switch seq {
+			case 1:
+				l = v1alpha1.LifecycleCreated
+			case 2:
+				l = v1alpha1.LifecycleReady
+			}
+			oc.Status.Events = append(oc.Status.Events, v1alpha1.LedgerEvent{Seq: seq, Lifecycle: l})
+		}
+		return oc
+	}
+	type want struct {
+		err    bool
+		pinned []int64
+		// removes is how many events the patch drops from the log.
+		removes int
+	}
+	cases := map[string]struct {
+		reason string
+		stored *v1alpha1.ObservedCluster
+		want   want
+	}{
+		"Pins": {
+			reason: "Sixteen delivered events prune to the newest eight; created goes to pinnedEvents, the latest upgrade sets the phase and stays in the log.",
+			stored: stored(15),
+			want:   want{pinned: []int64{1}, removes: 8},
+		},
+		"Moved": {
+			reason: "A ledger another writer moved on is a conflict: read back, never overwritten.",
+			stored: stored(17),
+			want:   want{err: true},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := runtime.NewScheme()
+			if err := v1alpha1.SchemeBuilder.AddToScheme(s); err != nil {
+				t.Fatal(err)
+			}
+			var ops []patchOp
+			kube := fake.NewClientBuilder().WithScheme(s).WithObjects(tc.stored).WithInterceptorFuncs(interceptor.Funcs{
+				SubResourcePatch: func(_ context.Context, _ client.Client, _ string, _ client.Object, p client.Patch, _ ...client.SubResourcePatchOption) error {
+					b, _ := p.Data(nil)
+					return json.Unmarshal(b, &ops)
+				},
+			}).Build()
+			lg := New(kube, kube)
+			uid := types.UID("uid-1")
+			lg.records[uid] = &Record{
+				uid: uid, kind: kindOf(schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, "", ""), objName: "prod",
+				firstSeq: 1, lastSeq: 15, created: 1, storedPhase: v1alpha1.PhaseReady,
+				detected:   packState(normalize.State{Phase: v1alpha1.PhaseReady, Created: true, KubernetesVersion: "1.40"}),
+				unrecorded: []pending{{Transition: normalize.Transition{Lifecycle: v1alpha1.LifecycleUpgraded, Time: t0, KubernetesVersion: "1.40", Value: "1.40"}}},
+				dirty:      true,
+			}
+			lg.records[uid].fields().nameOverride = "eks-prod-history"
+
+			err := lg.write(context.Background(), uid)
+			if tc.want.err {
+				if !kerrors.IsConflict(err) {
+					t.Errorf("\n%s\nwrite(...): want a conflict, got %v", tc.reason, err)
+				}
+				if ops != nil {
+					t.Errorf("\n%s\nwrite(...) patched the ledger: %v", tc.reason, ops)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("write(...): %v", err)
+			}
+			var pinned []int64
+			removes := 0
+			for _, op := range ops {
+				switch {
+				case op.Op == "remove" && op.Path == "/status/events/0":
+					removes++
+				case op.Path == "/status/pinnedEvents":
+					b, _ := json.Marshal(op.Value)
+					var events []v1alpha1.LedgerEvent
+					if err := json.Unmarshal(b, &events); err != nil {
+						t.Fatal(err)
+					}
+					for _, e := range events {
+						pinned = append(pinned, e.Seq)
+					}
+				}
+			}
+			if diff := cmp.Diff(tc.want, want{pinned: pinned, removes: removes}, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("\n%s\nwrite(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
 	}
 }
