@@ -73,21 +73,15 @@ func BenchmarkLedgerWriteBySize(b *testing.B) {
 }
 
 // ledgerReadCost reads 200 ledgers of size events n times in turn, as a
-// prune does (with cached set, from the API server's watch cache), and returns the control plane's CPU per read, in
-// milliseconds, less what it uses idle over as long (measured just before,
-// as a share of one core, also returned): a read costs little enough that
-// the idle share would count.
+// prune does (with cached set, from the API server's watch cache), and
+// returns the control plane's CPU per read, in milliseconds, less what it
+// uses idle over as long (measured just before, as a share of one core,
+// also returned): a read costs little enough that the idle share would
+// count.
 func ledgerReadCost(ctx context.Context, b *testing.B, size, n int, cached bool) (float64, float64) {
 	b.Helper()
 	kube := kubeClient(b)
-	const ledgers = 200
-	names := make([]string, ledgers)
-	for i := range names {
-		names[i] = fmt.Sprintf("read-%d-%d-%d", size, i, time.Now().UnixNano())
-		if err := sizedLedger(ctx, kube, names[i], size, false); err != nil {
-			b.Fatal(err)
-		}
-	}
+	names := sizedLedgers(ctx, b, kube, "read", size, false)
 	time.Sleep(5 * time.Second)
 	const idleFor = 5 * time.Second
 	cp0 := ChildrenCPU()
@@ -100,7 +94,7 @@ func ledgerReadCost(ctx context.Context, b *testing.B, size, n int, cached bool)
 		if cached {
 			opts = append(opts, &client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: "0"}})
 		}
-		if err := kube.Get(ctx, types.NamespacedName{Name: names[r%ledgers]}, oc, opts...); err != nil {
+		if err := kube.Get(ctx, types.NamespacedName{Name: names[r%len(names)]}, oc, opts...); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -114,14 +108,8 @@ func ledgerReadCost(ctx context.Context, b *testing.B, size, n int, cached bool)
 func ledgerWriteCost(ctx context.Context, b *testing.B, size int, managed bool, n int) float64 {
 	b.Helper()
 	kube := kubeClient(b)
-	const ledgers = 200
-	names := make([]string, ledgers)
-	for i := range names {
-		names[i] = fmt.Sprintf("size-%d-%d-%d", size, i, time.Now().UnixNano())
-		if err := sizedLedger(ctx, kube, names[i], size, managed); err != nil {
-			b.Fatal(err)
-		}
-	}
+	names := sizedLedgers(ctx, b, kube, "size", size, managed)
+	ledgers := len(names)
 	time.Sleep(2 * time.Second)
 	cp0 := ChildrenCPU()
 	for w := range n {
@@ -138,6 +126,20 @@ func ledgerWriteCost(ctx context.Context, b *testing.B, size int, managed bool, 
 		}
 	}
 	return float64((ChildrenCPU() - cp0).Microseconds()) / 1000 / float64(n)
+}
+
+// sizedLedgers creates 200 ledgers of size events (see sizedLedger), named
+// after prefix, and returns their names.
+func sizedLedgers(ctx context.Context, b *testing.B, kube client.Client, prefix string, size int, managed bool) []string {
+	b.Helper()
+	names := make([]string, 200)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%d-%d-%d", prefix, size, i, time.Now().UnixNano())
+		if err := sizedLedger(ctx, kube, names[i], size, managed); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return names
 }
 
 // sizedLedger creates a ledger of size events. With managed set it is
