@@ -411,12 +411,7 @@ func printComparison(b *testing.B, idle, base, prov phaseResult) {
 			sb.WriteString("\n")
 		}
 	}
-	// Benchmark logs are cut after a few lines: the figures go to
-	// stderr in full.
-	report := func(format string, args ...any) {
-		b.Logf(format, args...)
-		fmt.Fprintf(os.Stderr, format+"\n", args...)
-	}
+	report := func(format string, args ...any) { reportf(b, format, args...) }
 	report("provider-cdevents against a stateless watcher, %d transitions in %s each (%d alternating rounds pooled), same fleet, same loopback sink:\n%s", prov.transitions, prov.took.Round(time.Second), prov.rounds, sb.String())
 	for _, r := range []phaseResult{idle, base, prov} {
 		report("  %-18s transitions %d, delivered %d, clusters with missing events %d; writes to %s %d; control plane CPU %s, this process %s, load driver %s, RSS peak %.0f MiB over %s; load %s",

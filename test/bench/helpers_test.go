@@ -104,6 +104,14 @@ func progress(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
+// reportf logs a benchmark's figure, and prints it on stderr as well:
+// benchmark logs are cut after ten lines.
+func reportf(b *testing.B, format string, args ...any) {
+	b.Helper()
+	b.Logf(format, args...)
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+}
+
 // dynClient is an unthrottled dynamic client: the writers must be limited
 // by the API server, not by client-side rate limiting.
 func dynClient(b *testing.B) dynamic.Interface {

@@ -57,7 +57,7 @@ func BenchmarkLedgerWriteBySize(b *testing.B) {
 			what, metric = "with managed fields", metric+"-managed-fields"
 		}
 		b.ReportMetric(ms, metric)
-		b.Logf("ledger of %2d events, %s: kube-apiserver and etcd CPU per write %.2f ms (%d writes); load %s", r.size, what, ms, writes, LoadAvg())
+		reportf(b, "ledger of %2d events, %s: kube-apiserver and etcd CPU per write %.2f ms (%d writes); load %s", r.size, what, ms, writes, LoadAvg())
 	}
 	// A prune reads the ledger first (to keep what replays need), once
 	// per pruning of a long-lived ledger's history.
@@ -68,7 +68,7 @@ func BenchmarkLedgerWriteBySize(b *testing.B) {
 			what, metric = "from the watch cache", metric+"-cached"
 		}
 		b.ReportMetric(ms, metric)
-		b.Logf("ledger of 16 events, read %s: kube-apiserver and etcd CPU per read %.2f ms (%d reads, less the %.0f%% of a core they use idle); load %s", what, ms, 5*writes, idle, LoadAvg())
+		reportf(b, "ledger of 16 events, read %s: kube-apiserver and etcd CPU per read %.2f ms (%d reads, less the %.0f%% of a core they use idle); load %s", what, ms, 5*writes, idle, LoadAvg())
 	}
 }
 
