@@ -183,6 +183,14 @@ var (
 	// OutOfSync loses Synced briefly, then for a Settle, while Ready
 	// stays True: one outOfSync for a threshold shorter than Settle.
 	OutOfSync = Program{"created", "ready", StepUnsynced, StepResynced, StepUnsynced, StepSettle, StepResynced, "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.
+	// LongHistory makes 20 transitions and stays: more than a ledger keeps
+	// of delivered history, so its ledger prunes, and it ends Ready by a
+	// recovered.
+	LongHistory = Program{"created", "ready", //nolint:gochecknoglobals // A constant list.
+		"upgraded", "degraded", "recovered", "upgraded", "degraded", "recovered", "upgraded", "degraded", "recovered",
+		"upgraded", "degraded", "recovered", "upgraded", "degraded", "recovered", "upgraded", "degraded", "recovered"}
+	// LongHistoryDegraded is LongHistory that ends Degraded.
+	LongHistoryDegraded = append(append(Program{}, LongHistory...), "degraded") //nolint:gochecknoglobals // A constant list.
 	// Outage degrades, stays degraded for a Settle, and recovers: clusters
 	// of one region running it together are one cascade.
 	Outage = Program{"created", "ready", "degraded", StepSettle, "recovered", "deleting", "deleted"} //nolint:gochecknoglobals // A constant list.

@@ -25,6 +25,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,8 @@ import (
 
 	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -174,6 +177,7 @@ func TestFault(t *testing.T) {
 		{"sink", s.sinkFaults},
 		{"flapping", s.flapping},
 		{"cascade", s.cascade},
+		{"history", s.history},
 	}
 	want := selected()
 	for _, sc := range scenarios {
@@ -1010,4 +1014,153 @@ func (s *suite) cascade(t *testing.T, ctx context.Context) {
 	if r.Failed() {
 		t.Errorf("%s/incidents: not exact: %d lost, %d invented, %d bad duplicates (reproduce: FAULT_SCENARIOS=%s make test.fault)", scenario, r.Lost, r.Invented, r.BadDuplicates, scenario)
 	}
+}
+
+// (i) Long histories across SIGKILLs. Clusters make more transitions than a
+// ledger keeps of delivered history, so their ledgers prune (and pin what a
+// Current replay needs) while the provider is killed every few seconds.
+// Then a sink is added for the same clusters, and the provider killed once
+// more during its replay: the new sink must be brought to each cluster's
+// present state, its created event and the latest event that set its
+// phase, nothing older, each with the id and timestamp the first sink got.
+func (s *suite) history(t *testing.T, ctx context.Context) {
+	const scenario = "history"
+	sink, proxy := s.begin(t, ctx, scenario)
+	p := s.provider(t, proxy, scenario)
+	startOrFail(t, p)
+
+	d := s.driver(scenario, withoutPauses)
+	plans := Plans("h", s.kinds, clusters(12), func(i int) []Program {
+		if i%2 == 1 {
+			return []Program{LongHistoryDegraded}
+		}
+		return []Program{LongHistory}
+	})
+	done := make(chan struct{})
+	go func() { d.Run(ctx, plans, 10*time.Second); close(done) }()
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
+	kills := 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		case <-time.After(3*time.Second + time.Duration(rnd.Int64N(int64(5*time.Second)))):
+			p.Kill()
+			kills++
+			startOrFail(t, p)
+		}
+	}
+	s.check(t, scenario, func() string {
+		return fmt.Sprintf("SIGKILL×%d while %d clusters make %d-%d transitions each", kills, len(plans), len(LongHistory), len(LongHistoryDegraded))
+	}, d, sink)
+	pruned := s.prunedLedgers(ctx, t, d.History())
+	t.Logf("%s: %d of %d ledgers pruned, their created event pinned", scenario, pruned, len(plans))
+	if pruned == 0 {
+		t.Errorf("%s: no ledger pruned its history: the scenario tests nothing", scenario)
+	}
+
+	late := s.sink(t)
+	if err := ApplyConfig(ctx, s.dyn, scenario+"-late", SinkSpec{URL: late.URL(), Selects: scenario}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = DeleteConfig(context.WithoutCancel(ctx), s.dyn, scenario+"-late") }()
+	time.Sleep(time.Duration(rnd.Int64N(int64(2 * time.Second))))
+	p.Kill()
+	startOrFail(t, p)
+
+	want := presentState(d.History())
+	deadline := time.Now().Add(drainTimeout)
+	for time.Now().Before(deadline) && Check(want, late.Received()).Lost > 0 {
+		time.Sleep(500 * time.Millisecond)
+	}
+	time.Sleep(quiet)
+	got := late.Received()
+	r := Check(want, got)
+	// The replay must carry the ids and times the first sink got.
+	first := map[pair]bool{}
+	for _, g := range sink.Received() {
+		first[pair{g.ID, g.Timestamp.UTC()}] = true
+	}
+	for _, g := range got {
+		if !first[pair{g.ID, g.Timestamp.UTC()}] {
+			r.BadDuplicates++
+			r.Problems = append(r.Problems, fmt.Sprintf("bad: replayed %s of %s (uid %s) as id %s at %s, which the first sink never got", g.Lifecycle, g.SubjectID, g.UID, g.ID, stamp(g.Timestamp)))
+		}
+	}
+	s.mu.Lock()
+	s.rows = append(s.rows, Row{Scenario: scenario + "/late-sink", Faults: fmt.Sprintf("sink added after the histories, SIGKILL×1 during its replay (%d ledgers pruned)", pruned), Result: r})
+	s.mu.Unlock()
+	t.Logf("%s/late-sink: %d transitions, %d events received, %d lost, %d invented, %d duplicates (same id+ts), %d bad duplicates",
+		scenario, r.Transitions, r.Received, r.Lost, r.Invented, r.Duplicates, r.BadDuplicates)
+	if r.Failed() {
+		for _, problem := range r.Problems {
+			t.Logf("%s/late-sink: %s", scenario, problem)
+		}
+		t.Errorf("%s/late-sink: not exact: %d lost, %d invented, %d bad duplicates (reproduce: FAULT_SCENARIOS=%s make test.fault)", scenario, r.Lost, r.Invented, r.BadDuplicates, scenario)
+	}
+}
+
+// presentState is what a sink added after history must receive of each
+// cluster still there (a Current replay): its created event and the latest
+// event that set the phase it is in.
+func presentState(history []Expected) []Expected {
+	setters := map[v1alpha1.Phase][]string{
+		v1alpha1.PhaseReady:    {"ready", "recovered", "upgraded"},
+		v1alpha1.PhaseDegraded: {"degraded"},
+	}
+	byUID := map[string][]Expected{}
+	var uids []string
+	for _, e := range history {
+		if _, ok := byUID[e.UID]; !ok {
+			uids = append(uids, e.UID)
+		}
+		byUID[e.UID] = append(byUID[e.UID], e)
+	}
+	var out []Expected
+	for _, uid := range uids {
+		es := byUID[uid]
+		last := es[len(es)-1]
+		phase := phaseAfter(v1alpha1.Lifecycle(last.Lifecycle))
+		if phase == v1alpha1.PhaseDeleted {
+			continue
+		}
+		out = append(out, es[0])
+		for i := len(es) - 1; i > 0; i-- {
+			if slices.Contains(setters[phase], es[i].Lifecycle) {
+				out = append(out, es[i])
+				break
+			}
+		}
+	}
+	return out
+}
+
+// prunedLedgers counts the ledgers of the incarnations in history whose log
+// no longer begins with their created event, which they pin instead.
+func (s *suite) prunedLedgers(ctx context.Context, t *testing.T, history []Expected) int {
+	t.Helper()
+	uids := map[string]bool{}
+	for _, e := range history {
+		uids[e.UID] = true
+	}
+	list, err := s.dyn.Resource(ObservedClusters).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, oc := range list.Items {
+		var st v1alpha1.ObservedClusterStatus
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(oc.Object["status"].(map[string]any), &st); err != nil {
+			continue
+		}
+		if !uids[string(st.ResourceRef.UID)] || len(st.Events) == 0 || st.Events[0].Seq == 1 {
+			continue
+		}
+		if len(st.PinnedEvents) == 0 || st.PinnedEvents[0].Lifecycle != v1alpha1.LifecycleCreated {
+			t.Errorf("history: the ledger %s pruned its log (now from seq %d) without pinning its created event: %v", oc.GetName(), st.Events[0].Seq, st.PinnedEvents)
+			continue
+		}
+		n++
+	}
+	return n
 }
