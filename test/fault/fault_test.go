@@ -427,6 +427,25 @@ func (s *suite) checkFor(t *testing.T, scenario string, sig Signals, faults func
 	return r
 }
 
+// killUntil SIGKILLs the provider and starts it again at random intervals
+// between least and most until done is closed, and returns how many times
+// it did.
+func killUntil(t *testing.T, p *Provider, done <-chan struct{}, least, most time.Duration) int {
+	t.Helper()
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(least)))
+	kills := 0
+	for {
+		select {
+		case <-done:
+			return kills
+		case <-time.After(least + time.Duration(rnd.Int64N(int64(most-least)))):
+			p.Kill()
+			kills++
+			startOrFail(t, p)
+		}
+	}
+}
+
 func describe(counts map[string]int) string {
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
@@ -920,18 +939,7 @@ func (s *suite) flapping(t *testing.T, ctx context.Context) {
 	})
 	done := make(chan struct{})
 	go func() { d.Run(ctx, plans, 20*time.Second); close(done) }()
-	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	kills := 0
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		case <-time.After(4*time.Second + time.Duration(rnd.Int64N(int64(6*time.Second)))):
-			p.Kill()
-			kills++
-			startOrFail(t, p)
-		}
-	}
+	kills := killUntil(t, p, done, 4*time.Second, 10*time.Second)
 	expected := map[string]int{}
 	for _, e := range ForSink(d.History(), damped) {
 		if e.Held {
@@ -979,18 +987,7 @@ func (s *suite) cascade(t *testing.T, ctx context.Context) {
 	plans := Plans("h", []Kind{UpjetEKS("")}, 6, func(int) []Program { return []Program{Outage} })
 	done := make(chan struct{})
 	go func() { d.Run(ctx, plans, 3*time.Second); close(done) }()
-	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
-	kills := 0
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		case <-time.After(3*time.Second + time.Duration(rnd.Int64N(int64(5*time.Second)))):
-			p.Kill()
-			kills++
-			startOrFail(t, p)
-		}
-	}
+	kills := killUntil(t, p, done, 3*time.Second, 8*time.Second)
 	faults := func() string {
 		return fmt.Sprintf("SIGKILL×%d during a cascade of 6 clusters (3 within 5m make one)", kills)
 	}
@@ -1030,7 +1027,7 @@ func (s *suite) history(t *testing.T, ctx context.Context) {
 	startOrFail(t, p)
 
 	d := s.driver(scenario, withoutPauses)
-	plans := Plans("h", s.kinds, clusters(12), func(i int) []Program {
+	plans := Plans("i", s.kinds, clusters(12), func(i int) []Program {
 		if i%2 == 1 {
 			return []Program{LongHistoryDegraded}
 		}
@@ -1038,18 +1035,7 @@ func (s *suite) history(t *testing.T, ctx context.Context) {
 	})
 	done := make(chan struct{})
 	go func() { d.Run(ctx, plans, 10*time.Second); close(done) }()
-	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 9))
-	kills := 0
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		case <-time.After(3*time.Second + time.Duration(rnd.Int64N(int64(5*time.Second)))):
-			p.Kill()
-			kills++
-			startOrFail(t, p)
-		}
-	}
+	kills := killUntil(t, p, done, 3*time.Second, 8*time.Second)
 	s.check(t, scenario, func() string {
 		return fmt.Sprintf("SIGKILL×%d while %d clusters make %d-%d transitions each", kills, len(plans), len(LongHistory), len(LongHistoryDegraded))
 	}, d, sink)
@@ -1064,7 +1050,7 @@ func (s *suite) history(t *testing.T, ctx context.Context) {
 		t.Fatal(err)
 	}
 	defer func() { _ = DeleteConfig(context.WithoutCancel(ctx), s.dyn, scenario+"-late") }()
-	time.Sleep(time.Duration(rnd.Int64N(int64(2 * time.Second))))
+	time.Sleep(time.Duration(rand.Int64N(int64(2 * time.Second))))
 	p.Kill()
 	startOrFail(t, p)
 
@@ -1108,14 +1094,7 @@ func presentState(history []Expected) []Expected {
 		v1alpha1.PhaseReady:    {"ready", "recovered", "upgraded"},
 		v1alpha1.PhaseDegraded: {"degraded"},
 	}
-	byUID := map[string][]Expected{}
-	var uids []string
-	for _, e := range history {
-		if _, ok := byUID[e.UID]; !ok {
-			uids = append(uids, e.UID)
-		}
-		byUID[e.UID] = append(byUID[e.UID], e)
-	}
+	uids, byUID := byIncarnation(history)
 	var out []Expected
 	for _, uid := range uids {
 		es := byUID[uid]

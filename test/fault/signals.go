@@ -92,14 +92,7 @@ func DefaultSignals() Signals {
 // threshold's edge. Each incarnation's steps are taken in the order the
 // driver caused them; occurrences are numbered again per lifecycle.
 func ForSink(history []Expected, sig Signals) []Expected {
-	byUID := map[string][]Expected{}
-	var uids []string
-	for _, e := range history {
-		if _, ok := byUID[e.UID]; !ok {
-			uids = append(uids, e.UID)
-		}
-		byUID[e.UID] = append(byUID[e.UID], e)
-	}
+	uids, byUID := byIncarnation(history)
 	out := make([]Expected, 0, len(history))
 	for _, uid := range uids {
 		steps := byUID[uid]
@@ -219,4 +212,19 @@ func latest(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// byIncarnation groups a history by incarnation: the uids in the order
+// they first appear, and each one's steps in the order the driver caused
+// them.
+func byIncarnation(history []Expected) ([]string, map[string][]Expected) {
+	byUID := map[string][]Expected{}
+	var uids []string
+	for _, e := range history {
+		if _, ok := byUID[e.UID]; !ok {
+			uids = append(uids, e.UID)
+		}
+		byUID[e.UID] = append(byUID[e.UID], e)
+	}
+	return uids, byUID
 }
