@@ -64,7 +64,8 @@ func waitConfigStatus(ctx context.Context, t *testing.T, name string, check func
 // sends nothing; a valid one sends only what it selects, and
 // status.matchedClusters shows its effect before anything is sent; an
 // expression that fails on some clusters counts the failures and sends
-// none of their events.
+// none of their events; one over previousLifecycle sends a recovery from a
+// degradation.
 func TestSelectorExpression(t *testing.T) {
 	ctx := context.Background()
 	crd := installCRD(t, "eks.aws.upbound.io", "Cluster")
@@ -149,8 +150,34 @@ func TestSelectorExpression(t *testing.T) {
 			t.Errorf("an event whose expression failed was sent: %s %s", r.Summary.Name, r.Summary.Lifecycle)
 		}
 	}
+	// A fourth config selects recoveries from a degradation by the
+	// previous event's lifecycle, which delivery of the degraded event
+	// has trimmed from memory by the time the recovery is sent.
+	previous := startSink(t)
+	createConfig(ctx, t, clusterProviderConfig("expr-previous", previous.URL(), selectLabel("expr"),
+		selectExpression("lifecycle == 'recovered' && previousLifecycle == 'degraded'")))
+	waitConfigStatus(ctx, t, "expr-previous", func(pc *v1alpha1.ClusterProviderConfig) error {
+		if pc.GetCondition(xpv2.TypeReady).Status != corev1.ConditionTrue || pc.Status.Pending != 0 {
+			return fmt.Errorf("ready %s, pending %d", pc.GetCondition(xpv2.TypeReady).Status, pc.Status.Pending)
+		}
+		return nil
+	})
+	if err := (fleetsim.Lifecycle{C: eks, Name: names[0]}).CloudState(ctx, "ACTIVE", ""); err != nil {
+		t.Fatal(err)
+	}
+	if !previous.WaitFor(waitLong, func(rs []testkit.Received) bool { return len(rs) >= 1 }) {
+		t.Fatalf("the previousLifecycle expression's sink received nothing")
+	}
+
 	time.Sleep(2 * time.Second)
 	if n := len(bad.Received()); n != 0 {
 		t.Errorf("the config with an invalid expression sent %d events", n)
+	}
+	got = nil
+	for _, r := range previous.Received() {
+		got = append(got, r.Summary.Name+"/"+string(r.Summary.Lifecycle))
+	}
+	if diff := cmp.Diff([]string{names[0] + "/recovered"}, got); diff != "" {
+		t.Errorf("events selected by the previous lifecycle: -want, +got:\n%s", diff)
 	}
 }

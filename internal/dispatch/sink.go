@@ -445,13 +445,11 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 func (s *sink) accepts(ctx context.Context, v ledger.View, e v1alpha1.LedgerEvent) (bool, error) {
 	var prev v1alpha1.Lifecycle
 	if x := s.settings.Routes.Expression; x != nil && x.Uses(filter.VarPreviousLifecycle) && e.Seq > 1 && s.settings.Routes.Wants(e.Lifecycle) {
-		pe, ok, err := s.d.ledger.Event(ctx, v.UID, e.Seq-1)
+		l, _, err := s.d.ledger.PreviousLifecycle(ctx, v.UID, e.Seq)
 		if err != nil {
 			return false, errors.Wrap(err, errReadLedger)
 		}
-		if ok {
-			prev = pe.Lifecycle
-		}
+		prev = l
 	}
 	ok, err := s.settings.Routes.Accepts(v, e, prev)
 	if err != nil {

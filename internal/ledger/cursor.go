@@ -396,3 +396,26 @@ func (lg *Ledger) Sweep(ctx context.Context) {
 		lg.log.Debug("Removed the ledger of a deleted cluster", "ledger", name, "retention", lg.retention.String())
 	}
 }
+
+// PreviousLifecycle returns the lifecycle of the event before seq in a
+// record's log, which a sink's selector expression reads as
+// previousLifecycle. It comes from memory whenever the record holds that
+// event or it is the newest one trimmed, which covers a sink sending the
+// events of a cluster in order: an expression then costs no ledger read per
+// event, which would cost the API server a third of a ledger write. Only
+// an older event is read back. ok is false when the log no longer holds it.
+func (lg *Ledger) PreviousLifecycle(ctx context.Context, uid types.UID, seq int64) (v1alpha1.Lifecycle, bool, error) {
+	if seq <= 1 {
+		return "", false, nil
+	}
+	lg.mu.Lock()
+	if r, ok := lg.records[uid]; ok {
+		if l, ok := r.lifecycleAt(seq-1, lg.early); ok {
+			lg.mu.Unlock()
+			return l, true, nil
+		}
+	}
+	lg.mu.Unlock()
+	e, ok, err := lg.Event(ctx, uid, seq-1)
+	return e.Lifecycle, ok, err
+}

@@ -171,6 +171,11 @@ type Record struct {
 	// behind (see maxUnrecorded).
 	dropped uint32
 	gone    bool // the watched object no longer exists
+	// before is the lifecycle of the event just before those in events
+	// (the one at lastSeq when events is empty): the newest one trimmed
+	// from memory. A sink whose selector reads previousLifecycle gets it
+	// from here rather than from a read of the ledger per event.
+	before lifecycleCode
 
 	// dirty marks a record whose ledger needs a status write;
 	// cursorsDirty one whose delivery progress needs flushing;
@@ -599,6 +604,78 @@ func (r *Record) rewind() {
 	for i := range r.cursors {
 		r.cursors[i].delivered = min(r.cursors[i].delivered, r.lastSeq)
 	}
+}
+
+// lifecycleCode names a lifecycle in one byte; 0 is none or unknown.
+type lifecycleCode uint8
+
+// codeOf is the code of a lifecycle; 0 for one it does not know.
+func codeOf(l v1alpha1.Lifecycle) lifecycleCode {
+	for c := lifecycleCode(1); ; c++ {
+		switch c.lifecycle() {
+		case "":
+			return 0
+		case l:
+			return c
+		}
+	}
+}
+
+// lifecycle is the lifecycle a code names; empty for 0 and past the last.
+func (c lifecycleCode) lifecycle() v1alpha1.Lifecycle {
+	switch c {
+	case 1:
+		return v1alpha1.LifecycleCreated
+	case 2:
+		return v1alpha1.LifecycleReady
+	case 3:
+		return v1alpha1.LifecycleUpgraded
+	case 4:
+		return v1alpha1.LifecycleDegraded
+	case 5:
+		return v1alpha1.LifecycleRecovered
+	case 6:
+		return v1alpha1.LifecycleFailed
+	case 7:
+		return v1alpha1.LifecycleDeleting
+	case 8:
+		return v1alpha1.LifecycleDeleted
+	case 9:
+		return v1alpha1.LifecycleOutOfSync
+	case 10:
+		return v1alpha1.LifecycleInSync
+	case 11:
+		return v1alpha1.LifecyclePaused
+	case 12:
+		return v1alpha1.LifecycleResumed
+	case 13:
+		return v1alpha1.LifecycleFlapping
+	case 14:
+		return v1alpha1.LifecycleStable
+	}
+	return ""
+}
+
+// lifecycleAt is the lifecycle of the event at seq, if the record holds it
+// in memory: on its way to the ledger (when early, transitions are sent
+// before their write), among its events, or the newest one trimmed.
+func (r *Record) lifecycleAt(seq int64, early bool) (v1alpha1.Lifecycle, bool) {
+	if i := seq - r.lastSeq - 1; early && i >= 0 && i < int64(r.exposed()) {
+		return r.unrecorded[i].Lifecycle, true
+	}
+	next := r.lastSeq + 1
+	if len(r.events) > 0 {
+		next = r.events[0].Seq
+	}
+	if seq == next-1 && r.before != 0 {
+		return r.before.lifecycle(), true
+	}
+	for _, e := range r.events {
+		if e.Seq == seq {
+			return e.Lifecycle, true
+		}
+	}
+	return "", false
 }
 
 // eventID is the id of the event at seq, if the record holds it in memory.

@@ -545,6 +545,7 @@ func (lg *Ledger) trimEvents(r *Record) {
 		i = len(r.events) - DefaultCachedEvents
 	}
 	if i > 0 {
+		r.before = codeOf(r.events[i-1].Lifecycle)
 		r.events = append([]v1alpha1.LedgerEvent(nil), r.events[i:]...)
 	}
 	if len(r.events) == 0 {
@@ -631,7 +632,7 @@ func (lg *Ledger) reload(ctx context.Context, uid types.UID) {
 	case kerrors.IsNotFound(err):
 		// Deleted by hand: start a new ledger for the object.
 		r.created, r.rv = 0, 0
-		r.firstSeq, r.lastSeq, r.events = 0, 0, nil
+		r.firstSeq, r.lastSeq, r.events, r.before = 0, 0, nil, 0
 		r.storedPhase = ""
 		r.detected = state{}
 		r.unrecorded = nil
@@ -719,11 +720,13 @@ func (lg *Ledger) adopt(r *Record, oc *v1alpha1.ObservedCluster) {
 		r.cursors = append(r.cursors, cursor{sink: lg.in(storedKey(c.Sink)), endpoint: lg.in(c.Endpoint), delivered: c.DeliveredSeq})
 	}
 	lg.keepProgress(r, ahead, known, st.Events)
-	r.events = nil
+	r.events, r.before = nil, 0
 	low := lg.lowestCursor(r)
 	for _, e := range st.Events {
 		if e.Seq > low {
 			r.events = append(r.events, e)
+		} else {
+			r.before = codeOf(e.Lifecycle)
 		}
 	}
 	lg.trimEvents(r)
