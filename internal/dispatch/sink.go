@@ -53,7 +53,11 @@ func (s Settings) Equal(o Settings) bool {
 type plan struct {
 	seqs   []int64
 	events map[int64]v1alpha1.LedgerEvent
-	end    int64
+	// previous is, by seq, the lifecycle of the event before each one
+	// replayed, when the events the plan was given hold it: a selector
+	// that reads previousLifecycle then costs the replay no ledger read.
+	previous map[int64]v1alpha1.Lifecycle
+	end      int64
 }
 
 // sink is one sink's delivery: its outbox, the replays it is owed, and its
@@ -241,33 +245,34 @@ func (s *sink) plan(uid types.UID, events []v1alpha1.LedgerEvent, phase v1alpha1
 	}
 	p.seqs = ReplayPlan(s.settings.Replay, events, phase)
 	p.events = make(map[int64]v1alpha1.LedgerEvent, len(p.seqs))
-	for _, e := range events {
+	p.previous = make(map[int64]v1alpha1.Lifecycle, len(p.seqs))
+	for i, e := range events {
 		if _, ok := slices.BinarySearch(p.seqs, e.Seq); ok {
 			p.events[e.Seq] = e
+			if i > 0 && events[i-1].Seq == e.Seq-1 {
+				p.previous[e.Seq] = events[i-1].Lifecycle
+			}
 		}
 	}
 	return p
 }
 
-// begin decides where a sink starts on a cluster it has no progress on.
+// begin decides where a sink starts on a cluster it has no progress on. A
+// replay, Current or All, reads the ledger once and follows a plan, so that
+// its events are sent marked replayed however the cluster's history is
+// held (pinned events, a log in memory or not), with one read per cluster
+// rather than one per event.
 func (s *sink) begin(ctx context.Context, v ledger.View) (int64, error) {
 	if !s.owesReplay(v) {
 		return 0, nil
 	}
-	switch s.settings.Replay {
-	case v1alpha1.ReplayNone:
+	if s.settings.Replay == v1alpha1.ReplayNone {
 		if carry, ok := s.carried(v.UID); ok {
 			return carry, nil
 		}
 		// What is recorded is existing history; what is on its way
 		// to the ledger is new, and sent.
 		return v.RecordedSeq, nil
-	case v1alpha1.ReplayAll:
-		if v.FirstSeq <= 1 {
-			// The log holds the whole history: no pinned event
-			// precedes it.
-			return max(v.FirstSeq-1, 0), nil
-		}
 	}
 	s.mu.Lock()
 	_, planned := s.plans[v.UID]
@@ -388,7 +393,7 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 			if !ok {
 				continue
 			}
-			accepted, err := s.accepts(ctx, v, e)
+			accepted, err := s.accepts(ctx, v, e, p.previous)
 			if err != nil {
 				return deliver.Pending{}, false, err
 			}
@@ -424,7 +429,7 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 			}
 			return deliver.Pending{}, false, nil
 		}
-		accepted, err := s.accepts(ctx, v, e)
+		accepted, err := s.accepts(ctx, v, e, nil)
 		if err != nil {
 			return deliver.Pending{}, false, err
 		}
@@ -441,13 +446,17 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 // selector. An expression that fails to evaluate does not accept: the
 // failure is counted in the sink's figures and logged, and the event is not
 // sent. The error is only for a ledger read the expression needed (the
-// previous event's lifecycle), which is retried.
-func (s *sink) accepts(ctx context.Context, v ledger.View, e v1alpha1.LedgerEvent) (bool, error) {
+// previous event's lifecycle, unless previous has it by seq), which is
+// retried.
+func (s *sink) accepts(ctx context.Context, v ledger.View, e v1alpha1.LedgerEvent, previous map[int64]v1alpha1.Lifecycle) (bool, error) {
 	var prev v1alpha1.Lifecycle
 	if x := s.settings.Routes.Expression; x != nil && x.Uses(filter.VarPreviousLifecycle) && e.Seq > 1 && s.settings.Routes.Wants(e.Lifecycle) {
-		l, _, err := s.d.ledger.PreviousLifecycle(ctx, v.UID, e.Seq)
-		if err != nil {
-			return false, errors.Wrap(err, errReadLedger)
+		l, ok := previous[e.Seq]
+		if !ok {
+			var err error
+			if l, _, err = s.d.ledger.PreviousLifecycle(ctx, v.UID, e.Seq); err != nil {
+				return false, errors.Wrap(err, errReadLedger)
+			}
 		}
 		prev = l
 	}
