@@ -166,11 +166,7 @@ func (lg *Ledger) snapshot(uid types.UID) (snapshot, bool) {
 		}
 	}
 	seq := r.lastSeq + int64(len(s.events))
-	first := s.firstSeq
-	if first == 0 && len(s.events) > 0 {
-		first = s.events[0].Seq
-	}
-	if first > 0 {
+	if first := s.logStart(); first > 0 {
 		s.prune = lg.pruneCount(first, seq, lg.lowestCursor(r))
 		if low := lg.lowestCursor(r); s.prune > 0 && low < first+int64(s.prune)-1 {
 			// Only a sink unreachable for very long while the cluster
@@ -427,12 +423,18 @@ func (lg *Ledger) pinsAfterPrune(ctx context.Context, s snapshot) ([]v1alpha1.Le
 			errors.Errorf("its log holds seqs %d to %d, not %d to %d", firstSeqOf(st.Events), st.LastSeq, s.firstSeq, s.lastSeq)), errPatchLedger)
 	}
 	history := append(st.History(), s.events...)
-	first := s.firstSeq
-	if first == 0 {
-		first = firstSeqOf(s.events)
-	}
-	pins := pinned(history, first+int64(s.prune), s.state.Phase)
+	pins := pinned(history, s.logStart()+int64(s.prune), s.state.Phase)
 	return pins, !samePins(pins, st.PinnedEvents), nil
+}
+
+// logStart is the first seq of the log the write leaves before its prune:
+// the written log's, or, for a log written empty so far, its first new
+// event's; 0 when the log stays empty.
+func (s snapshot) logStart() int64 {
+	if s.firstSeq != 0 {
+		return s.firstSeq
+	}
+	return firstSeqOf(s.events)
 }
 
 func firstSeqOf(events []v1alpha1.LedgerEvent) int64 {
