@@ -187,6 +187,8 @@ type SinkSpec struct {
 	Selects string
 	// Signals, when set, is spec.signals.
 	Signals *Signals
+	// Expression, when set, is spec.selector.expression.
+	Expression string
 }
 
 // ApplyConfig creates or updates the ClusterProviderConfig of a scenario:
@@ -212,10 +214,14 @@ func ApplyConfig(ctx context.Context, dyn dynamic.Interface, scenario string, s 
 	if selects == "" {
 		selects = scenario
 	}
+	selector := map[string]any{"matchLabels": map[string]any{LabelScenario: selects}}
+	if s.Expression != "" {
+		selector["expression"] = s.Expression
+	}
 	spec := map[string]any{
 		"sink":     map[string]any{"url": s.URL, "timeout": timeout.String()},
 		"delivery": delivery,
-		"selector": map[string]any{"matchLabels": map[string]any{LabelScenario: selects}},
+		"selector": selector,
 		"replay":   "Current",
 	}
 	if sig := s.Signals; sig != nil {
