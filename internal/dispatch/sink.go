@@ -58,6 +58,9 @@ type plan struct {
 	// that reads previousLifecycle then costs the replay no ledger read.
 	previous map[int64]v1alpha1.Lifecycle
 	end      int64
+	// backlog says the plan is not a replay but events the sink fell
+	// behind on, read back at once: they are not sent marked replayed.
+	backlog bool
 }
 
 // sink is one sink's delivery: its outbox, the replays it is owed, and its
@@ -367,6 +370,12 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 	}
 	c, ok := s.progress(uid)
 	if !ok {
+		s.mu.Lock()
+		if p := s.plans[uid]; p != nil && p.backlog {
+			// A backlog belongs to progress the sink no longer has.
+			delete(s.plans, uid)
+		}
+		s.mu.Unlock()
 		start, err := s.begin(ctx, v)
 		if err != nil {
 			return deliver.Pending{}, false, err
@@ -375,43 +384,17 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 		s.d.ledger.SetCursor(uid, s.settings.ID, c)
 	}
 
-	s.mu.Lock()
-	p := s.plans[uid]
-	s.mu.Unlock()
-	if p != nil {
-		for _, seq := range p.seqs {
-			if seq <= c.Delivered {
-				continue
-			}
-			e, ok := p.events[seq]
-			if !ok {
-				var err error
-				if e, ok, err = s.d.ledger.Event(ctx, uid, seq); err != nil {
-					return deliver.Pending{}, false, err
-				}
-			}
-			if !ok {
-				continue
-			}
-			accepted, err := s.accepts(ctx, v, e, p.previous)
-			if err != nil {
-				return deliver.Pending{}, false, err
-			}
-			if !accepted {
-				continue
-			}
-			return s.pending(v, e, true)
+	for {
+		p, err := s.planFor(ctx, v, c)
+		if err != nil {
+			return deliver.Pending{}, false, err
 		}
-		s.mu.Lock()
-		delete(s.plans, uid)
-		if len(s.plans) == 0 {
-			// Go maps never shrink: drop the buckets of a finished replay.
-			s.plans = map[types.UID]*plan{}
+		if p == nil {
+			break
 		}
-		s.mu.Unlock()
-		if p.end > c.Delivered {
-			c.Delivered = p.end
-			s.d.ledger.SetCursor(uid, s.settings.ID, c)
+		pending, ok, err := s.follow(ctx, v, p, &c)
+		if err != nil || ok {
+			return pending, ok, err
 		}
 	}
 
@@ -438,6 +421,92 @@ func (s *sink) next(ctx context.Context, key string) (deliver.Pending, bool, err
 			continue
 		}
 		return s.pending(v, e, false)
+	}
+	return deliver.Pending{}, false, nil
+}
+
+// planFor returns the plan the sink follows next on a cluster: the replay it
+// is owed, or, for a sink whose next events the record no longer holds in
+// memory (it fell behind on a cluster that changed often while the sink
+// was down), a backlog of them read from the ledger at once, as many as
+// memory holds of a record's events, rather than one read of the whole
+// ledger per event. nil when the sink sends from memory.
+func (s *sink) planFor(ctx context.Context, v ledger.View, c ledger.Cursor) (*plan, error) {
+	s.mu.Lock()
+	p := s.plans[v.UID]
+	if p != nil && p.backlog && p.end > v.RecordedSeq {
+		// The ledger holds fewer events than when the backlog was
+		// read: it was deleted and begun again, and its seqs name
+		// other events now.
+		delete(s.plans, v.UID)
+		p = nil
+	}
+	s.mu.Unlock()
+	from := c.Delivered + 1
+	if p != nil || from < v.FirstSeq || from > v.RecordedSeq || s.d.ledger.Holds(v.UID, from) {
+		return p, nil
+	}
+	events, err := s.d.ledger.Events(ctx, v.UID, from-1, min(v.RecordedSeq, from+ledger.DefaultCachedEvents-1))
+	if err != nil {
+		return nil, errors.Wrap(err, errReadLedger)
+	}
+	p = &plan{events: map[int64]v1alpha1.LedgerEvent{}, previous: map[int64]v1alpha1.Lifecycle{}, backlog: true}
+	for i, e := range events {
+		if e.Seq < from {
+			continue
+		}
+		p.seqs = append(p.seqs, e.Seq)
+		p.events[e.Seq] = e
+		if i > 0 && events[i-1].Seq == e.Seq-1 {
+			p.previous[e.Seq] = events[i-1].Lifecycle
+		}
+		p.end = e.Seq
+	}
+	if len(p.seqs) == 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	s.plans[v.UID] = p
+	s.mu.Unlock()
+	return p, nil
+}
+
+// follow sends the next event of a plan the sink has not accepted, and
+// drops the plan once none is left, moving the sink's cursor c to its end.
+func (s *sink) follow(ctx context.Context, v ledger.View, p *plan, c *ledger.Cursor) (deliver.Pending, bool, error) {
+	for _, seq := range p.seqs {
+		if seq <= c.Delivered {
+			continue
+		}
+		e, ok := p.events[seq]
+		if !ok {
+			var err error
+			if e, ok, err = s.d.ledger.Event(ctx, v.UID, seq); err != nil {
+				return deliver.Pending{}, false, err
+			}
+		}
+		if !ok {
+			continue
+		}
+		accepted, err := s.accepts(ctx, v, e, p.previous)
+		if err != nil {
+			return deliver.Pending{}, false, err
+		}
+		if !accepted {
+			continue
+		}
+		return s.pending(v, e, !p.backlog)
+	}
+	s.mu.Lock()
+	delete(s.plans, v.UID)
+	if len(s.plans) == 0 {
+		// Go maps never shrink: drop the buckets of a finished replay.
+		s.plans = map[types.UID]*plan{}
+	}
+	s.mu.Unlock()
+	if p.end > c.Delivered {
+		c.Delivered = p.end
+		s.d.ledger.SetCursor(v.UID, s.settings.ID, *c)
 	}
 	return deliver.Pending{}, false, nil
 }

@@ -419,3 +419,24 @@ func (lg *Ledger) PreviousLifecycle(ctx context.Context, uid types.UID, seq int6
 	e, ok, err := lg.Event(ctx, uid, seq-1)
 	return e.Lifecycle, ok, err
 }
+
+// Holds says whether a record holds the body of the event at seq in
+// memory, recorded or on its way to the ledger, so that sending it costs no
+// ledger read.
+func (lg *Ledger) Holds(uid types.UID, seq int64) bool {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[uid]
+	if !ok {
+		return false
+	}
+	if lg.early && seq > r.lastSeq && seq <= r.lastSeq+int64(r.exposed()) {
+		return true
+	}
+	for _, e := range r.events {
+		if e.Seq == seq {
+			return true
+		}
+	}
+	return false
+}
