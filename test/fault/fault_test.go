@@ -1030,6 +1030,14 @@ func (s *suite) history(t *testing.T, ctx context.Context) {
 		t.Fatal(err)
 	}
 	defer func() { _ = DeleteConfig(context.WithoutCancel(ctx), s.dyn, scenario+"-previous") }()
+	// A fourth answers 503 while the histories are made, so it falls
+	// behind on every cluster by more than a record keeps in memory.
+	behind := s.sink(t)
+	behind.Respond(func(string, int) Answer { return Answer{Status: 503} })
+	if err := ApplyConfig(ctx, s.dyn, scenario+"-behind", SinkSpec{URL: behind.URL(), Selects: scenario}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = DeleteConfig(context.WithoutCancel(ctx), s.dyn, scenario+"-behind") }()
 	p := s.provider(t, proxy, scenario)
 	startOrFail(t, p)
 
@@ -1042,12 +1050,33 @@ func (s *suite) history(t *testing.T, ctx context.Context) {
 	})
 	done := make(chan struct{})
 	go func() { d.Run(ctx, plans, 10*time.Second); close(done) }()
+	// The fourth sink takes events again once the clusters made 12
+	// transitions each on average, so that the ledgers still prune on the
+	// transitions after it caught up.
+	var refused string
+	caughtUp := make(chan struct{})
+	go func() {
+		defer close(caughtUp)
+		defer func() { refused = behind.FaultsString(); behind.Respond(nil) }()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for len(d.History()) < 12*len(plans) {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	kills := killUntil(t, p, done, 3*time.Second, 8*time.Second)
+	<-caughtUp
 	s.check(t, scenario, func() string {
 		return fmt.Sprintf("SIGKILL×%d while %d clusters make %d-%d transitions each", kills, len(plans), len(LongHistory), len(LongHistoryDegraded))
 	}, d, sink)
 	s.checkAgainst(t, scenario+"/previous-lifecycle", fmt.Sprintf("SIGKILL×%d; the sink selects previousLifecycle == 'upgraded'", kills),
 		following(d.History(), "upgraded"), afterUpgrade)
+	s.checkAgainst(t, scenario+"/sink-behind", fmt.Sprintf("SIGKILL×%d; the sink answers %s until 12 transitions per cluster are made, then accepts", kills, refused),
+		ForSink(d.History(), DefaultSignals()), behind, sentAsTo(sink, "sent"))
 	pruned := s.prunedLedgers(ctx, t, d.History())
 	t.Logf("%s: %d of %d ledgers pruned, their created event pinned", scenario, pruned, len(plans))
 	if pruned == 0 {
@@ -1064,17 +1093,25 @@ func (s *suite) history(t *testing.T, ctx context.Context) {
 	startOrFail(t, p)
 
 	// The replay must carry the ids and times the first sink got.
-	first := map[pair]bool{}
-	for _, g := range sink.Received() {
-		first[pair{g.ID, g.Timestamp.UTC()}] = true
-	}
 	s.checkAgainst(t, scenario+"/late-sink", fmt.Sprintf("sink added after the histories, SIGKILL×1 during its replay (%d ledgers pruned)", pruned),
-		presentState(d.History()), late, func(g Got) (string, bool) {
-			if first[pair{g.ID, g.Timestamp.UTC()}] {
-				return "", true
-			}
-			return fmt.Sprintf("bad: replayed %s of %s (uid %s) as id %s at %s, which the first sink never got", g.Lifecycle, g.SubjectID, g.UID, g.ID, stamp(g.Timestamp)), false
-		})
+		presentState(d.History()), late, sentAsTo(sink, "replayed"))
+}
+
+// sentAsTo checks that an event came with an id and time first received
+// too: another sink of the same clusters must get each transition as the
+// first did, never restamped. verb says how the event came, for the
+// problem reported.
+func sentAsTo(first *Sink, verb string) func(Got) (string, bool) {
+	got := map[pair]bool{}
+	for _, g := range first.Received() {
+		got[pair{g.ID, g.Timestamp.UTC()}] = true
+	}
+	return func(g Got) (string, bool) {
+		if got[pair{g.ID, g.Timestamp.UTC()}] {
+			return "", true
+		}
+		return fmt.Sprintf("bad: %s %s of %s (uid %s) as id %s at %s, which the first sink never got", verb, g.Lifecycle, g.SubjectID, g.UID, g.ID, stamp(g.Timestamp)), false
+	}
 }
 
 // checkAgainst waits until sink has every event of want (or drainTimeout
