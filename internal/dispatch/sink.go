@@ -246,18 +246,25 @@ func (s *sink) plan(uid types.UID, events []v1alpha1.LedgerEvent, phase v1alpha1
 		}
 		events, phase, p.end = had, replay.PhaseAfter(had), carry
 	}
-	p.seqs = ReplayPlan(s.settings.Replay, events, phase)
-	p.events = make(map[int64]v1alpha1.LedgerEvent, len(p.seqs))
-	p.previous = make(map[int64]v1alpha1.Lifecycle, len(p.seqs))
+	p.keep(events, ReplayPlan(s.settings.Replay, events, phase))
+	return p
+}
+
+// keep makes seqs, ascending, the plan's events, with the bodies events
+// holds of them and the lifecycle of the event before each, when events
+// holds that one too.
+func (p *plan) keep(events []v1alpha1.LedgerEvent, seqs []int64) {
+	p.seqs = seqs
+	p.events = make(map[int64]v1alpha1.LedgerEvent, len(seqs))
+	p.previous = make(map[int64]v1alpha1.Lifecycle, len(seqs))
 	for i, e := range events {
-		if _, ok := slices.BinarySearch(p.seqs, e.Seq); ok {
+		if _, ok := slices.BinarySearch(seqs, e.Seq); ok {
 			p.events[e.Seq] = e
 			if i > 0 && events[i-1].Seq == e.Seq-1 {
 				p.previous[e.Seq] = events[i-1].Lifecycle
 			}
 		}
 	}
-	return p
 }
 
 // begin decides where a sink starts on a cluster it has no progress on. A
@@ -450,21 +457,17 @@ func (s *sink) planFor(ctx context.Context, v ledger.View, c ledger.Cursor) (*pl
 	if err != nil {
 		return nil, errors.Wrap(err, errReadLedger)
 	}
-	p = &plan{events: map[int64]v1alpha1.LedgerEvent{}, previous: map[int64]v1alpha1.Lifecycle{}, backlog: true}
-	for i, e := range events {
-		if e.Seq < from {
-			continue
+	var seqs []int64
+	for _, e := range events {
+		if e.Seq >= from {
+			seqs = append(seqs, e.Seq)
 		}
-		p.seqs = append(p.seqs, e.Seq)
-		p.events[e.Seq] = e
-		if i > 0 && events[i-1].Seq == e.Seq-1 {
-			p.previous[e.Seq] = events[i-1].Lifecycle
-		}
-		p.end = e.Seq
 	}
-	if len(p.seqs) == 0 {
+	if len(seqs) == 0 {
 		return nil, nil
 	}
+	p = &plan{end: seqs[len(seqs)-1], backlog: true}
+	p.keep(events, seqs)
 	s.mu.Lock()
 	s.plans[v.UID] = p
 	s.mu.Unlock()

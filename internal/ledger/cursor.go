@@ -149,13 +149,15 @@ func (lg *Ledger) ForgetSink(sink string) {
 func (lg *Ledger) Event(ctx context.Context, uid types.UID, seq int64) (v1alpha1.LedgerEvent, bool, error) {
 	lg.mu.Lock()
 	r, ok := lg.records[uid]
-	if ok && lg.early && seq > r.lastSeq && seq <= r.lastSeq+int64(r.exposed()) {
-		// On its way to the ledger: sent now, with the id and time
-		// the write records.
-		events, _, _, _ := r.inflight()
-		e := events[seq-r.lastSeq-1]
-		lg.mu.Unlock()
-		return e, true, nil
+	if ok {
+		if i, sendable := r.sendable(seq, lg.early); sendable {
+			// On its way to the ledger: sent now, with the id and
+			// time the write records.
+			events, _, _, _ := r.inflight()
+			e := events[i]
+			lg.mu.Unlock()
+			return e, true, nil
+		}
 	}
 	if !ok || seq > r.lastSeq || seq < r.firstSeq {
 		lg.mu.Unlock()
@@ -430,7 +432,7 @@ func (lg *Ledger) Holds(uid types.UID, seq int64) bool {
 	if !ok {
 		return false
 	}
-	if lg.early && seq > r.lastSeq && seq <= r.lastSeq+int64(r.exposed()) {
+	if _, sendable := r.sendable(seq, lg.early); sendable {
 		return true
 	}
 	for _, e := range r.events {

@@ -656,11 +656,19 @@ func (c lifecycleCode) lifecycle() v1alpha1.Lifecycle {
 	return ""
 }
 
+// sendable says whether the event at seq is on its way to the ledger and
+// may be sent before its write lands (early says transitions are), and
+// which of the unrecorded transitions it is.
+func (r *Record) sendable(seq int64, early bool) (int, bool) {
+	i := seq - r.lastSeq - 1
+	return int(i), early && i >= 0 && i < int64(r.exposed())
+}
+
 // lifecycleAt is the lifecycle of the event at seq, if the record holds it
 // in memory: on its way to the ledger (when early, transitions are sent
 // before their write), among its events, or the newest one trimmed.
 func (r *Record) lifecycleAt(seq int64, early bool) (v1alpha1.Lifecycle, bool) {
-	if i := seq - r.lastSeq - 1; early && i >= 0 && i < int64(r.exposed()) {
+	if i, ok := r.sendable(seq, early); ok {
 		return r.unrecorded[i].Lifecycle, true
 	}
 	next := r.lastSeq + 1
