@@ -57,6 +57,12 @@ import (
 // re-sends (with the same ids) at most a minute of delivery.
 const DefaultCursorFlushInterval = time.Minute
 
+// DefaultStatusFiguresInterval is how often, at most, a config's status is
+// written only because its delivery figures changed, by default: as often
+// as Crossplane's providers poll what they manage, so that a quiet fleet's
+// sinks do not each cost a status write per transition.
+const DefaultStatusFiguresInterval = config.DefaultFiguresEvery
+
 // Options are the crossplane-runtime controller options plus the knobs of
 // this provider.
 type Options struct {
@@ -70,6 +76,10 @@ type Options struct {
 	DeliveryWorkers int
 	// CursorFlushInterval is how often delivery progress is persisted.
 	CursorFlushInterval time.Duration
+	// StatusFiguresInterval is how often, at most, a config's status is
+	// written only because its delivery figures changed; zero means
+	// config.DefaultFiguresEvery.
+	StatusFiguresInterval time.Duration
 	// LedgerWriteWindow is how long a ledger write may wait for the
 	// sinks to take the transitions it records; zero means
 	// ledger.DefaultCoalesce, negative writes at once.
@@ -341,7 +351,7 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	if policy.ClusterEgress != nil {
 		log.Info("Egress policy for the sinks of ClusterProviderConfigs", "deny", fmt.Sprint(policy.ClusterEgress.Deny()))
 	}
-	if err := config.Setup(mgr, o.Options, d, eng, policy, config.WithReconciled(gate.reconciled)); err != nil {
+	if err := config.Setup(mgr, o.Options, d, eng, policy, config.WithReconciled(gate.reconciled), config.WithFiguresEvery(o.StatusFiguresInterval)); err != nil {
 		return nil, err
 	}
 	if err := clusterkind.Setup(mgr, o.Options, cat, eng, kindsChanged); err != nil {

@@ -112,6 +112,11 @@ type Stats struct {
 	// ledger.DeliveredThrough); empty when there is none yet.
 	Endpoint         string
 	DeliveredThrough string
+	// WatermarkWanted is true when the last flush left delivery progress
+	// to the watermark, which the config's status must then persist (see
+	// ledger.WatermarkWanted); otherwise it rides the config's next status
+	// write.
+	WatermarkWanted bool
 }
 
 // Option configures a Dispatcher.
@@ -314,6 +319,7 @@ func (d *Dispatcher) Stats(id string) (Stats, bool) {
 	st := s.snapshot()
 	st.Endpoint = s.settings.Endpoint
 	st.DeliveredThrough, _ = d.ledger.DeliveredThrough(id, s.settings.Endpoint, s.settings.Routes.Matches)
+	st.WatermarkWanted = d.ledger.WatermarkWanted(id)
 	for _, v := range d.ledger.Views() {
 		if !s.settings.Routes.Matches(v) {
 			continue

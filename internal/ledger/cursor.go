@@ -236,8 +236,9 @@ func (lg *Ledger) Log(ctx context.Context, ledgerName string) ([]v1alpha1.Ledger
 // Flush persists the delivery progress changed since the last flush that
 // no delivery watermark covers (see watermark.go): a ledger whose sinks
 // have all its events and that a persisted watermark covers needs no write;
-// one that the current watermarks cover waits for the next status refresh
-// to persist them, once. A crash loses at most one flush interval of
+// one that the current watermarks cover waits, once, for the next status
+// refresh to persist them, when that costs fewer writes than the ledgers'
+// own (see watermarksWorthWriting). A crash loses at most one flush interval of
 // progress: those events are sent again, with the same ids.
 func (lg *Ledger) Flush(ctx context.Context) {
 	lg.flush(ctx, false)
@@ -259,6 +260,12 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 		through = nil
 	}
 	deferred := map[types.UID]bool{}
+	// Progress is left to the watermarks only if they are worth a status
+	// write of each sink's config, which the next refresh then makes.
+	var wanted map[string]int64
+	if !final && lg.deferToWatermark {
+		wanted = lg.watermarksWorthWriting(through, ceiling)
+	}
 	for _, r := range lg.records {
 		if !r.cursorsDirty || !r.hasLedger() || r.dirty || r.lastSeq == 0 {
 			// A record waiting for its write gets its progress
@@ -275,7 +282,7 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 		case durable:
 			r.cursorsDirty = false
 			continue
-		case soon && !final && lg.deferToWatermark && !lg.deferred[r.uid]:
+		case soon && wanted != nil && !lg.deferred[r.uid]:
 			deferred[r.uid] = true
 			continue
 		}
@@ -283,7 +290,7 @@ func (lg *Ledger) flush(ctx context.Context, final bool) {
 		r.cursorsDirty, r.cursorsNew = false, false
 		work = append(work, d)
 	}
-	lg.deferred = deferred
+	lg.deferred, lg.wanted = deferred, wanted
 	lg.mu.Unlock()
 	if len(work) == 0 {
 		return

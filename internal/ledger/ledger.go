@@ -254,8 +254,11 @@ type Ledger struct {
 	throughCeiling int64
 	throughAt      time.Time
 	// deferred are records whose progress write the last flush left to
-	// the next status refresh's watermark, when deferToWatermark.
+	// the next status refresh's watermark, when deferToWatermark; wanted
+	// is the watermark, by sink key, that refresh must persist at least
+	// (see watermarksWorthWriting), until a status write persists it.
 	deferred         map[types.UID]bool
+	wanted           map[string]int64
 	deferToWatermark bool
 }
 

@@ -32,9 +32,11 @@ import (
 // The API server gives resourceVersions from one increasing sequence across
 // all objects of a store, so one figure covers every ledger written before
 // it; a ledger written after it falls back on the progress its own last
-// write carried. The figure is persisted in the sink's config status (one
-// status write per sink, which the status refresh makes anyway), and after
-// a restart raises the progress of every ledger it covers.
+// write carried. The figure is persisted in the sink's config status: by a
+// status write of its own when a flush finds that cheaper than writing the
+// ledgers it covers (see watermarksWorthWriting), and by every other status
+// write of the config. After a restart it raises the progress of every
+// ledger it covers.
 //
 // W must never cover an event the sink has not accepted. Three rules keep
 // it so: a ledger the sink receives that has events the sink has not
@@ -43,10 +45,9 @@ import (
 // write lands above it); and W only covers ledgers the provider has seen
 // written or read, never a resourceVersion it merely expects.
 
-// WatermarkPersistedEvery is how often delivery watermarks are persisted:
-// the config controller's status refresh. A flush leaves progress that the
-// current watermark covers to the next refresh only when it flushes less
-// often than that.
+// WatermarkPersistedEvery is how often the config controller's status
+// refresh runs, which persists the watermarks a flush left progress to. A
+// flush leaves progress to them only when it flushes less often than that.
 const WatermarkPersistedEvery = 10 * time.Second
 
 // throughCacheFor is how long a computed set of watermarks is reused: each
@@ -196,6 +197,9 @@ func (lg *Ledger) Persisted(sink, endpoint, rv string) {
 		return
 	}
 	lg.persisted[key] = watermark{endpoint: lg.in(endpoint), rv: v}
+	if w, ok := lg.wanted[key]; ok && v >= w {
+		delete(lg.wanted, key)
+	}
 	for _, r := range lg.records {
 		lg.applyWatermark(r, key)
 	}
@@ -225,6 +229,61 @@ func (lg *Ledger) applyWatermarks(r *Record) {
 	for key := range lg.persisted {
 		lg.applyWatermark(r, key)
 	}
+}
+
+// WatermarkWanted says whether the last flush left progress to a sink's
+// watermark, which its config's status refresh must then write, whether or
+// not anything else changed. Otherwise the watermark rides the config's
+// next status write, and the flush writes per ledger what no persisted
+// watermark covers.
+func (lg *Ledger) WatermarkWanted(sink string) bool {
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	_, ok := lg.wanted[SinkKey(sink)]
+	return ok
+}
+
+// watermarksWorthWriting says which sinks' watermarks a flush should leave
+// progress to: those whose persisting spares more ledgers a progress write
+// of their own than it takes status writes. A record whose progress waits
+// to be persisted, that no persisted watermark covers but the current ones
+// do, costs either one progress write of its ledger (for all its sinks at
+// once) or a status write of the config of each sink whose persisted
+// watermark falls short of it. On a busy fleet a sink's watermark covers
+// hundreds of such records per flush, and one status write spares them
+// all; on a quiet one a few records would need the status writes of all
+// their sinks, and their own writes are cheaper. It returns, by sink key,
+// the watermark each sink must persist at least, or nil when the progress
+// writes are no more than the status writes. Records the last flush left
+// to a watermark are not counted: this flush writes those still not
+// covered. lg.mu must be held.
+func (lg *Ledger) watermarksWorthWriting(through map[string]int64, ceiling int64) map[string]int64 {
+	if lg.router == nil || through == nil {
+		return nil
+	}
+	records, sinks := 0, map[string]int64{}
+	for _, r := range lg.records {
+		if !r.cursorsDirty || !r.hasLedger() || r.dirty || r.lastSeq == 0 || r.cursorsNew || lg.deferred[r.uid] {
+			// As in flush: nothing a watermark could persist.
+			continue
+		}
+		if durable, soon := lg.progressCovered(r, through, ceiling); durable || !soon {
+			continue
+		}
+		records++
+		for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
+			key := SinkKey(sink)
+			c, ok := r.cursor(key)
+			if w, persisted := lg.persisted[key]; ok && persisted && w.endpoint == c.endpoint && r.rv <= w.rv {
+				continue
+			}
+			sinks[key] = max(sinks[key], r.rv)
+		}
+	}
+	if records <= len(sinks) {
+		return nil
+	}
+	return sinks
 }
 
 // progressCovered says whether a record's delivery progress needs no write

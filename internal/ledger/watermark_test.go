@@ -310,3 +310,131 @@ func TestAdoptKeepsProgress(t *testing.T) {
 		})
 	}
 }
+
+// routeTo sends every record to the same sinks.
+type routeTo []string
+
+func (r routeTo) SinksFor(View) []string { return r }
+
+func (routeTo) SignalsFor(View) Signals { return Signals{} }
+
+func TestWatermarksWorthWriting(t *testing.T) {
+	sinks := routeTo{"ClusterProviderConfig/a", "ClusterProviderConfig/b", "ClusterProviderConfig/c"}
+	type rec struct {
+		// delivered is every sink's progress; the ledger ends at seq 2
+		// and was last written at rv 10.
+		delivered int64
+		clean     bool
+		newCursor bool
+	}
+	type args struct {
+		sinks     routeTo
+		recs      []rec
+		persisted bool
+	}
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   bool
+	}{
+		"BusySink": {
+			reason: "One sink's watermark that covers three ledgers' unpersisted progress spares three progress writes for one status write.",
+			args:   args{sinks: sinks[:1], recs: []rec{{delivered: 2}, {delivered: 2}, {delivered: 2}}},
+			want:   true,
+		},
+		"QuietFleetManySinks": {
+			reason: "One ledger's progress on three sinks is one progress write, not three status writes.",
+			args:   args{sinks: sinks, recs: []rec{{delivered: 2}}},
+			want:   false,
+		},
+		"AsManyLedgersAsSinks": {
+			reason: "Three progress writes against three status writes: the ledgers' own writes persist it.",
+			args:   args{sinks: sinks, recs: []rec{{delivered: 2}, {delivered: 2}, {delivered: 2}}},
+			want:   false,
+		},
+		"MoreLedgersThanSinks": {
+			reason: "Four progress writes against three status writes.",
+			args:   args{sinks: sinks, recs: []rec{{delivered: 2}, {delivered: 2}, {delivered: 2}, {delivered: 2}}},
+			want:   true,
+		},
+		"AlreadyPersisted": {
+			reason: "Progress a persisted watermark covers needs no write at all.",
+			args:   args{sinks: sinks[:1], recs: []rec{{delivered: 2}, {delivered: 2}, {delivered: 2}}, persisted: true},
+			want:   false,
+		},
+		"NotAccepted": {
+			reason: "A watermark covers no ledger the sink lacks an event of.",
+			args:   args{sinks: sinks[:1], recs: []rec{{delivered: 1}, {delivered: 1}, {delivered: 1}}},
+			want:   false,
+		},
+		"NothingToPersist": {
+			reason: "Progress already written with the ledgers waits for nothing.",
+			args:   args{sinks: sinks[:1], recs: []rec{{delivered: 2, clean: true}, {delivered: 2, clean: true}}},
+			want:   false,
+		},
+		"NewProgress": {
+			reason: "A watermark raises only progress some write carried: a sink's first progress on a ledger is written per ledger.",
+			args:   args{sinks: sinks[:1], recs: []rec{{delivered: 2, newCursor: true}, {delivered: 2, newCursor: true}}},
+			want:   false,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			lg := New(nil, nil)
+			lg.SetRouter(tc.args.sinks)
+			for i, w := range tc.args.recs {
+				r := &Record{uid: types.UID(fmt.Sprint(i)), kind: kindOf(schema.GroupKind{Group: "eks.aws.upbound.io", Kind: "Cluster"}, "", ""), objName: fmt.Sprint(i),
+					rv: 10, lastSeq: 2, firstSeq: 1, created: 1, cursorsDirty: !w.clean, cursorsNew: w.newCursor}
+				for _, s := range tc.args.sinks {
+					r.cursors = append(r.cursors, cursor{sink: SinkKey(s), endpoint: "e", delivered: w.delivered})
+				}
+				lg.records[r.uid] = r
+			}
+			lg.maxRV = 12
+			if tc.args.persisted {
+				for _, s := range tc.args.sinks {
+					lg.persisted[SinkKey(s)] = watermark{endpoint: "e", rv: 10}
+				}
+			}
+			lg.mu.Lock()
+			through, ceiling, _ := lg.deliveredThrough()
+			got := lg.watermarksWorthWriting(through, ceiling)
+			lg.mu.Unlock()
+			var want map[string]int64
+			if tc.want {
+				want = map[string]int64{}
+				for _, s := range tc.args.sinks {
+					want[SinkKey(s)] = 10
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("\n%s\nwatermarksWorthWriting(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestWatermarkWantedUntilPersisted: a watermark a flush left progress to
+// is wanted until a status write persists one that covers that progress.
+func TestWatermarkWantedUntilPersisted(t *testing.T) {
+	lg := New(nil, nil)
+	lg.wanted = map[string]int64{SinkKey(wmSink): 20}
+	steps := []struct {
+		persist string
+		want    bool
+	}{
+		{want: true},
+		// A status write with an older watermark (one made for another
+		// reason) does not persist the progress left to it.
+		{persist: "15", want: true},
+		{persist: "20", want: false},
+	}
+	for i, s := range steps {
+		if s.persist != "" {
+			lg.Persisted(wmSink, "e", s.persist)
+		}
+		if got := lg.WatermarkWanted(wmSink); got != s.want {
+			t.Errorf("step %d (persisted %q): WatermarkWanted: want %t, got %t", i, s.persist, s.want, got)
+		}
+	}
+}

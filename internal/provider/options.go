@@ -67,6 +67,9 @@ type Options struct {
 	DeliveryWorkers int
 	// CursorFlushInterval is how often delivery progress is persisted.
 	CursorFlushInterval time.Duration
+	// StatusFiguresInterval is how often, at most, a config's status is
+	// written only because its delivery figures changed.
+	StatusFiguresInterval time.Duration
 	// LedgerWriteWindow is how long a ledger write may wait for the sinks
 	// to take the transitions it records.
 	LedgerWriteWindow time.Duration
@@ -101,6 +104,7 @@ func DefaultOptions() Options {
 		LedgerRetention:         24 * time.Hour,
 		DeliveryWorkers:         16,
 		CursorFlushInterval:     controller.DefaultCursorFlushInterval,
+		StatusFiguresInterval:   controller.DefaultStatusFiguresInterval,
 		LedgerWriteWindow:       ledger.DefaultCoalesce,
 	}
 }
@@ -125,6 +129,7 @@ func (o *Options) AddFlags(app *kingpin.Application) {
 	app.Flag("ledger-retention", "How long the ledger of a deleted cluster is kept after every sink received its deleted event.").Default(duration(o.LedgerRetention)).DurationVar(&o.LedgerRetention)
 	app.Flag("delivery-workers", "Concurrent deliveries per sink. Events of one cluster are always delivered in order.").Default(strconv.Itoa(o.DeliveryWorkers)).IntVar(&o.DeliveryWorkers)
 	app.Flag("cursor-flush-interval", "How often delivery progress that did not ride a ledger write is written to the ledgers. After a crash, at most this much delivery is re-sent, with the same ids.").Default(duration(o.CursorFlushInterval)).DurationVar(&o.CursorFlushInterval)
+	app.Flag("status-figures-interval", "How often, at most, a provider config's status is written only because its delivery figures (events delivered and pending, the latest delivery) changed. Conditions, errors, the clusters it receives, and whether the sink is caught up are written within 10s whatever it is.").Default(duration(o.StatusFiguresInterval)).DurationVar(&o.StatusFiguresInterval)
 	app.Flag("ledger-write-window", "How long a ledger write may wait for the sinks to take the transitions it records, so that they and the delivery progress land in one write. Transitions are sent meanwhile; the README says what a crash in this window can cost.").Default(duration(o.LedgerWriteWindow)).DurationVar(&o.LedgerWriteWindow)
 	app.Flag("record-before-send", "Send a transition only once its ledger write has landed, instead of while it is in flight: no crash window, at the cost of a write on every event's delivery path and of separate progress writes.").Default(strconv.FormatBool(o.RecordBeforeSend)).BoolVar(&o.RecordBeforeSend)
 

@@ -172,8 +172,9 @@ func TestFlagDefaults(t *testing.T) {
 		},
 		"Flags": {
 			reason: "Flags override the defaults.",
-			argv:   []string{"--control-plane-name=prod", "--sync=5m", "--delivery-workers=4", "--tenant-allow-insecure-tls", "--metrics-bind-address=0"},
+			argv:   []string{"--control-plane-name=prod", "--sync=5m", "--delivery-workers=4", "--tenant-allow-insecure-tls", "--metrics-bind-address=0", "--status-figures-interval=5m"},
 			want: func(o *Options) {
+				o.StatusFiguresInterval = 5 * time.Minute
 				o.ControlPlaneName = "prod"
 				o.SyncInterval = 5 * time.Minute
 				o.DeliveryWorkers = 4

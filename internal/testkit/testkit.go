@@ -110,10 +110,16 @@ func WithOptions(fn func(*provider.Options)) ProviderOption {
 	return func(s *startOptions) { fn(&s.o) }
 }
 
+// statusFiguresInterval lets every status refresh of a test's configs
+// write their delivery figures, so that tests see them within one refresh.
+const statusFiguresInterval = time.Second
+
 // StartProvider runs the provider against cfg until Stop is called, put
 // together by provider.New as cmd/provider does, with the provider's
 // defaults except that it serves no endpoints, names its control plane
-// "test", keeps ledgers an hour, and persists progress every 200ms.
+// "test", keeps ledgers an hour, persists progress every 200ms, and
+// writes configs' delivery figures at every status refresh (WithOptions
+// changes any of these).
 func StartProvider(cfg *rest.Config, opts ...ProviderOption) (*Provider, error) {
 	ctrl.SetLogger(logr.Discard())
 	reg := prometheus.NewRegistry()
@@ -122,6 +128,7 @@ func StartProvider(cfg *rest.Config, opts ...ProviderOption) (*Provider, error) 
 	s.o.ControlPlaneName = "test"
 	s.o.LedgerRetention = time.Hour
 	s.o.CursorFlushInterval = 200 * time.Millisecond
+	s.o.StatusFiguresInterval = statusFiguresInterval
 	s.o.MaxReconcileRate = 100
 	for _, fn := range opts {
 		fn(&s)

@@ -48,6 +48,7 @@ import (
 	"github.com/crossplane-contrib/provider-cdevents/internal/cdevent"
 	"github.com/crossplane-contrib/provider-cdevents/internal/controller"
 	"github.com/crossplane-contrib/provider-cdevents/internal/fleetsim"
+	"github.com/crossplane-contrib/provider-cdevents/internal/provider"
 	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 )
 
@@ -187,7 +188,8 @@ func startProvider(limit clientLimit) (*running, error) {
 	if os.Getenv(envDebug) != "" {
 		log = logging.NewLogrLogger(zap.New(zap.UseDevMode(true), zap.WriteTo(os.Stderr)))
 	}
-	p, err := testkit.StartProvider(c, testkit.WithFlushInterval(flushInterval), testkit.WithLogger(log), testkit.WithMaxReconcileRate(rate))
+	p, err := testkit.StartProvider(c, testkit.WithFlushInterval(flushInterval), testkit.WithLogger(log), testkit.WithMaxReconcileRate(rate),
+		testkit.WithOptions(func(o *provider.Options) { o.StatusFiguresInterval = controller.DefaultStatusFiguresInterval }))
 	if err != nil {
 		return nil, err
 	}

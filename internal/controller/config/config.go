@@ -36,6 +36,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	kerrors "k8s.io/apimachinery/pkg/api/errors"
@@ -66,9 +67,13 @@ import (
 )
 
 // statusRefreshEvery is how often a config's status is refreshed: its
-// delivery figures, and its sink's delivery watermark, which the ledger
-// counts on being persisted this often.
+// conditions, and its sink's delivery watermark when the ledger wants it
+// persisted, which the ledger counts on happening this often.
 const statusRefreshEvery = ledger.WatermarkPersistedEvery
+
+// DefaultFiguresEvery is how often, at most, a config's status is written
+// only because its delivery figures changed (see figuresOf).
+const DefaultFiguresEvery = time.Minute
 
 // Error strings.
 const (
@@ -185,13 +190,28 @@ type Reconciler struct {
 	// reconciled is told each time a config's sink was applied, refused or
 	// removed: its outcome is known.
 	reconciled func(id string)
+	// figuresEvery is how often, at most, a status is written for its
+	// figures alone; written is when each config's status was last
+	// written, by sink ID.
+	figuresEvery time.Duration
+	mu           sync.Mutex
+	written      map[string]time.Time
 }
 
 // A SetupOption configures the config controllers.
 type SetupOption func(*setupOptions)
 
 type setupOptions struct {
-	reconciled func(id string)
+	reconciled   func(id string)
+	figuresEvery time.Duration
+}
+
+// WithFiguresEvery sets how often, at most, a config's status is written
+// only because its delivery figures changed; DefaultFiguresEvery if not
+// positive. Conditions and the other fields are written at the next
+// refresh whatever it is.
+func WithFiguresEvery(d time.Duration) SetupOption {
+	return func(o *setupOptions) { o.figuresEvery = d }
 }
 
 // WithReconciled calls fn with a config's sink ID (see ID) each time the
@@ -215,6 +235,9 @@ func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds, p P
 	so := setupOptions{reconciled: func(string) {}}
 	for _, fn := range opts {
 		fn(&so)
+	}
+	if so.figuresEvery <= 0 {
+		so.figuresEvery = DefaultFiguresEvery
 	}
 	for _, c := range []struct {
 		kind   string
@@ -242,7 +265,9 @@ func Setup(mgr ctrl.Manager, o controller.Options, sinks Sinks, kinds Kinds, p P
 			egress:   c.egress,
 			policy:   p,
 
-			reconciled: so.reconciled,
+			reconciled:   so.reconciled,
+			figuresEvery: so.figuresEvery,
+			written:      map[string]time.Time{},
 		}
 		if err := ctrl.NewControllerManagedBy(mgr).
 			Named(name).
@@ -266,6 +291,55 @@ func (r *Reconciler) done(id string) {
 	}
 }
 
+// gone forgets a config that was deleted.
+func (r *Reconciler) gone(id string) {
+	r.mu.Lock()
+	delete(r.written, id)
+	r.mu.Unlock()
+	r.sinks.Remove(id)
+	r.done(id)
+}
+
+// mustWrite says whether a refreshed status must be written. Its delivery
+// figures change with nearly every event: written whenever they changed,
+// every sink with at least one event in a refresh interval would cost the
+// API server a status write, and on a quiet fleet, where each sink sees a
+// transition now and then, that is a write per sink for every transition,
+// several times the ledger's one. So a change of the figures alone is
+// written at most every figuresEvery; any other change (a condition, the
+// cascades, a refusal), and a delivery watermark the ledger wants
+// persisted (wanted), at the next refresh.
+func (r *Reconciler) mustWrite(id string, stored, refreshed *v1alpha1.ProviderConfigStatus, wanted bool) bool {
+	switch {
+	case sameAsStored(stored, refreshed):
+		return false
+	case !sameAsStored(stored, figuresOf(stored, refreshed)):
+		return true
+	case wanted && stored.DeliveredThrough != refreshed.DeliveredThrough:
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	last, ok := r.written[id]
+	return !ok || r.now().Sub(last) >= r.figuresEvery
+}
+
+// figuresOf returns refreshed with the delivery figures, those that move
+// with every event, it shares with stored: how many events the sink took,
+// the latest of them, its watermark, and how many events it lacks, unless
+// it went from none to some or back (whether a sink is caught up is news,
+// how far behind it is, a figure). What is left differing (the clusters
+// it receives included, which change with the fleet, not with its events)
+// is what must be written at once.
+func figuresOf(stored, refreshed *v1alpha1.ProviderConfigStatus) *v1alpha1.ProviderConfigStatus {
+	s := refreshed.DeepCopy()
+	s.Delivered, s.LastDelivery, s.DeliveredThrough = stored.Delivered, stored.LastDelivery, stored.DeliveredThrough
+	if (s.Pending == 0) == (stored.Pending == 0) {
+		s.Pending = stored.Pending
+	}
+	return s
+}
+
 // Reconcile a provider config. Status is refreshed periodically so that
 // delivery figures stay current without a write per event.
 func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
@@ -276,15 +350,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	if err := r.kube.Get(ctx, req.NamespacedName, pc.(client.Object)); err != nil {
 		if kerrors.IsNotFound(err) {
 			log.Debug("Provider config deleted; stopping its sink", "sink", id)
-			r.sinks.Remove(id)
-			r.done(id)
+			r.gone(id)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, errors.Wrap(err, errGetConfig)
 	}
 	if pc.(client.Object).GetDeletionTimestamp() != nil {
-		r.sinks.Remove(id)
-		r.done(id)
+		r.gone(id)
 		return reconcile.Result{}, nil
 	}
 
@@ -327,12 +399,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (reco
 	default:
 		pc.SetConditions(xpv2.Condition{Type: xpv2.TypeReady, Status: corev1.ConditionTrue, Reason: reasonConfigured, LastTransitionTime: metav1.Now()})
 	}
-	r.report(pc, id)
+	wanted := r.report(pc, id)
 
-	if !sameAsStored(before, pc.GetStatus()) {
+	if r.mustWrite(id, before, pc.GetStatus(), wanted) {
 		if err := r.kube.Status().Update(ctx, pc.(client.Object)); err != nil {
 			return reconcile.Result{}, errors.Wrap(err, errUpdateStatus)
 		}
+		r.mu.Lock()
+		r.written[id] = r.now()
+		r.mu.Unlock()
 		status := pc.GetStatus()
 		r.sinks.Persisted(id, status.SinkEndpoint, status.DeliveredThrough)
 	}
@@ -355,8 +430,9 @@ func sameAsStored(a, b *v1alpha1.ProviderConfigStatus) bool {
 }
 
 // report copies delivery figures into status, and raises an event when the
-// sink starts or stops failing.
-func (r *Reconciler) report(pc v1alpha1.Config, id string) {
+// sink starts or stops failing. It says whether the ledger wants the sink's
+// watermark persisted (see ledger.WatermarkWanted).
+func (r *Reconciler) report(pc v1alpha1.Config, id string) bool {
 	s := pc.GetStatus()
 	if _, cluster := pc.(*v1alpha1.ClusterProviderConfig); cluster && r.kinds != nil {
 		// None is nil, as read back from the API server: an empty list
@@ -369,7 +445,7 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	}
 	stats, ok := r.sinks.Stats(id)
 	if !ok {
-		return
+		return false
 	}
 	s.Clusters, s.Delivered, s.Pending, s.DeadLettered = stats.Clusters, stats.Delivered, stats.Pending, stats.DeadLettered
 	switch {
@@ -418,10 +494,10 @@ func (r *Reconciler) report(pc v1alpha1.Config, id string) {
 	if c.Status == corev1.ConditionTrue && prev.Status == corev1.ConditionFalse {
 		r.record.Event(pc.(client.Object), event.Normal(reasonDelivering, "The sink is reachable again; pending events are being delivered"))
 	}
-	if prev.Status == c.Status && prev.Reason == c.Reason && prev.Message == c.Message {
-		return
+	if prev.Status != c.Status || prev.Reason != c.Reason || prev.Message != c.Message {
+		pc.SetConditions(c)
 	}
-	pc.SetConditions(c)
+	return stats.WatermarkWanted
 }
 
 // sameCascades compares cascade records by their meaning: times read back

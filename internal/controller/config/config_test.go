@@ -35,6 +35,7 @@ import (
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 	"github.com/crossplane/crossplane-runtime/v2/pkg/test"
+	xpv2 "github.com/crossplane/crossplane/apis/v2/core/v2"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/internal/deliver"
@@ -479,6 +480,109 @@ func TestSameAsStored(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if got := sameAsStored(&tc.a, &tc.b); got != tc.want {
 				t.Errorf("\n%s\nsameAsStored(...): want %t, got %t", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
+
+func TestMustWrite(t *testing.T) {
+	now := testNow()
+	at := func(s int) *v1alpha1.DeliveryRecord {
+		return &v1alpha1.DeliveryRecord{Time: metav1.NewTime(now.Add(time.Duration(s) * time.Second)), Type: "t", Subject: "s"}
+	}
+	ready := func(reason string) []xpv2.Condition {
+		return []xpv2.Condition{{Type: v1alpha1.TypeSinkReachable, Status: corev1.ConditionTrue, Reason: xpv2.ConditionReason(reason), LastTransitionTime: metav1.NewTime(now)}}
+	}
+	stored := v1alpha1.ProviderConfigStatus{Clusters: 40, Delivered: 100, LastDelivery: at(-30), DeliveredThrough: "500"}
+	stored.Conditions = ready("Reachable")
+	moved := func(fn func(s *v1alpha1.ProviderConfigStatus)) v1alpha1.ProviderConfigStatus {
+		s := *stored.DeepCopy()
+		fn(&s)
+		return s
+	}
+	figures := moved(func(s *v1alpha1.ProviderConfigStatus) {
+		s.Delivered, s.LastDelivery, s.DeliveredThrough = 104, at(-2), "520"
+	})
+	type args struct {
+		// storedPending is what the stored status says the sink lacks.
+		storedPending int64
+		refreshed     v1alpha1.ProviderConfigStatus
+		wanted        bool
+		// lastWritten is how long ago the status was last written;
+		// negative: never, by this provider.
+		lastWritten time.Duration
+	}
+	cases := map[string]struct {
+		reason string
+		args   args
+		want   bool
+	}{
+		"Unchanged": {
+			reason: "Nothing changed: nothing to write.",
+			args:   args{refreshed: stored, wanted: true},
+		},
+		"FiguresSoon": {
+			reason: "Figures alone written 10s ago wait: a quiet fleet's sinks must not each cost a status write per transition.",
+			args:   args{refreshed: figures, lastWritten: 10 * time.Second},
+		},
+		"FiguresDue": {
+			reason: "Figures alone are written once the interval has passed.",
+			args:   args{refreshed: figures, lastWritten: time.Minute},
+			want:   true,
+		},
+		"FiguresNeverWritten": {
+			reason: "A config this provider never wrote gets its figures at once.",
+			args:   args{refreshed: figures, lastWritten: -1},
+			want:   true,
+		},
+		"WatermarkWanted": {
+			reason: "A watermark the ledger counts on is written at the next refresh.",
+			args:   args{refreshed: figures, wanted: true, lastWritten: 10 * time.Second},
+			want:   true,
+		},
+		"WantedButUnchanged": {
+			reason: "A wanted watermark already stored needs no write for the figures around it.",
+			args: args{refreshed: moved(func(s *v1alpha1.ProviderConfigStatus) { s.Delivered = 104 }), wanted: true,
+				lastWritten: 10 * time.Second},
+		},
+		"Condition": {
+			reason: "A condition that changed is written at once.",
+			args: args{refreshed: moved(func(s *v1alpha1.ProviderConfigStatus) {
+				s.Delivered = 104
+				s.Conditions = ready("Rejecting")
+			}), lastWritten: time.Second},
+			want: true,
+		},
+		"FellBehind": {
+			reason: "A sink that was caught up and now lacks events is news.",
+			args:   args{refreshed: moved(func(s *v1alpha1.ProviderConfigStatus) { s.Pending = 3 }), lastWritten: time.Second},
+			want:   true,
+		},
+		"StillBehind": {
+			reason: "How far behind a sink that was behind is, is a figure.",
+			args:   args{storedPending: 4, refreshed: moved(func(s *v1alpha1.ProviderConfigStatus) { s.Pending = 9 }), lastWritten: time.Second},
+		},
+		"MoreClusters": {
+			reason: "The clusters a sink receives change with the fleet, not with every event: written at once.",
+			args:   args{refreshed: moved(func(s *v1alpha1.ProviderConfigStatus) { s.Clusters = 41 }), lastWritten: time.Second},
+			want:   true,
+		},
+		"Dropped": {
+			reason: "Events given up are written at once.",
+			args:   args{refreshed: moved(func(s *v1alpha1.ProviderConfigStatus) { s.Dropped = 1 }), lastWritten: time.Second},
+			want:   true,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := &Reconciler{now: testNow, figuresEvery: time.Minute, written: map[string]time.Time{}}
+			if tc.args.lastWritten >= 0 {
+				r.written["ClusterProviderConfig/x"] = now.Add(-tc.args.lastWritten)
+			}
+			before := *stored.DeepCopy()
+			before.Pending = tc.args.storedPending
+			if got := r.mustWrite("ClusterProviderConfig/x", &before, &tc.args.refreshed, tc.args.wanted); got != tc.want {
+				t.Errorf("\n%s\nmustWrite(...): want %t, got %t", tc.reason, tc.want, got)
 			}
 		})
 	}
