@@ -9,7 +9,7 @@
 # signals shape them) and fails on any loss, invention or duplicate with
 # another id or timestamp. The table of figures is printed and kept in $(FAULT_REPORT).
 #
-#   make test.fault                                   # every scenario, about 12 minutes on 2 cores
+#   make test.fault                                   # every scenario, about 14 minutes on 2 cores
 #   FAULT_SCENARIOS=kill,sink make test.fault         # some of them
 #   FAULT_SCALE=2 FAULT_KILLS=40 make test.fault      # more load, more kills
 #
@@ -22,7 +22,7 @@ FAULT_REPORT ?= $(FAULT_OUTPUT_DIR)/report.md
 FAULT_TEST_FLAGS ?= -v -count=1 -timeout 25m
 
 .PHONY: test.fault
-test.fault: controlplane ## Run the fault-injection suite and print its table (about 12 minutes).
+test.fault: controlplane ## Run the fault-injection suite and print its table (about 14 minutes).
 	$(call say,"Running the fault-injection suite (table in $(FAULT_REPORT))")
 	@mkdir -p $(FAULT_OUTPUT_DIR)
 	@KUBEBUILDER_ASSETS=$(KUBEBUILDER_ASSETS) FAULT_REPORT=$(FAULT_REPORT) \

@@ -36,10 +36,13 @@ import (
 	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
 	"github.com/crossplane-contrib/provider-cdevents/test/fixtures"
@@ -178,6 +181,7 @@ func TestFault(t *testing.T) {
 		{"flapping", s.flapping},
 		{"cascade", s.cascade},
 		{"history", s.history},
+		{"watermark", s.watermark},
 	}
 	want := selected()
 	for _, sc := range scenarios {
@@ -301,10 +305,7 @@ func (s *suite) provider(t *testing.T, proxy *APIProxy, name string, extra ...st
 		Kubeconfig: kc,
 		Name:       name,
 		LogDir:     s.logDir,
-		Args: append([]string{
-			"--control-plane-name=" + controlPlaneName,
-			"--cursor-flush-interval=1s",
-		}, extra...),
+		Args:       providerArgs(extra...),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -312,6 +313,16 @@ func (s *suite) provider(t *testing.T, proxy *APIProxy, name string, extra ...st
 	t.Cleanup(func() { p.Stop(10 * time.Second) })
 	s.current = append(s.current, p)
 	return p
+}
+
+// providerArgs are the flags of a scenario's provider: progress flushed
+// every second, unless extra names its own flush interval.
+func providerArgs(extra ...string) []string {
+	args := []string{"--control-plane-name=" + controlPlaneName}
+	if !slices.ContainsFunc(extra, func(a string) bool { return strings.HasPrefix(a, "--cursor-flush-interval=") }) {
+		args = append(args, "--cursor-flush-interval=1s")
+	}
+	return append(args, extra...)
 }
 
 // begin sets a scenario up: its sink, a ClusterProviderConfig that points
@@ -1224,4 +1235,102 @@ func (s *suite) prunedLedgers(ctx context.Context, t *testing.T, history []Expec
 		n++
 	}
 	return n
+}
+
+// (j) The delivery watermark across restarts. Progress on transitions
+// timed by the newest time the object carries (upgraded, and degraded and
+// recovered from the cloud state), and on deleted, rides no ledger write
+// of its own: a flush leaves it to the sink's watermark, which the next
+// status refresh of the config persists, when that costs fewer writes than
+// writing each ledger. Elsewhere the provider flushes every second and
+// never defers; here it flushes every 12 s, as a flush of a minute would
+// (deferral needs one of at least the refresh's 10 s), and is SIGKILLed
+// every 8-20 s: before its first flush, between a flush and the refresh it
+// left progress to, and after. The scenario must have left some ledgers'
+// progress to the persisted watermark alone, or it tests nothing.
+func (s *suite) watermark(t *testing.T, ctx context.Context) {
+	const scenario = "watermark"
+	sink, proxy := s.begin(t, ctx, scenario)
+	p := s.provider(t, proxy, scenario, "--cursor-flush-interval=12s")
+	startOrFail(t, p)
+
+	d := s.driver(scenario)
+	plans := Plans("j", s.kinds, clusters(24), func(int) []Program { return []Program{Flapping} })
+	done := make(chan struct{})
+	go func() { d.Run(ctx, plans, time.Minute); close(done) }()
+	kills := killUntil(t, p, done, 8*time.Second, 20*time.Second)
+	s.check(t, scenario, func() string {
+		return fmt.Sprintf("SIGKILL×%d every 8-20 s, progress flushed every 12 s", kills)
+	}, d, sink)
+
+	var covered int
+	err := wait(ctx, 45*time.Second, func() error {
+		var err error
+		covered, err = s.coveredByWatermark(ctx, scenario, d.History())
+		return err
+	})
+	if err != nil {
+		t.Errorf("%s: %v: the scenario tests nothing", scenario, err)
+		return
+	}
+	t.Logf("%s: %d ledgers hold less progress than their last event, which the config's persisted watermark covers", scenario, covered)
+}
+
+// coveredByWatermark counts the scenario's ledgers whose stored progress
+// falls short of their last event while the persisted watermark of the
+// scenario's config covers them: progress that the watermark alone holds.
+// It fails while there are none.
+func (s *suite) coveredByWatermark(ctx context.Context, scenario string, history []Expected) (int, error) {
+	pc, err := s.dyn.Resource(ClusterProviderConfigs).Get(ctx, "fault-"+scenario, metav1.GetOptions{})
+	if err != nil {
+		return 0, err
+	}
+	through, _, _ := unstructured.NestedString(pc.Object, "status", "deliveredThrough")
+	w, err := strconv.ParseInt(through, 10, 64)
+	if err != nil {
+		return 0, errors.Errorf("no delivery watermark persisted yet (status.deliveredThrough %q)", through)
+	}
+	uids := map[string]bool{}
+	for _, e := range history {
+		uids[e.UID] = true
+	}
+	list, err := s.dyn.Resource(ObservedClusters).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, oc := range list.Items {
+		var st v1alpha1.ObservedClusterStatus
+		raw, _ := oc.Object["status"].(map[string]any)
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &st); err != nil || !uids[string(st.ResourceRef.UID)] {
+			continue
+		}
+		rv, err := strconv.ParseInt(oc.GetResourceVersion(), 10, 64)
+		if err != nil || rv > w {
+			continue
+		}
+		for _, c := range st.Sinks {
+			if c.DeliveredSeq < st.LastSeq {
+				n++
+				break
+			}
+		}
+	}
+	if n == 0 {
+		return 0, errors.Errorf("no ledger's progress is held by the watermark %d alone", w)
+	}
+	return n, nil
+}
+
+// wait polls fn every half second until it returns nil, ctx is done or
+// timeout passes, and returns fn's last error.
+func wait(ctx context.Context, timeout time.Duration, fn func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := fn()
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
