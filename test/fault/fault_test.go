@@ -45,6 +45,7 @@ import (
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
 
 	"github.com/crossplane-contrib/provider-cdevents/apis/v1alpha1"
+	"github.com/crossplane-contrib/provider-cdevents/internal/testkit"
 	"github.com/crossplane-contrib/provider-cdevents/test/fixtures"
 )
 
@@ -1264,7 +1265,7 @@ func (s *suite) watermark(t *testing.T, ctx context.Context) {
 	}, d, sink)
 
 	var covered int
-	err := wait(ctx, 45*time.Second, func() error {
+	err := testkit.Eventually(45*time.Second, func() error {
 		var err error
 		covered, err = s.coveredByWatermark(ctx, scenario, d.History())
 		return err
@@ -1320,17 +1321,4 @@ func (s *suite) coveredByWatermark(ctx context.Context, scenario string, history
 		return 0, errors.Errorf("no ledger's progress is held by the watermark %d alone", w)
 	}
 	return n, nil
-}
-
-// wait polls fn every half second until it returns nil, ctx is done or
-// timeout passes, and returns fn's last error.
-func wait(ctx context.Context, timeout time.Duration, fn func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := fn()
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
 }
