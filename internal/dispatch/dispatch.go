@@ -320,7 +320,8 @@ func (d *Dispatcher) Stats(id string) (Stats, bool) {
 	st.Endpoint = s.settings.Endpoint
 	st.DeliveredThrough, _ = d.ledger.DeliveredThrough(id, s.settings.Endpoint, s.settings.Routes.Matches)
 	st.WatermarkWanted = d.ledger.WatermarkWanted(id)
-	for _, v := range d.ledger.Views() {
+	for _, rt := range d.ledger.Routings(s.settings.ID) {
+		v, c := rt.View, rt.Cursor
 		if !s.settings.Routes.Matches(v) {
 			continue
 		}
@@ -330,9 +331,8 @@ func (d *Dispatcher) Stats(id string) (Stats, bool) {
 				st.MatchedClusters++
 			}
 		}
-		c, ok := d.ledger.Cursor(v.UID, s.settings.ID)
 		switch {
-		case !ok || c.Endpoint != s.settings.Endpoint:
+		case !rt.HasCursor || c.Endpoint != s.settings.Endpoint:
 			if v.CreatedAt.After(s.settings.Since) {
 				st.Pending += v.LastSeq
 			}
@@ -411,9 +411,9 @@ func (d *Dispatcher) startLocked(s *sink) {
 		if err := s.prepareReplay(d.ctx); err != nil && d.ctx.Err() == nil {
 			d.log.Info("Cannot prepare replay for a sink; clusters are replayed one by one instead", "sink", s.settings.ID, "error", err)
 		}
-		for _, v := range d.ledger.Views() {
-			if s.settings.Routes.Matches(v) {
-				s.notify(v.UID)
+		for _, rt := range d.ledger.Routings("") {
+			if s.settings.Routes.Matches(rt.View) {
+				s.notify(rt.UID)
 			}
 		}
 	}()

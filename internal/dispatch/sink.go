@@ -181,8 +181,9 @@ func (s *sink) prepareReplay(ctx context.Context) error {
 		return nil
 	}
 	needed := 0
-	for _, v := range s.d.ledger.Views() {
-		if _, ok := s.progress(v.UID); !ok && s.settings.Routes.Matches(v) && s.owesReplay(v) {
+	for _, rt := range s.d.ledger.Routings(s.settings.ID) {
+		progressed := rt.HasCursor && rt.Cursor.Endpoint == s.settings.Endpoint
+		if !progressed && s.settings.Routes.Matches(rt.View) && s.owesReplay(rt.View) {
 			needed++
 		}
 	}

@@ -87,3 +87,66 @@ func TestStoredKey(t *testing.T) {
 		})
 	}
 }
+
+// TestRoutings proves that a walk sees of each record what View shows but
+// the names, and the asked sink's progress only.
+func TestRoutings(t *testing.T) {
+	const id = "ClusterProviderConfig/platform"
+	uid := types.UID("u1")
+	lg := newTestLedger(t)
+	lg.Observe(eksProfile(t), eks, readyObs(uid, "prod", at(10), at(10)), false)
+	s, ok := lg.snapshot(uid)
+	if !ok {
+		t.Fatal("nothing to write after the first observation")
+	}
+	lg.commit(uid, s, "1")
+	lg.SetCursor(uid, id, Cursor{Delivered: 1, Endpoint: "e1"})
+	full, ok := lg.View(uid)
+	if !ok {
+		t.Fatal("no view of a recorded cluster")
+	}
+	named := func(v View) View {
+		v.LedgerName, v.Ref.APIVersion, v.Env = full.LedgerName, full.Ref.APIVersion, full.Env
+		return v
+	}
+
+	type want struct {
+		cursor    Cursor
+		hasCursor bool
+	}
+	cases := map[string]struct {
+		reason string
+		sink   string
+		want   want
+	}{
+		"Sink": {
+			reason: "The sink's progress comes with the record.",
+			sink:   id,
+			want:   want{cursor: Cursor{Delivered: 1, Endpoint: "e1"}, hasCursor: true},
+		},
+		"OtherSink": {
+			reason: "Another sink has no progress on the record.",
+			sink:   "ClusterProviderConfig/other",
+		},
+		"NoSink": {
+			reason: "A walk for no sink carries no progress.",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := lg.Routings(tc.sink)
+			if len(got) != 1 {
+				t.Fatalf("%s\n%d routings of one record", tc.reason, len(got))
+			}
+			if got[0].LedgerName != "" || got[0].Env != (v1alpha1.Environment{}) {
+				t.Errorf("%s\nthe walk built names: %q, %+v", tc.reason, got[0].LedgerName, got[0].Env)
+			}
+			if diff := cmp.Diff(full, named(got[0].View)); diff != "" {
+				t.Errorf("%s\nview but the names: -want, +got:\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.want, want{cursor: got[0].Cursor, hasCursor: got[0].HasCursor}, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("%s\nprogress: -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

@@ -797,7 +797,13 @@ func (lg *Ledger) known(r *Record) bool {
 // view is what delivery sees of a record: its events on their way to the
 // ledger too, when they are sent before they are written.
 func (lg *Ledger) view(r *Record) View {
-	v := r.view(lg.controlPlane)
+	return lg.seen(r, r.view(lg.controlPlane))
+}
+
+// seen completes a record's view with what the ledger knows beyond the
+// record: when a ledger not created yet counts as created, and which of
+// its events delivery may see.
+func (lg *Ledger) seen(r *Record, v View) View {
 	if !r.hasLedger() {
 		// Its events are new: the ledger that will hold them is
 		// created now, as far as any sink can tell.
@@ -822,16 +828,38 @@ func (lg *Ledger) View(uid types.UID) (View, bool) {
 	return lg.view(r), true
 }
 
-// Views returns every record that has a ledger or events on their way to
-// one.
-func (lg *Ledger) Views() []View {
+// Routing is what a walk over the fleet needs of one record: its view
+// without the names (LedgerName, Ref.APIVersion and Env are empty; View
+// has them), which a walk has no use for and would build for every record
+// at every status refresh and metrics scrape, and one sink's progress on
+// it.
+type Routing struct {
+	View
+	// Cursor is the sink's progress on the record; HasCursor says
+	// whether it has any.
+	Cursor    Cursor
+	HasCursor bool
+}
+
+// Routings returns every record that has a ledger or events on their way
+// to one, with the progress of sink on it (none for ""), under one hold
+// of the lock and with one allocation.
+func (lg *Ledger) Routings(sink string) []Routing {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
-	out := make([]View, 0, len(lg.records))
+	key := SinkKey(sink)
+	out := make([]Routing, 0, len(lg.records))
 	for _, r := range lg.records {
-		if lg.known(r) {
-			out = append(out, lg.view(r))
+		if !lg.known(r) {
+			continue
 		}
+		rt := Routing{View: lg.seen(r, r.routingView())}
+		if sink != "" {
+			if c, ok := r.cursor(key); ok {
+				rt.Cursor, rt.HasCursor = Cursor{Delivered: c.delivered, Endpoint: c.endpoint}, true
+			}
+		}
+		out = append(out, rt)
 	}
 	return out
 }

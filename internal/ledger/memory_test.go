@@ -241,3 +241,40 @@ func TestLinks(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkRoutings reports what a walk over every record costs, with the
+// ledger's lock held: what a sink's delivery figures take at each status
+// refresh and each metrics scrape, here for a sink with progress on every
+// cluster.
+func BenchmarkRoutings(b *testing.B) {
+	const clusters = 10000
+	const sink = "ClusterProviderConfig/platform"
+	p, ok := catalog.New().Lookup(eks)
+	if !ok {
+		b.Fatal("no built-in profile for upjet EKS")
+	}
+	lg := New(nil, nil)
+	recordedFleet(b, lg, p, clusters)
+	lg.mu.Lock()
+	uids := make([]types.UID, 0, clusters)
+	for uid := range lg.records {
+		uids = append(uids, uid)
+	}
+	lg.mu.Unlock()
+	for _, uid := range uids {
+		lg.SetCursor(uid, sink, Cursor{Delivered: 2, Endpoint: "http://sink"})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		progressed := 0
+		for _, rt := range lg.Routings(sink) {
+			if rt.HasCursor && rt.Cursor.Delivered == 2 {
+				progressed++
+			}
+		}
+		if progressed != clusters {
+			b.Fatalf("%d of %d clusters with the sink's progress", progressed, clusters)
+		}
+	}
+}

@@ -474,20 +474,28 @@ func (r *Record) environment(controlPlane string) v1alpha1.Environment {
 }
 
 func (r *Record) view(controlPlane string) View {
+	v := r.routingView()
+	v.LedgerName = r.ledgerName()
+	v.Ref.APIVersion = r.version()
+	v.Env = r.environment(controlPlane)
+	return v
+}
+
+// routingView is view without the names built for each call (the ledger's
+// name and the environment) that a walk over the fleet has no use for: it
+// allocates nothing.
+func (r *Record) routingView() View {
 	return View{
-		UID:        r.uid,
-		LedgerName: r.ledgerName(),
-		GroupKind:  r.gk(),
+		UID:       r.uid,
+		GroupKind: r.gk(),
 		Ref: v1alpha1.ResourceRef{
-			APIVersion: r.version(),
-			Kind:       r.gk().Kind,
-			Namespace:  r.namespace,
-			Name:       r.objName,
-			UID:        r.uid,
+			Kind:      r.gk().Kind,
+			Namespace: r.namespace,
+			Name:      r.objName,
+			UID:       r.uid,
 		},
 		Provider:    r.provider(),
 		Labels:      r.labels(),
-		Env:         r.environment(controlPlane),
 		Facts:       r.facts,
 		Phase:       r.storedPhase,
 		FirstSeq:    r.firstSeq,

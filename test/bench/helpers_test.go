@@ -270,8 +270,8 @@ func waitRecorded(p *running, n int, minSeq int64, timeout time.Duration, report
 	last := time.Now()
 	return testkit.Eventually(timeout, func() error {
 		got := 0
-		for _, v := range p.Pipeline.Ledger.Views() {
-			if v.LastSeq >= minSeq {
+		for _, rt := range p.Pipeline.Ledger.Routings("") {
+			if rt.LastSeq >= minSeq {
 				got++
 			}
 		}
@@ -645,10 +645,26 @@ func startCPUProfile(b *testing.B, name string) func() {
 		_ = f.Close()
 		return func() {}
 	}
+	// What the process allocated is cumulative: a snapshot at each end
+	// lets pprof -diff_base tell the phase's allocations from the rest.
+	allocs := func(suffix string) {
+		p := strings.TrimSuffix(path, ".pprof") + "-allocs-" + suffix + ".pprof"
+		a, err := os.Create(p)
+		if err != nil {
+			b.Logf("cannot write profile: %v", err)
+			return
+		}
+		defer func() { _ = a.Close() }()
+		if err := pprof.Lookup("allocs").WriteTo(a, 0); err != nil {
+			b.Logf("cannot write profile: %v", err)
+		}
+	}
+	allocs("start")
 	return func() {
 		pprof.StopCPUProfile()
 		_ = f.Close()
-		b.Logf("profile written to %s", path)
+		allocs("end")
+		b.Logf("profiles written to %s and its -allocs-start/-allocs-end (go tool pprof -diff_base)", path)
 	}
 }
 

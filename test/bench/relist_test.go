@@ -128,7 +128,7 @@ func BenchmarkRelist10k(b *testing.B) {
 	}
 	// The first list records the fleet in the ledger.
 	list(discovery.DefaultListPageSize)
-	if got := len(lg.Views()) + lg.Queued(); got == 0 {
+	if got := len(lg.Routings("")) + lg.Queued(); got == 0 {
 		b.Fatalf("the ledger holds no cluster after the first list")
 	}
 

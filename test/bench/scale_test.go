@@ -90,7 +90,7 @@ func BenchmarkScaleRestart(b *testing.B) {
 		if !ok {
 			return errors.New("the sink is not configured yet")
 		}
-		if got := len(q.Pipeline.Ledger.Views()); got < n || st.Pending > 0 || q.Pipeline.Ledger.Queued() > 0 {
+		if got := len(q.Pipeline.Ledger.Routings("")); got < n || st.Pending > 0 || q.Pipeline.Ledger.Queued() > 0 {
 			return errors.Errorf("%d of %d clusters known, %d events pending", got, n, st.Pending)
 		}
 		return nil

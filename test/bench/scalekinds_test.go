@@ -496,7 +496,7 @@ func BenchmarkScaleStartup(b *testing.B) {
 				return errors.Errorf("%s is not watched yet", k.gk)
 			}
 		}
-		if got := len(q.Pipeline.Ledger.Views()); got < n || !d.Synced() || st.Pending > 0 || q.Pipeline.Ledger.Queued() > 0 {
+		if got := len(q.Pipeline.Ledger.Routings("")); got < n || !d.Synced() || st.Pending > 0 || q.Pipeline.Ledger.Queued() > 0 {
 			return errors.Errorf("%d of %d clusters known, %d events pending", got, n, st.Pending)
 		}
 		return nil
@@ -641,7 +641,7 @@ func BenchmarkScaleKinds(b *testing.B) {
 				w++
 			}
 		}
-		got := len(p.Pipeline.Ledger.Views())
+		got := len(p.Pipeline.Ledger.Routings(""))
 		if time.Since(last) > 15*time.Second {
 			last = time.Now()
 			progress("  after %s: %d/%d kinds watched, %d/%d objects recorded", time.Since(start).Round(time.Second), w, nk, got, total)
