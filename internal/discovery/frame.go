@@ -20,6 +20,8 @@ import (
 	"io"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/errors"
+
+	"github.com/crossplane-contrib/provider-cdevents/internal/jsonpick"
 )
 
 const (
@@ -59,11 +61,11 @@ type frameReader struct {
 	eof        bool
 	// The scan of the next event, kept across reads of the stream so that
 	// an event arriving in many pieces is scanned once: scanned bytes
-	// from start, at depth, inside a string or just after its backslash.
-	scanned    int
-	depth      int
-	inStr, esc bool
-	opened     bool
+	// from start, at depth, inside a string or not.
+	scanned int
+	depth   int
+	inStr   bool
+	opened  bool
 }
 
 func (f *frameReader) Read(p []byte) (int, error) {
@@ -90,7 +92,7 @@ func (f *frameReader) next() error {
 		}
 		if n > 0 {
 			f.frame = n
-			f.scanned, f.depth, f.inStr, f.esc, f.opened = 0, 0, false, false, false
+			f.scanned, f.depth, f.inStr, f.opened = 0, 0, false, false
 			return nil
 		}
 		if f.eof {
@@ -114,14 +116,12 @@ func (f *frameReader) scan() (int, error) {
 		c := data[i]
 		switch {
 		case f.inStr:
-			switch {
-			case f.esc:
-				f.esc = false
-			case c == '\\':
-				f.esc = true
-			case c == '"':
-				f.inStr = false
+			end := jsonpick.StringEnd(data, i)
+			if end < 0 {
+				f.scanned = len(data)
+				return 0, nil
 			}
+			i, f.inStr = end, false
 		case !f.opened:
 			switch c {
 			case ' ', '\t', '\n', '\r':

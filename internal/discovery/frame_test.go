@@ -44,6 +44,11 @@ func TestFrameReader(t *testing.T) {
 			stream: `{"type":"ADDED","object":{"kind":"Cluster","metadata":{"name":"a {\"}"}}}` + "\n" + `{"type":"DELETED","object":{"kind":"Cluster"}}` + "\n",
 			want:   want{types: []string{"ADDED", "DELETED"}},
 		},
+		"BackslashRuns": {
+			reason: "A quote closes a string after an even run of backslashes, not after an odd one, whatever brackets the string holds.",
+			stream: `{"type":"ADDED","object":{"metadata":{"name":"x\\","note":"\\\"}{\\"}}}` + `{"type":"DELETED","object":{"note":"]\"\\\\"}}`,
+			want:   want{types: []string{"ADDED", "DELETED"}},
+		},
 		"NoDelimiter": {
 			reason: "Events need no newline between them: the reader finds where each value ends.",
 			stream: `{"type":"ADDED","object":{}}{"type":"BOOKMARK","object":{}}  `,

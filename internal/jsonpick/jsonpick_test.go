@@ -339,3 +339,48 @@ func TestDecodeAgreesOnMutations(t *testing.T) {
 		t.Errorf("only %d of the mutations were valid JSON; the test checks too little", agreed)
 	}
 }
+
+func TestStringEnd(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		data   string
+		from   int
+		want   int
+	}{
+		"Plain": {
+			reason: "The first quote closes a string without backslashes.",
+			data:   `"abc"x`, from: 1, want: 4,
+		},
+		"Empty": {
+			reason: "The quote right after the opening one closes an empty string.",
+			data:   `""`, from: 1, want: 1,
+		},
+		"EscapedQuote": {
+			reason: "A quote after one backslash is part of the string.",
+			data:   `"a\"b"`, from: 1, want: 5,
+		},
+		"EscapedBackslash": {
+			reason: "A quote after two backslashes closes the string.",
+			data:   `"a\\"b"`, from: 1, want: 4,
+		},
+		"OddRun": {
+			reason: "A quote after three backslashes is part of the string.",
+			data:   `"\\\"}"`, from: 1, want: 6,
+		},
+		"FromInside": {
+			reason: "Looking from inside the string, backslashes before from still count.",
+			data:   `"ab\"c"`, from: 4, want: 6,
+		},
+		"Unterminated": {
+			reason: "Data that ends inside the string has no end.",
+			data:   `"abc\"`, from: 1, want: -1,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := StringEnd([]byte(tc.data), tc.from); got != tc.want {
+				t.Errorf("%s\nStringEnd(%s, %d): got %d, want %d", tc.reason, tc.data, tc.from, got, tc.want)
+			}
+		})
+	}
+}
