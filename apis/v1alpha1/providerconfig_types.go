@@ -650,8 +650,10 @@ type ProviderConfigStatus struct {
 	// +optional
 	LastError *ErrorRecord `json:"lastError,omitempty"`
 
-	// SinkSince is when the sink's current URL was first seen; clusters
-	// the provider knew before then get the replay policy.
+	// SinkSince is when the sink's current URL was declared: the config's
+	// creation for its first URL, when the provider first saw it for a
+	// URL changed later. Clusters the provider knew before then get the
+	// replay policy; those recorded since, every event.
 	// +optional
 	SinkSince *metav1.Time `json:"sinkSince,omitempty"`
 

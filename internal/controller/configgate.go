@@ -80,13 +80,15 @@ func (g *configGate) missing(want []string) ([]string, <-chan struct{}) {
 // wait returns once every provider config that r lists has been reconciled
 // once, or after timeout, or when ctx is done. Configs created meanwhile
 // are not waited for; neither are those it cannot list within timeout:
-// discovery then starts as it would have without the gate, and says so.
+// discovery then starts as it would have without the gate, and says so. A
+// list that fails is tried again within the timeout: one refused read says
+// nothing about the configs there are.
 func (g *configGate) wait(ctx context.Context, r client.Reader, timeout time.Duration, log logging.Logger) {
 	lctx, cancel := context.WithTimeout(ctx, timeout)
-	want, err := configIDs(lctx, r)
+	want, err := listUntil(lctx, r)
 	cancel()
 	if err != nil {
-		log.Info("Cannot list provider configs; watching clusters without waiting for their sinks", "error", err)
+		log.Info("Cannot list provider configs; watching clusters without waiting for their sinks", "error", err, "after", timeout)
 		return
 	}
 	missing, changed := g.missing(want)
@@ -106,6 +108,25 @@ func (g *configGate) wait(ctx context.Context, r client.Reader, timeout time.Dur
 		case <-changed:
 		}
 		missing, changed = g.missing(want)
+	}
+}
+
+// listUntil lists the sink ids of every provider config, trying again after
+// a failure (after half a second, doubling up to 4 s) until ctx is done; it
+// then returns the last error.
+func listUntil(ctx context.Context, r client.Reader) ([]string, error) {
+	delay := 500 * time.Millisecond
+	for {
+		ids, err := configIDs(ctx, r)
+		if err == nil {
+			return ids, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 4*time.Second)
 	}
 }
 

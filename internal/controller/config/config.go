@@ -627,8 +627,15 @@ func (r *Reconciler) settings(ctx context.Context, id string, pc v1alpha1.Config
 	if status.SinkSince == nil || status.SinkEndpoint != st.Endpoint {
 		// Status keeps whole seconds; so does the sink, or every reload
 		// of the config would look like a change.
-		now := metav1.NewTime(r.now().Truncate(time.Second))
-		status.SinkSince, status.SinkEndpoint = &now, st.Endpoint
+		since := metav1.NewTime(r.now().Truncate(time.Second))
+		if status.SinkSince == nil {
+			// A config never reconciled declared its sink when it was
+			// created: clusters recorded since then are not existing
+			// ones, however late the provider reads the config (it was
+			// down, or could not read it).
+			since = pc.(client.Object).GetCreationTimestamp()
+		}
+		status.SinkSince, status.SinkEndpoint = &since, st.Endpoint
 		// A watermark says what one endpoint received.
 		status.DeliveredThrough = ""
 	}

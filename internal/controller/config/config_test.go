@@ -624,3 +624,55 @@ func TestSameCascades(t *testing.T) {
 		})
 	}
 }
+
+// TestSinkSince proves that a config's sink is dated from when it was
+// declared: clusters recorded after a config was created get every event,
+// however late the provider first reconciles it.
+func TestSinkSince(t *testing.T) {
+	const url = "https://sink.example/"
+	created := metav1.NewTime(testNow().Add(-time.Hour))
+	earlier := metav1.NewTime(testNow().Add(-24 * time.Hour))
+	type want struct {
+		since    time.Time
+		endpoint string
+	}
+	cases := map[string]struct {
+		reason string
+		status v1alpha1.ProviderConfigStatus
+		want   want
+	}{
+		"NeverReconciled": {
+			reason: "A config reconciled for the first time dates its sink from its creation, not from when the provider read it.",
+			want:   want{since: created.Time, endpoint: Endpoint(url)},
+		},
+		"Reconciled": {
+			reason: "A config reconciled before keeps the date it has.",
+			status: v1alpha1.ProviderConfigStatus{SinkSince: &earlier, SinkEndpoint: Endpoint(url)},
+			want:   want{since: earlier.Time, endpoint: Endpoint(url)},
+		},
+		"URLChanged": {
+			reason: "A URL changed since dates from when the provider first saw it.",
+			status: v1alpha1.ProviderConfigStatus{SinkSince: &earlier, SinkEndpoint: Endpoint("https://old.example/")},
+			want:   want{since: testNow(), endpoint: Endpoint(url)},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := &Reconciler{now: testNow}
+			pc := &v1alpha1.ClusterProviderConfig{Spec: v1alpha1.ProviderConfigSpec{Sink: v1alpha1.Sink{URL: url}}, Status: tc.status}
+			pc.SetName("platform")
+			pc.SetCreationTimestamp(created)
+			st, err := r.settings(context.Background(), "ClusterProviderConfig/platform", pc)
+			if err != nil {
+				t.Fatalf("\n%s\nr.settings(...): %v", tc.reason, err)
+			}
+			got := want{since: st.Since, endpoint: pc.Status.SinkEndpoint}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
+				t.Errorf("\n%s\nr.settings(...): -want, +got:\n%s", tc.reason, diff)
+			}
+			if pc.Status.SinkSince == nil || !pc.Status.SinkSince.Time.Equal(tc.want.since) {
+				t.Errorf("\n%s\nstatus.sinkSince: got %v, want %v", tc.reason, pc.Status.SinkSince, tc.want.since)
+			}
+		})
+	}
+}
