@@ -263,7 +263,7 @@ func SetupPipeline(mgr ctrl.Manager, o Options) (*Pipeline, error) {
 	if lcfg == nil {
 		lcfg = mgr.GetConfig()
 	}
-	kube, err := client.New(lcfg, client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	kube, err := client.New(lcfg, client.Options{Scheme: mgr.GetScheme(), Mapper: ledger.RESTMapper()})
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot create ledger client")
 	}
