@@ -226,3 +226,23 @@ func TestPrunePins(t *testing.T) {
 		})
 	}
 }
+
+// TestRESTMapper proves that the ledger's mapper names the ObservedCluster
+// resource the API server serves, and only it.
+func TestRESTMapper(t *testing.T) {
+	m := RESTMapper()
+	got, err := m.RESTMapping(v1alpha1.ObservedClusterGroupVersionKind.GroupKind(), v1alpha1.ObservedClusterGroupVersionKind.Version)
+	if err != nil {
+		t.Fatalf("RESTMapping(ObservedCluster): %v", err)
+	}
+	want := v1alpha1.SchemeGroupVersion.WithResource("observedclusters")
+	if diff := cmp.Diff(want, got.Resource); diff != "" {
+		t.Errorf("resource: -want, +got:\n%s", diff)
+	}
+	if got.Scope.Name() != "root" {
+		t.Errorf("scope: got %s, want root (cluster-scoped)", got.Scope.Name())
+	}
+	if _, err := m.RESTMapping(v1alpha1.ClusterProviderConfigGroupVersionKind.GroupKind()); err == nil {
+		t.Errorf("RESTMapping(ClusterProviderConfig): got a mapping, want none: the ledger's client touches no other kind")
+	}
+}
