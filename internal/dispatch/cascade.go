@@ -285,7 +285,7 @@ func (c *cascades) sweep() {
 	}
 	c.swept = now
 	for uid, cl := range c.clusters {
-		if _, ok := c.d.ledger.View(uid); ok {
+		if _, ok := c.d.ledger.Routing(uid, ""); ok {
 			continue
 		}
 		if !slices.ContainsFunc(cl.incidents, func(i cascade.Incident) bool { return i.Open() || now.Sub(i.End) < CascadeHorizon }) {
@@ -295,7 +295,7 @@ func (c *cascades) sweep() {
 	}
 	for uid := range c.scanned {
 		if _, ok := c.clusters[uid]; !ok {
-			if _, known := c.d.ledger.View(uid); !known {
+			if _, known := c.d.ledger.Routing(uid, ""); !known {
 				delete(c.scanned, uid)
 			}
 		}

@@ -347,14 +347,14 @@ func (d *Dispatcher) Stats(id string) (Stats, bool) {
 // It implements ledger.Notifier and never blocks.
 func (d *Dispatcher) Recorded(uid types.UID) {
 	d.cascades.recorded(uid)
-	v, ok := d.ledger.View(uid)
+	rt, ok := d.ledger.Routing(uid, "")
 	if !ok {
 		return
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, s := range d.sinks {
-		if s.settings.Routes.Matches(v) {
+		if s.settings.Routes.Matches(rt.View) {
 			s.notify(uid)
 		}
 	}

@@ -182,8 +182,7 @@ func (s *sink) prepareReplay(ctx context.Context) error {
 	}
 	needed := 0
 	for _, rt := range s.d.ledger.Routings(s.settings.ID) {
-		progressed := rt.HasCursor && rt.Cursor.Endpoint == s.settings.Endpoint
-		if !progressed && s.settings.Routes.Matches(rt.View) && s.owesReplay(rt.View) {
+		if _, progressed := s.counted(rt); !progressed && s.settings.Routes.Matches(rt.View) && s.owesReplay(rt.View) {
 			needed++
 		}
 	}
@@ -216,6 +215,14 @@ func (s *sink) progress(uid types.UID) (ledger.Cursor, bool) {
 		return ledger.Cursor{}, false
 	}
 	return c, true
+}
+
+// counted is progress as a Routing of the sink carries it.
+func (s *sink) counted(rt ledger.Routing) (ledger.Cursor, bool) {
+	if !rt.HasCursor || rt.Cursor.Endpoint != s.settings.Endpoint {
+		return ledger.Cursor{}, false
+	}
+	return rt.Cursor, true
 }
 
 // carried is where the sink stood on a cluster under its previous URL, if
@@ -324,15 +331,15 @@ func (s *sink) Next(ctx context.Context, key string) (deliver.Pending, bool, err
 // record: it is recorded deleted, and the sink does not receive it or has
 // received all of it.
 func (s *sink) finished(uid types.UID) bool {
-	v, ok := s.d.ledger.View(uid)
-	if !ok || !v.Deleted {
+	rt, ok := s.d.ledger.Routing(uid, s.settings.ID)
+	if !ok || !rt.Deleted {
 		return false
 	}
-	if !s.settings.Routes.Matches(v) {
+	if !s.settings.Routes.Matches(rt.View) {
 		return true
 	}
-	c, ok := s.progress(uid)
-	return ok && c.Delivered >= v.LastSeq
+	c, ok := s.counted(rt)
+	return ok && c.Delivered >= rt.LastSeq
 }
 
 // waitsForPredecessor says whether a record must wait for the previous
@@ -344,15 +351,15 @@ func (s *sink) waitsForPredecessor(uid types.UID) bool {
 	if !ok {
 		return false
 	}
-	pv, ok := s.d.ledger.View(prev)
+	pv, ok := s.d.ledger.Routing(prev, s.settings.ID)
 	if !ok {
 		// Not written yet: its events, deleted included, are coming.
 		return true
 	}
-	if !s.settings.Routes.Matches(pv) {
+	if !s.settings.Routes.Matches(pv.View) {
 		return false
 	}
-	c, ok := s.progress(prev)
+	c, ok := s.counted(pv)
 	switch {
 	case !ok || c.Delivered < pv.LastSeq:
 		// It has events to send; once it has sent its last it wakes

@@ -88,8 +88,8 @@ func TestStoredKey(t *testing.T) {
 	}
 }
 
-// TestRoutings proves that a walk sees of each record what View shows but
-// the names, and the asked sink's progress only.
+// TestRoutings proves that a walk, and Routing for one record, see what
+// View shows but the names, and the asked sink's progress only.
 func TestRoutings(t *testing.T) {
 	const id = "ClusterProviderConfig/platform"
 	uid := types.UID("u1")
@@ -146,6 +146,10 @@ func TestRoutings(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, want{cursor: got[0].Cursor, hasCursor: got[0].HasCursor}, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("%s\nprogress: -want, +got:\n%s", tc.reason, diff)
+			}
+			one, ok := lg.Routing(uid, tc.sink)
+			if diff := cmp.Diff(got[0], one); diff != "" || !ok {
+				t.Errorf("%s\nRouting(uid) against Routings()[0]: found %t, -want, +got:\n%s", tc.reason, ok, diff)
 			}
 		})
 	}

@@ -847,19 +847,43 @@ type Routing struct {
 func (lg *Ledger) Routings(sink string) []Routing {
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
-	key := SinkKey(sink)
+	key := ""
+	if sink != "" {
+		key = SinkKey(sink)
+	}
 	out := make([]Routing, 0, len(lg.records))
 	for _, r := range lg.records {
-		if !lg.known(r) {
-			continue
+		if lg.known(r) {
+			out = append(out, lg.routing(r, key))
 		}
-		rt := Routing{View: lg.seen(r, r.routingView())}
-		if sink != "" {
-			if c, ok := r.cursor(key); ok {
-				rt.Cursor, rt.HasCursor = Cursor{Delivered: c.delivered, Endpoint: c.endpoint}, true
-			}
-		}
-		out = append(out, rt)
 	}
 	return out
+}
+
+// Routing is Routings for one record: what routing needs of it on each
+// event, where View would build its names for nothing.
+func (lg *Ledger) Routing(uid types.UID, sink string) (Routing, bool) {
+	key := ""
+	if sink != "" {
+		key = SinkKey(sink)
+	}
+	lg.mu.Lock()
+	defer lg.mu.Unlock()
+	r, ok := lg.records[uid]
+	if !ok || !lg.known(r) {
+		return Routing{}, false
+	}
+	return lg.routing(r, key), true
+}
+
+// routing is a record's Routing for the sink whose key is key (none for
+// ""). lg.mu must be held.
+func (lg *Ledger) routing(r *Record, key string) Routing {
+	rt := Routing{View: lg.seen(r, r.routingView())}
+	if key != "" {
+		if c, ok := r.cursor(key); ok {
+			rt.Cursor, rt.HasCursor = Cursor{Delivered: c.delivered, Endpoint: c.endpoint}, true
+		}
+	}
+	return rt
 }

@@ -338,7 +338,10 @@ func (lg *Ledger) patch(ctx context.Context, s snapshot) (string, error) {
 	}
 	// Guard against a concurrent writer: the log must end where we think
 	// it does.
-	ops := []patchOp{{Op: "test", Path: "/status/lastSeq", Value: s.lastSeq}}
+	// Room for the test, the pins, every field set below, and the log's
+	// changes: the slice never grows on a ledger write.
+	ops := make([]patchOp, 0, 24+len(s.events)+s.prune)
+	ops = append(ops, patchOp{Op: "test", Path: "/status/lastSeq", Value: s.lastSeq})
 	if s.prune > 0 {
 		pins, changed, err := lg.pinsAfterPrune(ctx, s)
 		if err != nil {
