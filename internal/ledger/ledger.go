@@ -88,7 +88,9 @@ func (fn NotifierFn) Recorded(uid types.UID) { fn(uid) }
 
 // A Router tells which sinks receive a record, so the ledger knows when
 // every sink has a deleted cluster's last event, and what signals those
-// sinks ask for, so it records them for each setting.
+// sinks ask for, so it records them for each setting. It is asked on every
+// observation and flush, so it gets the record's view without the names
+// (as in Routing: LedgerName, Ref.APIVersion and Env are empty).
 type Router interface {
 	SinksFor(v View) []string
 	SignalsFor(v View) Signals
@@ -393,7 +395,7 @@ func (lg *Ledger) delivered(r *Record) bool {
 		return true
 	}
 	last := r.lastSeq + int64(r.exposed())
-	for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
+	for _, sink := range lg.router.SinksFor(r.routingView()) {
 		c, ok := r.cursor(SinkKey(sink))
 		if !ok || c.delivered < last {
 			return false
@@ -845,12 +847,9 @@ type Routing struct {
 // to one, with the progress of sink on it (none for ""), under one hold
 // of the lock and with one allocation.
 func (lg *Ledger) Routings(sink string) []Routing {
+	key := routingKey(sink)
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
-	key := ""
-	if sink != "" {
-		key = SinkKey(sink)
-	}
 	out := make([]Routing, 0, len(lg.records))
 	for _, r := range lg.records {
 		if lg.known(r) {
@@ -863,10 +862,7 @@ func (lg *Ledger) Routings(sink string) []Routing {
 // Routing is Routings for one record: what routing needs of it on each
 // event, where View would build its names for nothing.
 func (lg *Ledger) Routing(uid types.UID, sink string) (Routing, bool) {
-	key := ""
-	if sink != "" {
-		key = SinkKey(sink)
-	}
+	key := routingKey(sink)
 	lg.mu.Lock()
 	defer lg.mu.Unlock()
 	r, ok := lg.records[uid]
@@ -874,6 +870,14 @@ func (lg *Ledger) Routing(uid types.UID, sink string) (Routing, bool) {
 		return Routing{}, false
 	}
 	return lg.routing(r, key), true
+}
+
+// routingKey is the key of a Routing's sink: none for no sink.
+func routingKey(sink string) string {
+	if sink == "" {
+		return ""
+	}
+	return SinkKey(sink)
 }
 
 // routing is a record's Routing for the sink whose key is key (none for

@@ -33,7 +33,7 @@ import (
 func (lg *Ledger) context(r *Record, late bool) normalize.Context {
 	c := normalize.Context{Late: late, Now: lg.now()}
 	if lg.router != nil {
-		sig := lg.router.SignalsFor(r.view(lg.controlPlane))
+		sig := lg.router.SignalsFor(r.routingView())
 		c.OutOfSyncAfter, c.Flapping = sig.OutOfSyncAfter, sig.Flapping
 	}
 	return c

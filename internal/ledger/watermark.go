@@ -128,7 +128,7 @@ func (lg *Ledger) deliveredThrough() (map[string]int64, int64, bool) {
 				// ceiling), or above any watermark anyway.
 				continue
 			}
-			sinks := lg.router.SinksFor(r.view(lg.controlPlane))
+			sinks := lg.router.SinksFor(r.routingView())
 			for _, sink := range sinks {
 				key := SinkKey(sink)
 				c, ok := r.cursor(key)
@@ -170,7 +170,7 @@ func (lg *Ledger) DeliveredThrough(sink, endpoint string, routed func(View) bool
 		if c, ok := r.cursor(key); ok && c.endpoint == endpoint && c.delivered >= r.lastSeq {
 			continue
 		}
-		if routed(r.view(lg.controlPlane)) {
+		if routed(r.routingView()) {
 			w = r.rv - 1
 		}
 	}
@@ -271,7 +271,7 @@ func (lg *Ledger) watermarksWorthWriting(through map[string]int64, ceiling int64
 			continue
 		}
 		records++
-		for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
+		for _, sink := range lg.router.SinksFor(r.routingView()) {
 			key := SinkKey(sink)
 			c, ok := r.cursor(key)
 			if w, persisted := lg.persisted[key]; ok && persisted && w.endpoint == c.endpoint && r.rv <= w.rv {
@@ -296,7 +296,7 @@ func (lg *Ledger) progressCovered(r *Record, through map[string]int64, ceiling i
 		return false, false
 	}
 	durable, soon = true, true
-	for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
+	for _, sink := range lg.router.SinksFor(r.routingView()) {
 		key := SinkKey(sink)
 		c, ok := r.cursor(key)
 		if !ok || c.delivered < r.lastSeq {

@@ -278,7 +278,7 @@ func (lg *Ledger) lowestCursor(r *Record) int64 {
 		return r.lastSeq
 	}
 	low := r.lastSeq
-	for _, sink := range lg.router.SinksFor(r.view(lg.controlPlane)) {
+	for _, sink := range lg.router.SinksFor(r.routingView()) {
 		c, ok := r.cursor(SinkKey(sink))
 		if !ok {
 			return 0
